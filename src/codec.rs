@@ -1,0 +1,565 @@
+//! Seal and open: the one place that ties together the layout (`format`), the
+//! keys (`key`) and the claims (`claims`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
+use xaes_256_gcm::aead::AeadInOut as _;
+
+use crate::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
+use crate::claims::{Claims, MAX_SUBJECT_LEN, Policy, SessionId, seconds_of, unix_seconds};
+use crate::error::{ConfigError, Error, Malformed};
+use crate::format::{
+    self, HEADER_LEN, Header, MAX_PURPOSE_LEN, Mode, NONCE_LEN, associated_data,
+};
+use crate::key::KeyRing;
+
+/// Deepest nesting of arrays, maps and tags the payload decoder follows.
+pub const RECURSION_LIMIT: usize = 32;
+
+const DEFAULT_PURPOSE: &str = "session";
+const DEFAULT_MAX_LIFETIME: Duration = Duration::days(7);
+const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
+/// Chrome caps a cookie's lifetime at 400 days; so do we.
+const MAX_LIFETIME_SECONDS: i64 = 400 * 86_400;
+/// Leeway is for clock skew between nodes, not for extending sessions.
+const MAX_LEEWAY_SECONDS: i64 = 600;
+/// First guess at a token's size before any seal has been measured.
+const INITIAL_CAPACITY: usize = 256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Seals session values into tokens and opens them again.
+///
+/// Built once at startup with [`Codec::builder`]; cheap to clone and safe to
+/// share between threads (every thread draws nonces from its own CSPRNG).
+///
+/// ```
+/// use sealed_session::{Codec, Key, KeyRing};
+/// use serde::{Deserialize, Serialize};
+/// use time::Duration;
+///
+/// #[derive(Serialize, Deserialize, PartialEq, Debug)]
+/// struct Session { user_id: u64, theme: String }
+///
+/// let codec = Codec::builder(KeyRing::new(Key::generate()))
+///     .purpose("session")
+///     .max_lifetime(Duration::days(7))
+///     .idle_timeout(Duration::hours(2))
+///     .build()?;
+/// let token = codec.seal(&Session { user_id: 7, theme: "dark".into() })?;
+/// let opened = codec.open::<Session>(&token)?;
+/// assert_eq!(opened.value().user_id, 7);
+/// assert!(!opened.needs_reseal());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Codec {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    ring: KeyRing,
+    purpose: Box<[u8]>,
+    mode: Mode,
+    policy: Policy,
+    budget: usize,
+    /// Largest sealed token so far, so that one allocation usually suffices.
+    capacity_hint: AtomicUsize,
+}
+
+/// Settings of a [`Codec`]; every one has a default.
+#[derive(Debug)]
+#[must_use]
+pub struct CodecBuilder {
+    ring: KeyRing,
+    purpose: Vec<u8>,
+    mode: Mode,
+    max_lifetime: Duration,
+    idle_timeout: Option<Duration>,
+    leeway: Duration,
+    budget: usize,
+}
+
+impl CodecBuilder {
+    /// What the tokens are for, bound into every seal: a token sealed for one
+    /// purpose never opens under another. Use the cookie name or another
+    /// app-chosen context. Default `"session"`; 1 to 255 bytes.
+    pub fn purpose(mut self, purpose: impl AsRef<[u8]>) -> Self {
+        self.purpose = purpose.as_ref().to_vec();
+        self
+    }
+
+    /// Absolute lifetime, counted from the session's `created`: re-sealing
+    /// does not extend it. Default 7 days, at most 400 days.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_lifetime = lifetime;
+        self
+    }
+
+    /// Idle timeout, counted from the token's `issued`: every re-seal extends
+    /// it, up to the absolute lifetime. Default: none.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Clock skew tolerated between the node that sealed and the one that
+    /// opens, both for expiry and for `issued` in the future. Default 30 s,
+    /// at most 10 minutes.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Largest token, in bytes of text. Default [`DEFAULT_BUDGET`] (3840:
+    /// a 4096-byte cookie less 256 for its name and attributes); from
+    /// [`MIN_BUDGET`] to [`MAX_BUDGET`].
+    pub fn budget(mut self, bytes: usize) -> Self {
+        self.budget = bytes;
+        self
+    }
+
+    /// Signed mode: HMAC-SHA256 instead of XAES-256-GCM. The payload and
+    /// claims are readable by anyone who decodes the token, but cannot be
+    /// changed. Use it only for values the client may see.
+    pub fn signed(mut self) -> Self {
+        self.mode = Mode::Signed;
+        self
+    }
+
+    /// Checks the settings and builds the codec.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a purpose that is empty or over 255 bytes, a
+    /// non-positive or over-long duration, or a budget out of range;
+    /// [`Error::DuplicateKeyId`] if two keys of the ring share a key id.
+    pub fn build(self) -> Result<Codec, Error> {
+        if self.purpose.is_empty() || self.purpose.len() > MAX_PURPOSE_LEN {
+            return Err(ConfigError::PurposeLength {
+                len: self.purpose.len(),
+            }
+            .into());
+        }
+        let max_lifetime = seconds_of(
+            "max_lifetime",
+            self.max_lifetime,
+            false,
+            MAX_LIFETIME_SECONDS,
+        )?;
+        let idle_timeout = self
+            .idle_timeout
+            .map(|d| seconds_of("idle_timeout", d, false, MAX_LIFETIME_SECONDS))
+            .transpose()?;
+        let leeway = seconds_of("leeway", self.leeway, true, MAX_LEEWAY_SECONDS)?;
+        if !(MIN_BUDGET..=MAX_BUDGET).contains(&self.budget) {
+            return Err(ConfigError::Budget {
+                budget: self.budget,
+                min: MIN_BUDGET,
+                max: MAX_BUDGET,
+            }
+            .into());
+        }
+        self.ring.check_ids()?;
+        Ok(Codec {
+            inner: Arc::new(Inner {
+                ring: self.ring,
+                purpose: self.purpose.into_boxed_slice(),
+                mode: self.mode,
+                policy: Policy {
+                    max_lifetime,
+                    idle_timeout,
+                    leeway,
+                },
+                budget: self.budget,
+                capacity_hint: AtomicUsize::new(INITIAL_CAPACITY),
+            }),
+        })
+    }
+}
+
+/// An authenticated, unexpired session: the value, its claims, and whether
+/// the token should be re-sealed.
+#[derive(Clone, Debug)]
+pub struct Opened<T> {
+    value: T,
+    claims: Claims,
+    needs_reseal: bool,
+}
+
+impl<T> Opened<T> {
+    /// The session value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// The session value, to change before [`Codec::reseal`].
+    pub fn value_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+
+    /// The session value, dropping the claims.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// The authenticated claims: session id, subject, times.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// True when the token was sealed under an accepted (not primary) key:
+    /// re-seal it so that the old key can be retired.
+    pub fn needs_reseal(&self) -> bool {
+        self.needs_reseal
+    }
+}
+
+impl Codec {
+    /// Starts configuring a codec that seals with `ring`'s primary key and
+    /// opens with any of its keys.
+    pub fn builder(ring: KeyRing) -> CodecBuilder {
+        CodecBuilder {
+            ring,
+            purpose: DEFAULT_PURPOSE.as_bytes().to_vec(),
+            mode: Mode::Encrypted,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
+            idle_timeout: None,
+            leeway: DEFAULT_LEEWAY,
+            budget: DEFAULT_BUDGET,
+        }
+    }
+
+    /// The mode this codec seals and opens.
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
+    }
+
+    /// The purpose bound into every token.
+    pub fn purpose(&self) -> &[u8] {
+        &self.inner.purpose
+    }
+
+    /// The size budget, in bytes of token text.
+    pub fn budget(&self) -> usize {
+        self.inner.budget
+    }
+
+    /// The key ring.
+    pub fn key_ring(&self) -> &KeyRing {
+        &self.inner.ring
+    }
+
+    /// Seals `value` as a new session (fresh id, no subject), now.
+    ///
+    /// # Errors
+    /// [`Error::Serialize`] if the value does not serialize;
+    /// [`Error::TooLarge`] if the token would exceed the budget;
+    /// [`Error::TimeOutOfRange`] if the system clock is before 1970.
+    pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String, Error> {
+        self.seal_at(value, OffsetDateTime::now_utc())
+    }
+
+    /// Seals `value` as a new session, at `now`.
+    ///
+    /// # Errors
+    /// As [`Codec::seal`].
+    pub fn seal_at<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        now: OffsetDateTime,
+    ) -> Result<String, Error> {
+        let now = unix_seconds(now)?;
+        self.seal_new(value, None, now)
+    }
+
+    /// Seals `value` as a new session of `subject` (a user id: the key for
+    /// "log out everywhere"), now.
+    ///
+    /// # Errors
+    /// [`Error::SubjectLength`] unless the subject is 1 to 255 bytes; then as
+    /// [`Codec::seal`].
+    pub fn seal_with_subject<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        subject: &str,
+    ) -> Result<String, Error> {
+        self.seal_with_subject_at(value, subject, OffsetDateTime::now_utc())
+    }
+
+    /// Seals `value` as a new session of `subject`, at `now`.
+    ///
+    /// # Errors
+    /// As [`Codec::seal_with_subject`].
+    pub fn seal_with_subject_at<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        subject: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, Error> {
+        let now = unix_seconds(now)?;
+        self.seal_new(value, Some(subject), now)
+    }
+
+    /// Re-seals an opened session, now: same session id, subject and
+    /// `created`, a new `issued`, `expires` recomputed, under the primary key.
+    ///
+    /// # Errors
+    /// [`Error::Expired`] if the session has reached its absolute lifetime;
+    /// then as [`Codec::seal`].
+    pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String, Error> {
+        self.reseal_at(opened, OffsetDateTime::now_utc())
+    }
+
+    /// Re-seals an opened session, at `now`.
+    ///
+    /// # Errors
+    /// As [`Codec::reseal`].
+    pub fn reseal_at<T: Serialize>(
+        &self,
+        opened: &Opened<T>,
+        now: OffsetDateTime,
+    ) -> Result<String, Error> {
+        let now = unix_seconds(now)?;
+        let old = &opened.claims;
+        // A re-seal never moves `issued` backwards nor before `created`.
+        let issued = now.max(old.issued_unix());
+        let expires = self.inner.policy.expires_for(old.created_unix(), issued);
+        if expires <= issued {
+            return Err(Error::Expired { at: expires, now });
+        }
+        let claims = Claims::new(
+            old.session_id(),
+            old.subject().map(str::to_owned),
+            old.created_unix(),
+            issued,
+            expires,
+        );
+        self.seal_claims(&opened.value, &claims, None)
+    }
+
+    /// Opens a token sealed by a codec with the same keys, purpose and mode,
+    /// now.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] for input over the budget (checked first, before
+    /// decoding); [`Error::Malformed`] for input that is not a token of this
+    /// codec's mode; [`Error::UnknownKey`] if no key of the ring has the
+    /// token's key id; [`Error::Invalid`] if authentication fails;
+    /// [`Error::Expired`] or [`Error::NotYetValid`] by the claims and this
+    /// codec's policy; [`Error::Payload`] or [`Error::PayloadTooDeep`] if the
+    /// authenticated payload does not deserialize into `T`.
+    pub fn open<T: DeserializeOwned>(&self, token: &str) -> Result<Opened<T>, Error> {
+        self.open_at(token, OffsetDateTime::now_utc())
+    }
+
+    /// Opens a token at `now`.
+    ///
+    /// # Errors
+    /// As [`Codec::open`], and [`Error::TimeOutOfRange`] for a `now` before
+    /// 1970.
+    pub fn open_at<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Opened<T>, Error> {
+        let now = unix_seconds(now)?;
+        let inner = &*self.inner;
+        if token.len() > inner.budget {
+            return Err(Error::TooLarge {
+                size: token.len(),
+                limit: inner.budget,
+            });
+        }
+        if token.is_empty() {
+            return Err(Malformed::Empty.into());
+        }
+        let mut bytes = Vec::with_capacity(token.len() / 4 * 3 + 3);
+        format::decode_into(token, &mut bytes)?;
+        let header = Header::parse(&bytes)?;
+        if header.mode != inner.mode {
+            return Err(Malformed::WrongMode {
+                token: header.mode,
+                codec: inner.mode,
+            }
+            .into());
+        }
+        let (key, is_primary) = inner
+            .ring
+            .find(header.key_id)
+            .ok_or(Error::UnknownKey(header.key_id))?;
+
+        let body: &[u8] = match inner.mode {
+            Mode::Encrypted => {
+                let parts = format::split_encrypted(&mut bytes)?;
+                let (aad, aad_len) = associated_data(&parts.header, &inner.purpose);
+                key.xaes()
+                    .decrypt_inout_detached(
+                        &parts.nonce.into(),
+                        aad.get(..aad_len).unwrap_or_default(),
+                        parts.body.into(),
+                        &parts.tag.into(),
+                    )
+                    .map_err(|_| Error::Invalid)?;
+                parts.body
+            }
+            Mode::Signed => {
+                let parts = format::split_signed(&bytes)?;
+                let (aad, aad_len) = associated_data(&parts.header, &inner.purpose);
+                let mut mac = hmac_for(key.mac_key());
+                mac.update(aad.get(..aad_len).unwrap_or_default());
+                mac.update(parts.body);
+                mac.verify_slice(parts.tag).map_err(|_| Error::Invalid)?;
+                parts.body
+            }
+        };
+
+        // Authenticated from here on.
+        let (claims, payload) =
+            Claims::decode(body).map_err(|why| Error::Payload(format!("invalid claims: {why}")))?;
+        inner.policy.check(&claims, now)?;
+        let value = decode_payload(payload)?;
+        Ok(Opened {
+            value,
+            claims,
+            needs_reseal: !is_primary,
+        })
+    }
+
+    fn seal_new<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        subject: Option<&str>,
+        now: i64,
+    ) -> Result<String, Error> {
+        let claims = Claims::new(
+            SessionId::random(),
+            subject.map(str::to_owned),
+            now,
+            now,
+            self.inner.policy.expires_for(now, now),
+        );
+        self.seal_claims(value, &claims, None)
+    }
+
+    /// FORMAT.md §2: header, [nonce], body = claims || payload, tag; then
+    /// base64url. `fixed_nonce` exists only for the known-answer vectors.
+    pub(crate) fn seal_claims<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        claims: &Claims,
+        fixed_nonce: Option<[u8; NONCE_LEN]>,
+    ) -> Result<String, Error> {
+        let inner = &*self.inner;
+        if let Some(subject) = claims.subject() {
+            if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
+                return Err(Error::SubjectLength {
+                    len: subject.len(),
+                    max: MAX_SUBJECT_LEN,
+                });
+            }
+        }
+        let key = inner.ring.primary();
+        let header = Header {
+            mode: inner.mode,
+            key_id: key.id(),
+        }
+        .to_bytes();
+
+        let mut bytes = Vec::with_capacity(inner.capacity_hint.load(Ordering::Relaxed));
+        bytes.extend_from_slice(&header);
+        let nonce = match inner.mode {
+            Mode::Encrypted => {
+                let nonce = fixed_nonce.unwrap_or_else(|| {
+                    let mut n = [0u8; NONCE_LEN];
+                    crate::rng::fill(&mut n);
+                    n
+                });
+                bytes.extend_from_slice(&nonce);
+                Some(nonce)
+            }
+            Mode::Signed => None,
+        };
+        let body_start = bytes.len();
+        claims.encode(&mut bytes);
+        ciborium::into_writer(value, &mut bytes).map_err(|e| Error::Serialize(e.to_string()))?;
+
+        let total = bytes.len() + inner.mode.overhead() - body_start + HEADER_LEN;
+        let size = format::encoded_len(total);
+        if size > inner.budget {
+            return Err(Error::TooLarge {
+                size,
+                limit: inner.budget,
+            });
+        }
+
+        let (aad, aad_len) = associated_data(&header, &inner.purpose);
+        let aad = aad.get(..aad_len).unwrap_or_default();
+        let (_, body) = bytes
+            .split_at_mut_checked(body_start)
+            .ok_or(Error::Invalid)?;
+        match nonce {
+            Some(nonce) => {
+                let tag = key
+                    .xaes()
+                    .encrypt_inout_detached(&nonce.into(), aad, body.into())
+                    // Only fails beyond 64 GiB of plaintext.
+                    .map_err(|_| Error::TooLarge {
+                        size,
+                        limit: inner.budget,
+                    })?;
+                bytes.extend_from_slice(&tag);
+            }
+            None => {
+                let mut mac = hmac_for(key.mac_key());
+                mac.update(aad);
+                mac.update(body);
+                bytes.extend_from_slice(&mac.finalize().into_bytes());
+            }
+        }
+        debug_assert_eq!(bytes.len(), total);
+        if bytes.len() > inner.capacity_hint.load(Ordering::Relaxed) {
+            inner.capacity_hint.store(bytes.len(), Ordering::Relaxed);
+        }
+
+        let mut token = String::with_capacity(size);
+        format::encode_into(&bytes, &mut token);
+        Ok(token)
+    }
+}
+
+/// HMAC-SHA256 keyed with the 32-byte sub-key. `key` is that sub-key followed
+/// by 32 zero bytes: HMAC pads a short key to the 64-byte block the same way,
+/// and the full block lets the infallible constructor be used.
+fn hmac_for(key: &[u8; 64]) -> HmacSha256 {
+    HmacSha256::new(key.into())
+}
+
+/// Decodes the authenticated payload: one CBOR item, nothing after it, at most
+/// [`RECURSION_LIMIT`] levels deep (FORMAT.md §5.2).
+fn decode_payload<T: DeserializeOwned>(mut payload: &[u8]) -> Result<T, Error> {
+    use ciborium::de::Error as De;
+    let value = ciborium::de::from_reader_with_recursion_limit(&mut payload, RECURSION_LIMIT)
+        .map_err(|e| match e {
+            De::RecursionLimitExceeded => Error::PayloadTooDeep {
+                limit: RECURSION_LIMIT,
+            },
+            De::Io(_) => Error::Payload("payload ends in the middle of an item".into()),
+            De::Syntax(at) => Error::Payload(format!("invalid CBOR at byte {at}")),
+            De::Semantic(Some(at), msg) => Error::Payload(format!("{msg} (at byte {at})")),
+            De::Semantic(None, msg) => Error::Payload(msg),
+        })?;
+    if !payload.is_empty() {
+        return Err(Error::Payload(format!(
+            "{} bytes after the payload's CBOR item",
+            payload.len()
+        )));
+    }
+    Ok(value)
+}

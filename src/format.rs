@@ -1,0 +1,306 @@
+//! Bytes in and out of the token layout (FORMAT.md §2, §4). No cryptography
+//! here: this module only frames and unframes.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::Malformed;
+use crate::key::KeyId;
+
+/// Version byte of format v1 in encrypted mode (XAES-256-GCM).
+pub(crate) const VERSION_V1_ENCRYPTED: u8 = 0x01;
+/// Version byte of format v1 in signed mode (HMAC-SHA256).
+pub(crate) const VERSION_V1_SIGNED: u8 = 0x02;
+
+/// Version byte and key id.
+pub(crate) const HEADER_LEN: usize = 1 + KeyId::LEN;
+/// XAES-256-GCM nonce.
+pub(crate) const NONCE_LEN: usize = 24;
+/// XAES-256-GCM tag.
+pub(crate) const GCM_TAG_LEN: usize = 16;
+/// HMAC-SHA256 tag (untruncated).
+pub(crate) const HMAC_TAG_LEN: usize = 32;
+/// Largest purpose, so that its length fits the one byte of FORMAT.md §4.3.
+pub(crate) const MAX_PURPOSE_LEN: usize = 255;
+/// Largest associated data: header, purpose length byte, purpose.
+pub(crate) const MAX_AAD_LEN: usize = HEADER_LEN + 1 + MAX_PURPOSE_LEN;
+
+/// How a token is protected. The codec chooses the mode; a token whose
+/// version byte names the other mode is refused, never followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mode {
+    /// XAES-256-GCM: the payload is confidential and authenticated (default).
+    Encrypted,
+    /// HMAC-SHA256: the payload is readable by whoever decodes the token, but
+    /// cannot be changed.
+    Signed,
+}
+
+impl Mode {
+    pub(crate) const fn version_byte(self) -> u8 {
+        match self {
+            Self::Encrypted => VERSION_V1_ENCRYPTED,
+            Self::Signed => VERSION_V1_SIGNED,
+        }
+    }
+
+    /// Bytes a token of this mode adds around the body: header, nonce, tag.
+    pub(crate) const fn overhead(self) -> usize {
+        match self {
+            Self::Encrypted => HEADER_LEN + NONCE_LEN + GCM_TAG_LEN,
+            Self::Signed => HEADER_LEN + HMAC_TAG_LEN,
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Encrypted => "encrypted",
+            Self::Signed => "signed",
+        })
+    }
+}
+
+/// The public header of a token: nothing here is authenticated yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) mode: Mode,
+    pub(crate) key_id: KeyId,
+}
+
+impl Header {
+    pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
+        let [a, b, c, d] = self.key_id.to_bytes();
+        [self.mode.version_byte(), a, b, c, d]
+    }
+
+    /// Reads the header of a decoded token and checks the length the mode
+    /// needs (at least one body byte: a payload is never empty).
+    pub(crate) fn parse(token: &[u8]) -> Result<Self, Malformed> {
+        let (&version, rest) = token.split_first().ok_or(Malformed::Empty)?;
+        let mode = match version {
+            VERSION_V1_ENCRYPTED => Mode::Encrypted,
+            VERSION_V1_SIGNED => Mode::Signed,
+            other => return Err(Malformed::UnknownVersion(other)),
+        };
+        let min = mode.overhead() + 1;
+        if token.len() < min {
+            return Err(Malformed::TooShort {
+                len: token.len(),
+                min,
+            });
+        }
+        let (id, _) = rest
+            .split_first_chunk::<{ KeyId::LEN }>()
+            .ok_or(Malformed::TooShort {
+                len: token.len(),
+                min,
+            })?;
+        Ok(Self {
+            mode,
+            key_id: KeyId::from_bytes(*id),
+        })
+    }
+}
+
+/// Associated data of FORMAT.md §4.3: header || len(purpose) || purpose.
+/// Returned in a stack buffer with its length.
+pub(crate) fn associated_data(header: &[u8; HEADER_LEN], purpose: &[u8]) -> ([u8; MAX_AAD_LEN], usize) {
+    let mut aad = [0u8; MAX_AAD_LEN];
+    let len = HEADER_LEN + 1 + purpose.len();
+    let (head, rest) = aad.split_at_mut(HEADER_LEN);
+    head.copy_from_slice(header);
+    if let Some((len_byte, tail)) = rest.split_first_mut() {
+        // The codec builder refuses purposes over 255 bytes.
+        *len_byte = u8::try_from(purpose.len()).unwrap_or(u8::MAX);
+        if let Some(dst) = tail.get_mut(..purpose.len()) {
+            dst.copy_from_slice(purpose);
+        }
+    }
+    (aad, len)
+}
+
+/// An encrypted token split into its parts (FORMAT.md §2.1), body mutable so
+/// it can be decrypted in place.
+pub(crate) struct EncryptedParts<'a> {
+    pub(crate) header: [u8; HEADER_LEN],
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) body: &'a mut [u8],
+    pub(crate) tag: [u8; GCM_TAG_LEN],
+}
+
+/// A signed token split into its parts (FORMAT.md §2.2).
+pub(crate) struct SignedParts<'a> {
+    pub(crate) header: [u8; HEADER_LEN],
+    pub(crate) body: &'a [u8],
+    pub(crate) tag: &'a [u8; HMAC_TAG_LEN],
+}
+
+pub(crate) fn split_encrypted(token: &mut [u8]) -> Result<EncryptedParts<'_>, Malformed> {
+    let len = token.len();
+    let short = Malformed::TooShort {
+        len,
+        min: Mode::Encrypted.overhead() + 1,
+    };
+    let (header, rest) = token
+        .split_first_chunk_mut::<HEADER_LEN>()
+        .ok_or(short.clone())?;
+    let (nonce, rest) = rest
+        .split_first_chunk_mut::<NONCE_LEN>()
+        .ok_or(short.clone())?;
+    let (body, tag) = rest
+        .split_last_chunk_mut::<GCM_TAG_LEN>()
+        .ok_or(short.clone())?;
+    if body.is_empty() {
+        return Err(short);
+    }
+    Ok(EncryptedParts {
+        header: *header,
+        nonce: *nonce,
+        body,
+        tag: *tag,
+    })
+}
+
+pub(crate) fn split_signed(token: &[u8]) -> Result<SignedParts<'_>, Malformed> {
+    let short = Malformed::TooShort {
+        len: token.len(),
+        min: Mode::Signed.overhead() + 1,
+    };
+    let (header, rest) = token
+        .split_first_chunk::<HEADER_LEN>()
+        .ok_or(short.clone())?;
+    let (body, tag) = rest
+        .split_last_chunk::<HMAC_TAG_LEN>()
+        .ok_or(short.clone())?;
+    if body.is_empty() {
+        return Err(short);
+    }
+    Ok(SignedParts {
+        header: *header,
+        body,
+        tag,
+    })
+}
+
+/// Length of `n` bytes as unpadded base64url.
+pub(crate) const fn encoded_len(n: usize) -> usize {
+    n / 3 * 4 + (n % 3 * 4).div_ceil(3)
+}
+
+/// Appends the unpadded base64url text of `bytes` to `out`.
+pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
+/// Strict unpadded base64url (FORMAT.md §2): no padding, no characters outside
+/// the alphabet, no non-zero trailing bits. Decodes into `out`.
+pub(crate) fn decode_into(text: &str, out: &mut Vec<u8>) -> Result<(), Malformed> {
+    URL_SAFE_NO_PAD
+        .decode_vec(text.as_bytes(), out)
+        .map_err(|_| Malformed::Base64)
+}
+
+/// A cursor over untrusted bytes that never indexes out of bounds.
+pub(crate) struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    pub(crate) fn take_array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.rest.split_first_chunk::<N>()?;
+        self.rest = rest;
+        Some(*head)
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.rest.split_at_checked(n)?;
+        self.rest = rest;
+        Some(head)
+    }
+
+    /// An unsigned LEB128 varint in its shortest form (FORMAT.md §4.4).
+    pub(crate) fn varint(&mut self) -> Option<u64> {
+        let mut value: u64 = 0;
+        for i in 0..10u32 {
+            let (&byte, rest) = self.rest.split_first()?;
+            self.rest = rest;
+            let bits = u64::from(byte & 0x7f);
+            // The tenth byte may carry only the top bit of a u64.
+            if i == 9 && bits > 1 {
+                return None;
+            }
+            value |= bits << (7 * i);
+            if byte & 0x80 == 0 {
+                // Shortest form: a last byte of zero is only allowed alone.
+                if byte == 0 && i > 0 {
+                    return None;
+                }
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn rest(self) -> &'a [u8] {
+        self.rest
+    }
+}
+
+/// Appends `value` as an unsigned LEB128 varint in its shortest form.
+#[allow(clippy::cast_possible_truncation)] // each byte is masked to 7 bits first
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value & 0x7f) as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_round_trips_and_is_canonical() {
+        for v in [0, 1, 127, 128, 300, 16_383, 16_384, u64::from(u32::MAX), u64::MAX] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, v);
+            let mut r = Reader::new(&buf);
+            assert_eq!(r.varint(), Some(v), "value {v}");
+            assert!(r.rest().is_empty());
+        }
+        // Non-shortest forms of 0 and 1, an 11-byte run and an overflow.
+        for bad in [&[0x80, 0x00][..], &[0x81, 0x00], &[0xff; 11], &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]] {
+            assert_eq!(Reader::new(bad).varint(), None, "{bad:02x?}");
+        }
+        assert_eq!(Reader::new(&[0x80]).varint(), None, "truncated");
+    }
+
+    #[test]
+    fn encoded_len_matches_the_encoder() {
+        for n in 0..100 {
+            let mut s = String::new();
+            encode_into(&vec![0xa5; n], &mut s);
+            assert_eq!(encoded_len(n), s.len(), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn decoding_is_strict() {
+        let mut out = Vec::new();
+        assert!(decode_into("AQID", &mut out).is_ok());
+        for bad in ["AQI=", "AQ+D", "AQ/D", "AQ D", "AQ\0D", "AQé", "AR"] {
+            out.clear();
+            assert_eq!(decode_into(bad, &mut out), Err(Malformed::Base64), "{bad:?}");
+        }
+    }
+}

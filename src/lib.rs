@@ -1,0 +1,133 @@
+//! Web sessions kept entirely in the client's cookie: no server-side store.
+//!
+//! A session value (any serde type) is serialized as CBOR, stamped with
+//! expiry claims and a random session id, sealed with XAES-256-GCM (or signed
+//! with HMAC-SHA256) under the primary key of a [`KeyRing`], bound to its
+//! purpose, and encoded as unpadded base64url within the browser's cookie
+//! budget. Any node holding the key ring opens any session.
+//!
+//! ```
+//! use sealed_session::{Codec, Key, KeyRing};
+//! use serde::{Deserialize, Serialize};
+//! use time::{Duration, OffsetDateTime};
+//!
+//! #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! struct MySession { user_id: u64, roles: Vec<String> }
+//!
+//! // Load keys with `Key::from_base64`, `Key::from_env` or `Key::from_file`.
+//! let previous = Key::generate();
+//! let primary = Key::generate();
+//! let ring = KeyRing::new(primary)            // seals
+//!     .with_accepted(previous.clone());       // still opens
+//! let codec = Codec::builder(ring)
+//!     .purpose("session")                     // bound into the seal
+//!     .max_lifetime(Duration::days(7))        // absolute, from `created`
+//!     .idle_timeout(Duration::hours(2))       // from `issued`
+//!     .leeway(Duration::seconds(30))
+//!     .build()?;
+//!
+//! let session = MySession { user_id: 42, roles: vec!["admin".into()] };
+//! let token: String = codec.seal(&session)?;   // new session, fresh id
+//! let opened = codec.open::<MySession>(&token)?;
+//! assert_eq!(opened.value(), &session);
+//! assert!(!opened.needs_reseal());
+//!
+//! // An hour later: re-sealing keeps the id and `created`, renews `issued`.
+//! let later = OffsetDateTime::now_utc() + Duration::hours(1);
+//! let renewed = codec.reseal_at(&opened, later)?;
+//! let reopened = codec.open_at::<MySession>(&renewed, later)?;
+//! assert_eq!(reopened.claims().session_id(), opened.claims().session_id());
+//! assert_eq!(reopened.claims().created(), opened.claims().created());
+//! # Ok::<(), sealed_session::Error>(())
+//! ```
+//!
+//! # What a token is
+//! The bytes are specified in `FORMAT.md` at the root of the repository,
+//! with known-answer vectors in `tests/vectors/v1.json`. In short: a version
+//! byte, a 4-byte key id, a 24-byte nonce, the encrypted claims and payload,
+//! and a 16-byte tag; 70 bytes of framing for a typical new session.
+//!
+//! # Errors
+//! Everything fallible returns [`Error`]. Authentication failures of every
+//! kind are the one opaque [`Error::Invalid`]; a payload that authenticates
+//! but does not fit the requested type is [`Error::Payload`] (start a new
+//! session).
+//!
+//! # Features
+//! The library has no optional features yet: the default build is the codec
+//! alone (RustCrypto, `ciborium`, `serde`, `base64`, `time`, `rand`).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod budget;
+mod claims;
+mod codec;
+mod error;
+mod format;
+mod key;
+mod rng;
+
+// The public interface.
+pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
+pub use claims::{Claims, MAX_SUBJECT_LEN, SessionId};
+pub use codec::{Codec, CodecBuilder, Opened, RECURSION_LIMIT};
+pub use error::{ConfigError, Error, Malformed};
+pub use format::Mode;
+pub use key::{Key, KeyId, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
+
+/// Entry points for the known-answer vectors: sealing with a chosen nonce,
+/// session id and times. Not public API: a fixed nonce is catastrophic in
+/// production.
+#[doc(hidden)]
+pub mod vectors {
+    use serde::Serialize;
+
+    use crate::claims::{Claims, SessionId, unix_seconds};
+    use crate::{Codec, Error};
+
+    /// The inputs a normal seal draws at random or from the clock.
+    #[derive(Debug, Clone)]
+    pub struct Fixed<'a> {
+        /// Session id.
+        pub session_id: [u8; 16],
+        /// Optional subject.
+        pub subject: Option<&'a str>,
+        /// `created`, unix seconds.
+        pub created: i64,
+        /// `issued`, unix seconds.
+        pub issued: i64,
+        /// `expires`, unix seconds.
+        pub expires: i64,
+        /// Nonce (ignored in signed mode).
+        pub nonce: [u8; 24],
+    }
+
+    /// Seals with every random and time input fixed.
+    ///
+    /// # Errors
+    /// As [`Codec::seal`], and [`Error::TimeOutOfRange`] unless
+    /// `0 <= created <= issued <= expires <= 9999-12-31`.
+    pub fn seal_fixed<T: Serialize + ?Sized>(
+        codec: &Codec,
+        value: &T,
+        fixed: &Fixed<'_>,
+    ) -> Result<String, Error> {
+        for t in [fixed.created, fixed.issued, fixed.expires] {
+            unix_seconds(time::OffsetDateTime::from_unix_timestamp(t).map_err(|_| {
+                Error::TimeOutOfRange { unix: t }
+            })?)?;
+        }
+        if fixed.created > fixed.issued || fixed.issued > fixed.expires {
+            return Err(Error::TimeOutOfRange { unix: fixed.issued });
+        }
+        let claims = Claims::new(
+            SessionId::from_bytes(fixed.session_id),
+            fixed.subject.map(str::to_owned),
+            fixed.created,
+            fixed.issued,
+            fixed.expires,
+        );
+        codec.seal_claims(value, &claims, Some(fixed.nonce))
+    }
+}
