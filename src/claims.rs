@@ -153,9 +153,7 @@ impl Claims {
         let age = i64::try_from(age).map_err(|_| "age out of range")?;
         let lifetime = i64::try_from(lifetime).map_err(|_| "lifetime out of range")?;
         let created = issued.checked_sub(age).ok_or("created out of range")?;
-        let expires = issued
-            .checked_add(lifetime)
-            .ok_or("expires out of range")?;
+        let expires = issued.checked_add(lifetime).ok_or("expires out of range")?;
         if created < 0 || expires > MAX_UNIX {
             return Err("time outside 1970..=9999");
         }
@@ -313,11 +311,26 @@ mod tests {
             b.extend_from_slice(payload);
             b
         };
-        assert!(Claims::decode(&with(&[101, 0, 0], &[0xf6])).is_err(), "created < 0");
-        assert!(Claims::decode(&with(&[0, MAX_UNIX as u64, 0], &[0xf6])).is_err(), "expires > max");
-        assert!(Claims::decode(&with(&[0, 0, 0], &[])).is_err(), "no payload");
-        assert!(Claims::decode(&with(&[0, 0, 256], &[0xf6])).is_err(), "subject too long");
-        assert!(Claims::decode(&with(&[0, 0, 2], &[0xff, 0xfe, 0xf6])).is_err(), "bad UTF-8");
+        assert!(
+            Claims::decode(&with(&[101, 0, 0], &[0xf6])).is_err(),
+            "created < 0"
+        );
+        assert!(
+            Claims::decode(&with(&[0, MAX_UNIX as u64, 0], &[0xf6])).is_err(),
+            "expires > max"
+        );
+        assert!(
+            Claims::decode(&with(&[0, 0, 0], &[])).is_err(),
+            "no payload"
+        );
+        assert!(
+            Claims::decode(&with(&[0, 0, 256], &[0xf6])).is_err(),
+            "subject too long"
+        );
+        assert!(
+            Claims::decode(&with(&[0, 0, 2], &[0xff, 0xfe, 0xf6])).is_err(),
+            "bad UTF-8"
+        );
         assert!(Claims::decode(&[7u8; 15]).is_err(), "short id");
     }
 
@@ -332,7 +345,10 @@ mod tests {
         assert!(policy.check(&c, 1099).is_ok());
         assert!(matches!(
             policy.check(&c, 1100),
-            Err(Error::Expired { at: 1100, now: 1100 })
+            Err(Error::Expired {
+                at: 1100,
+                now: 1100
+            })
         ));
     }
 }

@@ -14,9 +14,7 @@ use xaes_256_gcm::aead::AeadInOut as _;
 use crate::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 use crate::claims::{Claims, MAX_SUBJECT_LEN, Policy, SessionId, seconds_of, unix_seconds};
 use crate::error::{ConfigError, Error, Malformed};
-use crate::format::{
-    self, HEADER_LEN, Header, MAX_PURPOSE_LEN, Mode, NONCE_LEN, associated_data,
-};
+use crate::format::{self, Header, MAX_PURPOSE_LEN, Mode, NONCE_LEN, associated_data};
 use crate::key::KeyRing;
 
 /// Deepest nesting of arrays, maps and tags the payload decoder follows.
@@ -456,6 +454,19 @@ impl Codec {
         claims: &Claims,
         fixed_nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<String, Error> {
+        self.seal_body(claims, fixed_nonce, |bytes| {
+            ciborium::into_writer(value, bytes).map_err(|e| Error::Serialize(e.to_string()))
+        })
+    }
+
+    /// Seals claims followed by whatever `write_payload` appends: the app's
+    /// value as CBOR, or raw bytes for the adversarial tests.
+    pub(crate) fn seal_body(
+        &self,
+        claims: &Claims,
+        fixed_nonce: Option<[u8; NONCE_LEN]>,
+        write_payload: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+    ) -> Result<String, Error> {
         let inner = &*self.inner;
         if let Some(subject) = claims.subject() {
             if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
@@ -488,9 +499,9 @@ impl Codec {
         };
         let body_start = bytes.len();
         claims.encode(&mut bytes);
-        ciborium::into_writer(value, &mut bytes).map_err(|e| Error::Serialize(e.to_string()))?;
+        write_payload(&mut bytes)?;
 
-        let total = bytes.len() + inner.mode.overhead() - body_start + HEADER_LEN;
+        let total = bytes.len() + inner.mode.tag_len();
         let size = format::encoded_len(total);
         if size > inner.budget {
             return Err(Error::TooLarge {

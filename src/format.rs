@@ -47,6 +47,14 @@ impl Mode {
         }
     }
 
+    /// Length of the authentication tag.
+    pub(crate) const fn tag_len(self) -> usize {
+        match self {
+            Self::Encrypted => GCM_TAG_LEN,
+            Self::Signed => HMAC_TAG_LEN,
+        }
+    }
+
     /// Bytes a token of this mode adds around the body: header, nonce, tag.
     pub(crate) const fn overhead(self) -> usize {
         match self {
@@ -109,7 +117,10 @@ impl Header {
 
 /// Associated data of FORMAT.md §4.3: header || len(purpose) || purpose.
 /// Returned in a stack buffer with its length.
-pub(crate) fn associated_data(header: &[u8; HEADER_LEN], purpose: &[u8]) -> ([u8; MAX_AAD_LEN], usize) {
+pub(crate) fn associated_data(
+    header: &[u8; HEADER_LEN],
+    purpose: &[u8],
+) -> ([u8; MAX_AAD_LEN], usize) {
     let mut aad = [0u8; MAX_AAD_LEN];
     let len = HEADER_LEN + 1 + purpose.len();
     let (head, rest) = aad.split_at_mut(HEADER_LEN);
@@ -271,7 +282,17 @@ mod tests {
 
     #[test]
     fn varint_round_trips_and_is_canonical() {
-        for v in [0, 1, 127, 128, 300, 16_383, 16_384, u64::from(u32::MAX), u64::MAX] {
+        for v in [
+            0,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             let mut buf = Vec::new();
             put_varint(&mut buf, v);
             let mut r = Reader::new(&buf);
@@ -279,7 +300,12 @@ mod tests {
             assert!(r.rest().is_empty());
         }
         // Non-shortest forms of 0 and 1, an 11-byte run and an overflow.
-        for bad in [&[0x80, 0x00][..], &[0x81, 0x00], &[0xff; 11], &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]] {
+        for bad in [
+            &[0x80, 0x00][..],
+            &[0x81, 0x00],
+            &[0xff; 11],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
+        ] {
             assert_eq!(Reader::new(bad).varint(), None, "{bad:02x?}");
         }
         assert_eq!(Reader::new(&[0x80]).varint(), None, "truncated");
@@ -300,7 +326,11 @@ mod tests {
         assert!(decode_into("AQID", &mut out).is_ok());
         for bad in ["AQI=", "AQ+D", "AQ/D", "AQ D", "AQ\0D", "AQé", "AR"] {
             out.clear();
-            assert_eq!(decode_into(bad, &mut out), Err(Malformed::Base64), "{bad:?}");
+            assert_eq!(
+                decode_into(bad, &mut out),
+                Err(Malformed::Base64),
+                "{bad:?}"
+            );
         }
     }
 }

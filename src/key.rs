@@ -194,11 +194,9 @@ impl Key {
     /// [`Key::from_base64`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-            Error::KeySource {
-                source: format!("file {}", path.display()),
-                reason: e.to_string(),
-            }
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::KeySource {
+            source: format!("file {}", path.display()),
+            reason: e.to_string(),
         })?);
         Self::from_base64(&text)
     }

@@ -113,21 +113,44 @@ pub mod vectors {
         value: &T,
         fixed: &Fixed<'_>,
     ) -> Result<String, Error> {
-        for t in [fixed.created, fixed.issued, fixed.expires] {
-            unix_seconds(time::OffsetDateTime::from_unix_timestamp(t).map_err(|_| {
-                Error::TimeOutOfRange { unix: t }
-            })?)?;
+        codec.seal_claims(value, &fixed.claims()?, Some(fixed.nonce))
+    }
+
+    /// Seals `payload` verbatim as the payload bytes (not necessarily CBOR),
+    /// so tests can put hostile CBOR under a valid seal.
+    ///
+    /// # Errors
+    /// As [`seal_fixed`].
+    pub fn seal_raw_payload(
+        codec: &Codec,
+        payload: &[u8],
+        fixed: &Fixed<'_>,
+    ) -> Result<String, Error> {
+        codec.seal_body(&fixed.claims()?, Some(fixed.nonce), |out| {
+            out.extend_from_slice(payload);
+            Ok(())
+        })
+    }
+
+    impl Fixed<'_> {
+        fn claims(&self) -> Result<Claims, Error> {
+            let fixed = self;
+            for t in [fixed.created, fixed.issued, fixed.expires] {
+                unix_seconds(
+                    time::OffsetDateTime::from_unix_timestamp(t)
+                        .map_err(|_| Error::TimeOutOfRange { unix: t })?,
+                )?;
+            }
+            if fixed.created > fixed.issued || fixed.issued > fixed.expires {
+                return Err(Error::TimeOutOfRange { unix: fixed.issued });
+            }
+            Ok(Claims::new(
+                SessionId::from_bytes(fixed.session_id),
+                fixed.subject.map(str::to_owned),
+                fixed.created,
+                fixed.issued,
+                fixed.expires,
+            ))
         }
-        if fixed.created > fixed.issued || fixed.issued > fixed.expires {
-            return Err(Error::TimeOutOfRange { unix: fixed.issued });
-        }
-        let claims = Claims::new(
-            SessionId::from_bytes(fixed.session_id),
-            fixed.subject.map(str::to_owned),
-            fixed.created,
-            fixed.issued,
-            fixed.expires,
-        );
-        codec.seal_claims(value, &claims, Some(fixed.nonce))
     }
 }

@@ -1,0 +1,695 @@
+//! Behaviour of seal and open through the public API.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use common::{Typical, large, typical};
+use sealed_session::vectors::{Fixed, seal_raw_payload};
+use sealed_session::{Codec, Error, Key, KeyRing, Malformed, Mode};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+const T0: i64 = 1_700_000_000;
+
+fn at(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).expect("valid time")
+}
+
+fn key(byte: u8) -> Key {
+    let bytes: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(31) ^ byte).collect();
+    Key::from_bytes(&bytes).expect("valid key")
+}
+
+fn codec(mode: Mode) -> Codec {
+    let b = Codec::builder(KeyRing::new(key(1))).purpose("session");
+    match mode {
+        Mode::Signed => b.signed(),
+        _ => b,
+    }
+    .build()
+    .expect("valid codec")
+}
+
+fn both_modes() -> [Codec; 2] {
+    [codec(Mode::Encrypted), codec(Mode::Signed)]
+}
+
+fn is_invalid(r: Result<sealed_session::Opened<Typical>, Error>) -> bool {
+    matches!(r, Err(Error::Invalid))
+}
+
+#[test]
+fn round_trip_in_both_modes() {
+    for c in both_modes() {
+        let token = c.seal_at(&typical(), at(T0)).expect("seals");
+        let opened = c.open_at::<Typical>(&token, at(T0 + 60)).expect("opens");
+        assert_eq!(opened.value(), &typical());
+        assert_eq!(opened.claims().created_unix(), T0);
+        assert_eq!(opened.claims().issued_unix(), T0);
+        assert_eq!(opened.claims().expires_unix(), T0 + 7 * 86_400);
+        assert_eq!(opened.claims().subject(), None);
+        assert!(!opened.needs_reseal());
+
+        let token = c.seal_at(&large(), at(T0)).expect("seals large");
+        let opened = c
+            .open_at::<common::Large>(&token, at(T0))
+            .expect("opens large");
+        assert_eq!(opened.into_value(), large());
+    }
+}
+
+#[test]
+fn system_clock_round_trip() {
+    let c = codec(Mode::Encrypted);
+    let token = c.seal_with_subject(&typical(), "user-42").expect("seals");
+    let opened = c.open::<Typical>(&token).expect("opens");
+    assert_eq!(opened.claims().subject(), Some("user-42"));
+}
+
+#[test]
+fn tokens_are_fresh_each_seal() {
+    let c = codec(Mode::Encrypted);
+    let a = c.seal_at(&typical(), at(T0)).expect("seals");
+    let b = c.seal_at(&typical(), at(T0)).expect("seals");
+    assert_ne!(a, b, "nonce and session id are random");
+    let ida = c.open_at::<Typical>(&a, at(T0)).expect("opens");
+    let idb = c.open_at::<Typical>(&b, at(T0)).expect("opens");
+    assert_ne!(ida.claims().session_id(), idb.claims().session_id());
+}
+
+#[test]
+fn signed_mode_payload_is_readable_encrypted_is_not() {
+    let [enc, signed] = both_modes();
+    let needle = b"alice.example";
+    let e = B64
+        .decode(enc.seal_at(&typical(), at(T0)).expect("seals"))
+        .expect("b64");
+    let s = B64
+        .decode(signed.seal_at(&typical(), at(T0)).expect("seals"))
+        .expect("b64");
+    assert!(!e.windows(needle.len()).any(|w| w == needle));
+    assert!(s.windows(needle.len()).any(|w| w == needle));
+}
+
+#[test]
+fn every_bit_flip_and_truncation_is_rejected() {
+    for c in both_modes() {
+        let token = c.seal_at(&typical(), at(T0)).expect("seals");
+        let bytes = B64.decode(&token).expect("b64");
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut t = bytes.clone();
+                t[i] ^= 1 << bit;
+                let r = c.open_at::<Typical>(&B64.encode(&t), at(T0));
+                assert!(r.is_err(), "{} flip byte {i} bit {bit} opened", c.mode());
+                // Flips after the header can only fail authentication.
+                if i >= 5 {
+                    assert!(is_invalid(r), "{} byte {i}: not Invalid", c.mode());
+                }
+            }
+        }
+        for n in 0..token.len() {
+            assert!(
+                c.open_at::<Typical>(&token[..n], at(T0)).is_err(),
+                "{} truncation to {n} opened",
+                c.mode()
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_purpose_is_invalid() {
+    let ring = KeyRing::new(key(1));
+    for signed in [false, true] {
+        let build = |p: &str| {
+            let b = Codec::builder(ring.clone()).purpose(p);
+            if signed { b.signed() } else { b }.build().expect("codec")
+        };
+        let token = build("session").seal_at(&typical(), at(T0)).expect("seals");
+        assert!(build("session").open_at::<Typical>(&token, at(T0)).is_ok());
+        for other in ["csrf", "Session", "session ", "sessio", "flash"] {
+            assert!(
+                is_invalid(build(other).open_at::<Typical>(&token, at(T0))),
+                "opened under purpose {other:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_retired_and_foreign_keys_are_rejected() {
+    let c = codec(Mode::Encrypted);
+    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+
+    // Another ring: its key id is unknown here.
+    let foreign = Codec::builder(KeyRing::new(key(2))).build().expect("codec");
+    let r = foreign.open_at::<Typical>(&token, at(T0));
+    assert!(
+        matches!(r, Err(Error::UnknownKey(id)) if id == key(1).id()),
+        "{r:?}"
+    );
+
+    // Retired: the key is no longer in the ring.
+    let rotated = Codec::builder(KeyRing::new(key(3)).with_accepted(key(4)))
+        .build()
+        .expect("codec");
+    assert!(matches!(
+        rotated.open_at::<Typical>(&token, at(T0)),
+        Err(Error::UnknownKey(_))
+    ));
+
+    // Wrong key under a known id: relabel the token with key(2)'s id.
+    let mut bytes = B64.decode(&token).expect("b64");
+    bytes[1..5].copy_from_slice(&key(2).id().to_bytes());
+    assert!(is_invalid(foreign.open_at(&B64.encode(&bytes), at(T0))));
+}
+
+#[test]
+fn version_bytes_other_than_the_codecs_are_refused() {
+    for c in both_modes() {
+        let token = c.seal_at(&typical(), at(T0)).expect("seals");
+        let bytes = B64.decode(&token).expect("b64");
+        for v in 0..=255u8 {
+            let mut t = bytes.clone();
+            t[0] = v;
+            let r = c.open_at::<Typical>(&B64.encode(&t), at(T0));
+            match (v, c.mode()) {
+                (1, Mode::Encrypted) | (2, Mode::Signed) => assert!(r.is_ok()),
+                (1 | 2, _) => assert!(
+                    matches!(r, Err(Error::Malformed(Malformed::WrongMode { .. }))),
+                    "{v}: {r:?}"
+                ),
+                _ => assert!(
+                    matches!(r, Err(Error::Malformed(Malformed::UnknownVersion(x))) if x == v),
+                    "{v}: {r:?}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn non_canonical_base64_is_malformed() {
+    let c = codec(Mode::Encrypted);
+    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let mut variants = vec![
+        format!("{token}="),
+        format!(" {token}"),
+        format!("{token}\n"),
+        token.replacen('-', "+", 1),
+        token.replacen('_', "/", 1),
+        format!("{token}\0"),
+    ];
+    // Non-zero trailing bits: the last character encodes bits past the end.
+    let bits_left = (token.len() * 6) % 8;
+    if bits_left > 0 {
+        let mut t = token.clone().into_bytes();
+        let last = t.pop().expect("non-empty");
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let idx = alphabet.iter().position(|&a| a == last).expect("alphabet");
+        t.push(alphabet[idx ^ 1]);
+        variants.push(String::from_utf8(t).expect("ascii"));
+    }
+    for v in &variants {
+        if v == &token {
+            continue;
+        }
+        let r = c.open_at::<Typical>(v, at(T0));
+        assert!(
+            matches!(r, Err(Error::Malformed(Malformed::Base64))),
+            "{v:?}: {r:?}"
+        );
+    }
+    assert!(matches!(
+        c.open_at::<Typical>("", at(T0)),
+        Err(Error::Malformed(Malformed::Empty))
+    ));
+    assert!(matches!(
+        c.open_at::<Typical>("AQID", at(T0)),
+        Err(Error::Malformed(Malformed::TooShort { len: 3, min: 46 }))
+    ));
+}
+
+/// A codec with a 1-hour absolute lifetime, a 10-minute idle timeout and the
+/// given leeway.
+fn expiry_codec(leeway: i64) -> Codec {
+    Codec::builder(KeyRing::new(key(1)))
+        .max_lifetime(Duration::hours(1))
+        .idle_timeout(Duration::minutes(10))
+        .leeway(Duration::seconds(leeway))
+        .build()
+        .expect("codec")
+}
+
+fn outcome(c: &Codec, token: &str, now: i64) -> Result<(), String> {
+    c.open_at::<Typical>(token, at(now))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn idle_timeout_boundaries() {
+    let c = expiry_codec(0);
+    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let idle_end = T0 + 600;
+    assert!(outcome(&c, &token, idle_end - 1).is_ok());
+    assert_eq!(
+        outcome(&c, &token, idle_end),
+        Err(format!(
+            "session expired 0 s ago (at unix time {idle_end}, now {idle_end})"
+        ))
+    );
+    assert!(outcome(&c, &token, idle_end + 1).is_err());
+}
+
+#[test]
+fn absolute_lifetime_boundaries_survive_reseals() {
+    let c = expiry_codec(0);
+    let mut token = c.seal_at(&typical(), at(T0)).expect("seals");
+    // Re-seal every 9 minutes: the idle timeout never bites, the lifetime does.
+    let mut now = T0;
+    while now + 540 < T0 + 3600 {
+        now += 540;
+        let opened = c.open_at::<Typical>(&token, at(now)).expect("opens");
+        token = c.reseal_at(&opened, at(now)).expect("reseals");
+    }
+    let end = T0 + 3600;
+    let opened = c
+        .open_at::<Typical>(&token, at(end - 1))
+        .expect("opens at end - 1");
+    assert_eq!(opened.claims().created_unix(), T0);
+    assert_eq!(opened.claims().expires_unix(), end);
+    assert!(matches!(
+        c.open_at::<Typical>(&token, at(end)),
+        Err(Error::Expired { at, now }) if at == end && now == end
+    ));
+    assert!(c.open_at::<Typical>(&token, at(end + 1)).is_err());
+    // Past the absolute lifetime a re-seal is refused rather than minting a
+    // token that is already dead.
+    assert!(matches!(
+        c.reseal_at(&opened, at(end)),
+        Err(Error::Expired { .. })
+    ));
+}
+
+#[test]
+fn leeway_applies_both_ways() {
+    let c = expiry_codec(30);
+    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let idle_end = T0 + 600;
+    assert!(outcome(&c, &token, idle_end + 29).is_ok(), "within leeway");
+    assert!(
+        outcome(&c, &token, idle_end + 30).is_err(),
+        "leeway exhausted"
+    );
+    // `issued` in the future: tolerated up to the leeway.
+    assert!(outcome(&c, &token, T0 - 30).is_ok());
+    assert_eq!(
+        outcome(&c, &token, T0 - 31),
+        Err(format!(
+            "session is issued 31 s in the future (at unix time {T0}, now {})",
+            T0 - 31
+        ))
+    );
+    let strict = expiry_codec(0);
+    assert!(outcome(&strict, &token, T0 - 1).is_err());
+    assert!(outcome(&strict, &token, T0).is_ok());
+}
+
+#[test]
+fn tightened_policy_applies_to_tokens_already_issued() {
+    let lax = Codec::builder(KeyRing::new(key(1)))
+        .max_lifetime(Duration::days(7))
+        .build()
+        .expect("codec");
+    let token = lax.seal_at(&typical(), at(T0)).expect("seals");
+    let strict = expiry_codec(0);
+    assert!(outcome(&lax, &token, T0 + 3600).is_ok());
+    assert!(outcome(&strict, &token, T0 + 600).is_err(), "idle timeout");
+    assert!(outcome(&strict, &token, T0 + 599).is_ok());
+}
+
+#[test]
+fn rotation_reports_and_performs_reseal() {
+    let old = key(1);
+    let new = key(2);
+    let before = Codec::builder(KeyRing::new(old.clone()))
+        .build()
+        .expect("codec");
+    let token = before
+        .seal_with_subject_at(&typical(), "user-42", at(T0))
+        .expect("seals");
+
+    let after = Codec::builder(KeyRing::new(new.clone()).with_accepted(old))
+        .build()
+        .expect("codec");
+    let opened = after
+        .open_at::<Typical>(&token, at(T0 + 60))
+        .expect("opens");
+    assert!(opened.needs_reseal());
+
+    let resealed = after.reseal_at(&opened, at(T0 + 60)).expect("reseals");
+    let only_new = Codec::builder(KeyRing::new(new)).build().expect("codec");
+    let reopened = only_new
+        .open_at::<Typical>(&resealed, at(T0 + 61))
+        .expect("opens under the new key alone");
+    assert!(!reopened.needs_reseal());
+    assert_eq!(reopened.claims().session_id(), opened.claims().session_id());
+    assert_eq!(reopened.claims().subject(), Some("user-42"));
+    assert_eq!(reopened.claims().created_unix(), T0);
+    assert_eq!(reopened.claims().issued_unix(), T0 + 60);
+    assert!(matches!(
+        only_new.open_at::<Typical>(&token, at(T0 + 61)),
+        Err(Error::UnknownKey(_))
+    ));
+}
+
+#[test]
+fn size_budget_is_enforced_on_seal_and_open() {
+    let c = Codec::builder(KeyRing::new(key(1)))
+        .budget(400)
+        .build()
+        .expect("codec");
+    assert!(c.seal_at(&typical(), at(T0)).is_ok());
+    match c.seal_at(&large(), at(T0)) {
+        Err(e @ Error::TooLarge { size, limit: 400 }) => {
+            assert!(size > 400);
+            assert_eq!(
+                e.to_string(),
+                format!("token is {size} bytes, limit is 400")
+            );
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    // Every payload length up to the budget: the token never exceeds it.
+    for n in 0..400 {
+        if let Ok(t) = c.seal_at(&"x".repeat(n), at(T0)) {
+            assert!(t.len() <= 400, "{n}: {} bytes", t.len());
+            assert_eq!(
+                c.open_at::<String>(&t, at(T0))
+                    .expect("opens")
+                    .into_value()
+                    .len(),
+                n
+            );
+        }
+    }
+    let huge = "A".repeat(401);
+    assert!(matches!(
+        c.open_at::<Typical>(&huge, at(T0)),
+        Err(Error::TooLarge {
+            size: 401,
+            limit: 400
+        })
+    ));
+    // The default budget fits a 4096-byte cookie.
+    let default = codec(Mode::Encrypted);
+    assert_eq!(default.budget(), 3840);
+    let r = default.seal_at(&"y".repeat(4000), at(T0));
+    assert!(
+        matches!(r, Err(Error::TooLarge { limit: 3840, .. })),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn payload_of_another_type_is_its_own_error() {
+    #[derive(Deserialize, Debug)]
+    struct Other {
+        #[allow(dead_code)]
+        account: String,
+    }
+    let c = codec(Mode::Encrypted);
+    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let r = c.open_at::<Other>(&token, at(T0));
+    assert!(matches!(r, Err(Error::Payload(_))), "{r:?}");
+}
+
+fn fixed(created: i64) -> Fixed<'static> {
+    Fixed {
+        session_id: [9; 16],
+        subject: None,
+        created,
+        issued: created,
+        expires: created + 3600,
+        nonce: [7; 24],
+    }
+}
+
+#[test]
+fn deeply_nested_cbor_is_rejected_cleanly() {
+    let c = codec(Mode::Encrypted);
+    // 2000 nested one-element arrays, then a final item: far past the limit.
+    for opener in [0x81u8, 0x9f, 0xa1, 0xc6] {
+        let mut payload = vec![opener; 2000];
+        payload.push(0x00);
+        let token = seal_raw_payload(&c, &payload, &fixed(T0)).expect("seals");
+        let r = c.open_at::<ciborium::Value>(&token, at(T0));
+        assert!(r.is_err(), "opener {opener:#x} accepted");
+        let r = c.open_at::<Typical>(&token, at(T0));
+        assert!(r.is_err(), "opener {opener:#x} accepted as Typical");
+    }
+    let mut payload = vec![0x81u8; 200];
+    payload.push(0x00);
+    let token = seal_raw_payload(&c, &payload, &fixed(T0)).expect("seals");
+    assert!(matches!(
+        c.open_at::<ciborium::Value>(&token, at(T0)),
+        Err(Error::PayloadTooDeep { limit: 32 })
+    ));
+    // Nesting within the limit still opens.
+    let mut payload = vec![0x81u8; 20];
+    payload.push(0x00);
+    let token = seal_raw_payload(&c, &payload, &fixed(T0)).expect("seals");
+    assert!(c.open_at::<ciborium::Value>(&token, at(T0)).is_ok());
+}
+
+#[test]
+fn trailing_bytes_after_the_payload_are_rejected() {
+    let c = codec(Mode::Encrypted);
+    let token = seal_raw_payload(&c, &[0x01, 0x02], &fixed(T0)).expect("seals");
+    let r = c.open_at::<u8>(&token, at(T0));
+    assert!(
+        matches!(&r, Err(Error::Payload(m)) if m.contains("1 bytes after")),
+        "{r:?}"
+    );
+    let token = seal_raw_payload(&c, &[0x01], &fixed(T0)).expect("seals");
+    assert_eq!(
+        c.open_at::<u8>(&token, at(T0)).expect("opens").into_value(),
+        1
+    );
+}
+
+#[test]
+fn keys_refuse_weak_material_and_never_print_bytes() {
+    assert!(matches!(
+        Key::from_bytes(&[1; 31]),
+        Err(Error::KeyTooShort { len: 31, min: 32 })
+    ));
+    assert!(matches!(Key::from_bytes(&[0xab; 64]), Err(Error::WeakKey)));
+    assert!(matches!(
+        Key::from_base64("not base64!"),
+        Err(Error::KeyEncoding)
+    ));
+    assert_eq!(
+        Key::from_bytes(&[1; 16]).expect_err("short").to_string(),
+        "key is 16 bytes, at least 32 are required"
+    );
+
+    let k = Key::generate();
+    let b64 = k.export_base64();
+    let raw = B64.decode(b64.as_bytes()).expect("b64");
+    for shown in [format!("{k:?}"), format!("{:?}", KeyRing::new(k.clone()))] {
+        assert!(!shown.contains(b64.as_str()), "{shown}");
+        assert!(!shown.contains(&format!("{raw:?}")), "{shown}");
+        assert!(!shown.contains(&format!("{:?}", &raw[..8])), "{shown}");
+        assert!(shown.contains(&k.id().to_string()));
+    }
+    let codec = Codec::builder(KeyRing::new(k.clone()))
+        .build()
+        .expect("codec");
+    assert!(!format!("{codec:?}").contains(b64.as_str()));
+
+    // Text forms: either alphabet, padded or not, surrounding whitespace.
+    let std_padded = base64::engine::general_purpose::STANDARD.encode(&raw);
+    assert_eq!(
+        Key::from_base64(&format!("  {std_padded}\n")).expect("std"),
+        k
+    );
+    assert_eq!(Key::from_base64(&b64).expect("url"), k);
+}
+
+#[test]
+fn keys_load_from_env_and_file() {
+    let k = Key::generate();
+    let dir = std::env::temp_dir().join(format!("sealed-session-key-{}", std::process::id()));
+    std::fs::write(&dir, format!("{}\n", k.export_base64().as_str())).expect("write");
+    assert_eq!(Key::from_file(&dir).expect("file"), k);
+    std::fs::remove_file(&dir).expect("cleanup");
+    let missing = Key::from_file(&dir).expect_err("missing");
+    assert!(
+        missing.to_string().starts_with("cannot read key from file"),
+        "{missing}"
+    );
+    let e = Key::from_env("SEALED_SESSION_TEST_UNSET_VARIABLE").expect_err("unset");
+    assert!(matches!(e, Error::KeySource { .. }));
+}
+
+#[test]
+fn builder_refuses_bad_settings() {
+    let ring = || KeyRing::new(key(1));
+    let cases: Vec<(Result<Codec, Error>, &str)> = vec![
+        (
+            Codec::builder(ring()).purpose("").build(),
+            "purpose is 0 bytes, it must be 1 to 255",
+        ),
+        (
+            Codec::builder(ring()).purpose("p".repeat(256)).build(),
+            "purpose is 256 bytes, it must be 1 to 255",
+        ),
+        (
+            Codec::builder(ring()).max_lifetime(Duration::ZERO).build(),
+            "max_lifetime is 0 s, it must be positive",
+        ),
+        (
+            Codec::builder(ring())
+                .idle_timeout(Duration::seconds(-5))
+                .build(),
+            "idle_timeout is -5 s, it must be positive",
+        ),
+        (
+            Codec::builder(ring())
+                .max_lifetime(Duration::days(401))
+                .build(),
+            "max_lifetime is 34646400 s, at most 34560000 s is allowed",
+        ),
+        (
+            Codec::builder(ring()).leeway(Duration::hours(1)).build(),
+            "leeway is 3600 s, at most 600 s is allowed",
+        ),
+        (
+            Codec::builder(ring()).budget(100).build(),
+            "budget is 100 bytes, it must be 128 to 8192",
+        ),
+        (
+            Codec::builder(ring()).budget(9000).build(),
+            "budget is 9000 bytes, it must be 128 to 8192",
+        ),
+    ];
+    for (r, msg) in cases {
+        let e = r.expect_err(msg);
+        assert_eq!(e.to_string(), format!("invalid codec setting: {msg}"));
+    }
+    let subject = codec(Mode::Encrypted).seal_with_subject(&1, "");
+    assert!(matches!(
+        subject,
+        Err(Error::SubjectLength { len: 0, max: 255 })
+    ));
+    let subject = codec(Mode::Encrypted).seal_with_subject(&1, &"s".repeat(256));
+    assert!(matches!(
+        subject,
+        Err(Error::SubjectLength { len: 256, .. })
+    ));
+}
+
+#[test]
+fn clones_and_threads_share_a_codec() {
+    let c = codec(Mode::Encrypted);
+    let tokens: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let c = c.clone();
+                s.spawn(move || c.seal_at(&typical(), at(T0)).expect("seals"))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    for t in &tokens {
+        assert!(c.open_at::<Typical>(t, at(T0)).is_ok());
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct AnyValue {
+    id: u64,
+    neg: i32,
+    name: String,
+    tags: Vec<String>,
+    maybe: Option<bool>,
+    nested: Vec<(u8, Option<String>)>,
+    #[serde(with = "serde_bytes_compat")]
+    blob: Vec<u8>,
+}
+
+/// Serialize a byte vector as a CBOR byte string (what `serde_bytes` does).
+mod serde_bytes_compat {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        ciborium::Value::deserialize(d)?
+            .into_bytes()
+            .map_err(|_| serde::de::Error::custom("expected bytes"))
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arbitrary() -> impl Strategy<Value = AnyValue> {
+        (
+            any::<u64>(),
+            any::<i32>(),
+            ".{0,40}",
+            prop::collection::vec(".{0,12}", 0..6),
+            any::<Option<bool>>(),
+            prop::collection::vec((any::<u8>(), prop::option::of(".{0,8}")), 0..5),
+            prop::collection::vec(any::<u8>(), 0..64),
+        )
+            .prop_map(|(id, neg, name, tags, maybe, nested, blob)| AnyValue {
+                id,
+                neg,
+                name,
+                tags,
+                maybe,
+                nested,
+                blob,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn seal_then_open_is_identity(value in arbitrary(), signed in any::<bool>(), now in 0i64..253_402_000_000) {
+            let c = if signed { codec(Mode::Signed) } else { codec(Mode::Encrypted) };
+            let token = c.seal_at(&value, at(now)).expect("seals");
+            let opened = c.open_at::<AnyValue>(&token, at(now)).expect("opens");
+            prop_assert_eq!(opened.value(), &value);
+            prop_assert_eq!(opened.claims().issued_unix(), now);
+        }
+
+        #[test]
+        fn random_strings_never_open(s in ".{0,600}") {
+            for c in both_modes() {
+                prop_assert!(c.open_at::<ciborium::Value>(&s, at(T0)).is_err());
+            }
+        }
+
+        #[test]
+        fn random_bytes_behind_a_valid_header_never_open(body in prop::collection::vec(any::<u8>(), 0..400), signed in any::<bool>()) {
+            let c = if signed { codec(Mode::Signed) } else { codec(Mode::Encrypted) };
+            let mut bytes = vec![if signed { 2 } else { 1 }];
+            bytes.extend_from_slice(&key(1).id().to_bytes());
+            bytes.extend_from_slice(&body);
+            let r = c.open_at::<ciborium::Value>(&B64.encode(&bytes), at(T0));
+            prop_assert!(matches!(r, Err(Error::Invalid) | Err(Error::Malformed(Malformed::TooShort { .. }))), "{:?}", r);
+        }
+    }
+}
