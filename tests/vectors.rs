@@ -163,7 +163,8 @@ fn valid(case: &Case) -> Vector {
         sealed: None,
     };
     let codec = codec_for(&v);
-    let expires = (case.created + v.max_lifetime).min(case.idle.map_or(i64::MAX, |i| case.issued + i));
+    let expires =
+        (case.created + v.max_lifetime).min(case.idle.map_or(i64::MAX, |i| case.issued + i));
     let fixed = Fixed {
         session_id: core::array::from_fn(|i| 0xa0 + i as u8),
         subject: case.subject,
@@ -311,9 +312,14 @@ fn generate() -> File {
         B64.encode(raw)
     };
     let mut vectors = vec![enc.clone(), resealed, signed.clone()];
-    vectors.push(failing(&enc, "tampered ciphertext (one bit of the body)", "invalid", |v| {
-        v.token = flip(&v.token, 40);
-    }));
+    vectors.push(failing(
+        &enc,
+        "tampered ciphertext (one bit of the body)",
+        "invalid",
+        |v| {
+            v.token = flip(&v.token, 40);
+        },
+    ));
     vectors.push(failing(&enc, "tampered tag (last byte)", "invalid", |v| {
         let n = B64.decode(&v.token).expect("b64").len();
         v.token = flip(&v.token, n - 1);
@@ -324,69 +330,134 @@ fn generate() -> File {
     vectors.push(failing(&enc, "wrong purpose", "invalid", |v| {
         v.purpose = "csrf".into();
     }));
-    vectors.push(failing(&enc, "expired: opened exactly at expires", "expired", |v| {
-        v.open_at = T0 + 7200;
-    }));
-    vectors.push(failing(&enc, "not yet valid: issued 1 s in the future", "not_yet_valid", |v| {
-        v.open_at = T0 - 1;
-    }));
-    vectors.push(failing(&enc, "unknown key id: ring holds only another key", "unknown_key", |v| {
-        v.ring = vec![KEY_B.into()];
-    }));
-    vectors.push(failing(&enc, "key id relabelled to a key of the ring", "invalid", |v| {
-        let mut raw = B64.decode(&v.token).expect("b64");
-        raw[1..5].copy_from_slice(&derive(KEY_B, "sealed-session v1 key-id", 4));
-        v.token = B64.encode(raw);
-        v.ring = vec![KEY_B.into()];
-    }));
-    vectors.push(failing(&enc, "unknown version byte 0x03", "malformed", |v| {
-        let mut raw = B64.decode(&v.token).expect("b64");
-        raw[0] = 0x03;
-        v.token = B64.encode(raw);
-    }));
-    vectors.push(failing(&enc, "signed-mode version byte to an encrypted codec", "malformed", |v| {
-        let mut raw = B64.decode(&v.token).expect("b64");
-        raw[0] = 0x02;
-        v.token = B64.encode(raw);
-    }));
-    vectors.push(failing(&enc, "non-canonical base64url: padding", "malformed", |v| {
-        v.token.push('=');
-    }));
-    vectors.push(failing(&enc, "non-canonical base64url: standard alphabet", "malformed", |v| {
-        v.token = v.token.replace('-', "+").replace('_', "/");
-        if !v.token.contains(['+', '/']) {
-            v.token.insert(10, '+');
-        }
-    }));
-    vectors.push(failing(&enc, "non-canonical base64url: non-zero trailing bits", "malformed", |v| {
-        let mut raw = B64.decode(&v.token).expect("b64");
-        if raw.len() % 3 == 0 {
-            // A partial final group is needed for trailing bits to exist.
-            raw.pop();
-            v.token = B64.encode(&raw);
-        }
-        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let last = v.token.pop().expect("char");
-        let i = alphabet.find(last).expect("alphabet");
-        v.token.push(alphabet.as_bytes()[i | 1] as char);
-    }));
+    vectors.push(failing(
+        &enc,
+        "expired: opened exactly at expires",
+        "expired",
+        |v| {
+            v.open_at = T0 + 7200;
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "not yet valid: issued 1 s in the future",
+        "not_yet_valid",
+        |v| {
+            v.open_at = T0 - 1;
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "unknown key id: ring holds only another key",
+        "unknown_key",
+        |v| {
+            v.ring = vec![KEY_B.into()];
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "key id relabelled to a key of the ring",
+        "invalid",
+        |v| {
+            let mut raw = B64.decode(&v.token).expect("b64");
+            raw[1..5].copy_from_slice(&derive(KEY_B, "sealed-session v1 key-id", 4));
+            v.token = B64.encode(raw);
+            v.ring = vec![KEY_B.into()];
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "unknown version byte 0x03",
+        "malformed",
+        |v| {
+            let mut raw = B64.decode(&v.token).expect("b64");
+            raw[0] = 0x03;
+            v.token = B64.encode(raw);
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "signed-mode version byte to an encrypted codec",
+        "malformed",
+        |v| {
+            let mut raw = B64.decode(&v.token).expect("b64");
+            raw[0] = 0x02;
+            v.token = B64.encode(raw);
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "non-canonical base64url: padding",
+        "malformed",
+        |v| {
+            v.token.push('=');
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "non-canonical base64url: standard alphabet",
+        "malformed",
+        |v| {
+            v.token = v.token.replace('-', "+").replace('_', "/");
+            if !v.token.contains(['+', '/']) {
+                v.token.insert(10, '+');
+            }
+        },
+    ));
+    vectors.push(failing(
+        &enc,
+        "non-canonical base64url: non-zero trailing bits",
+        "malformed",
+        |v| {
+            let mut raw = B64.decode(&v.token).expect("b64");
+            if raw.len() % 3 == 0 {
+                // A partial final group is needed for trailing bits to exist.
+                raw.pop();
+                v.token = B64.encode(&raw);
+            }
+            let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let last = v.token.pop().expect("char");
+            let i = alphabet.find(last).expect("alphabet");
+            v.token.push(alphabet.as_bytes()[i | 1] as char);
+        },
+    ));
     vectors.push(failing(&enc, "truncated: header only", "malformed", |v| {
         let raw = B64.decode(&v.token).expect("b64");
         v.token = B64.encode(&raw[..5]);
     }));
-    vectors.push(failing(&enc, "over the size budget (3841 characters)", "too_large", |v| {
-        v.token = "A".repeat(3841);
-    }));
-    vectors.push(failing(&signed, "signed: payload byte changed", "invalid", |v| {
-        v.token = flip(&v.token, 60);
-    }));
-    vectors.push(failing(&signed, "signed: tag truncated by one byte", "invalid", |v| {
-        let raw = B64.decode(&v.token).expect("b64");
-        v.token = B64.encode(&raw[..raw.len() - 1]);
-    }));
-    vectors.push(failing(&signed, "signed token to an encrypted codec", "malformed", |v| {
-        v.mode = "encrypted".into();
-    }));
+    vectors.push(failing(
+        &enc,
+        "over the size budget (3841 characters)",
+        "too_large",
+        |v| {
+            v.token = "A".repeat(3841);
+        },
+    ));
+    vectors.push(failing(
+        &signed,
+        "signed: payload byte changed",
+        "invalid",
+        |v| {
+            v.token = flip(&v.token, 60);
+        },
+    ));
+    vectors.push(failing(
+        &signed,
+        "signed: tag truncated by one byte",
+        "invalid",
+        |v| {
+            let raw = B64.decode(&v.token).expect("b64");
+            v.token = B64.encode(&raw[..raw.len() - 1]);
+        },
+    ));
+    vectors.push(failing(
+        &signed,
+        "signed token to an encrypted codec",
+        "malformed",
+        |v| {
+            v.mode = "encrypted".into();
+        },
+    ));
     File {
         format: "sealed-session v1".into(),
         description: "Known-answer vectors for FORMAT.md. Keys are base64url master secrets \
@@ -411,7 +482,10 @@ fn vectors_hold() {
     }
     let text = std::fs::read_to_string(PATH).expect("tests/vectors/v1.json exists");
     let file: File = serde_json::from_str(&text).expect("vectors parse");
-    assert_eq!(file, generated, "the library no longer produces the frozen vectors");
+    assert_eq!(
+        file, generated,
+        "the library no longer produces the frozen vectors"
+    );
     assert!(file.vectors.iter().filter(|v| v.expect_fail).count() >= 10);
 
     for v in &file.vectors {
