@@ -16,9 +16,7 @@ use crate::claims::{Claims, MAX_SUBJECT_LEN, Policy, SessionId, seconds_of, unix
 use crate::error::{ConfigError, Error, Malformed};
 use crate::format::{self, Header, MAX_PURPOSE_LEN, Mode, NONCE_LEN, associated_data};
 use crate::key::KeyRing;
-
-/// Deepest nesting of arrays, maps and tags the payload decoder follows.
-pub const RECURSION_LIMIT: usize = 32;
+use crate::payload;
 
 const DEFAULT_PURPOSE: &str = "session";
 const DEFAULT_MAX_LIFETIME: Duration = Duration::days(7);
@@ -422,7 +420,7 @@ impl Codec {
         let (claims, payload) =
             Claims::decode(body).map_err(|why| Error::Payload(format!("invalid claims: {why}")))?;
         inner.policy.check(&claims, now)?;
-        let value = decode_payload(payload)?;
+        let value = payload::decode(payload)?;
         Ok(Opened {
             value,
             claims,
@@ -454,9 +452,7 @@ impl Codec {
         claims: &Claims,
         fixed_nonce: Option<[u8; NONCE_LEN]>,
     ) -> Result<String, Error> {
-        self.seal_body(claims, fixed_nonce, |bytes| {
-            ciborium::into_writer(value, bytes).map_err(|e| Error::Serialize(e.to_string()))
-        })
+        self.seal_body(claims, fixed_nonce, |bytes| payload::encode(value, bytes))
     }
 
     /// Seals claims followed by whatever `write_payload` appends: the app's
@@ -550,27 +546,4 @@ impl Codec {
 /// and the full block lets the infallible constructor be used.
 fn hmac_for(key: &[u8; 64]) -> HmacSha256 {
     HmacSha256::new(key.into())
-}
-
-/// Decodes the authenticated payload: one CBOR item, nothing after it, at most
-/// [`RECURSION_LIMIT`] levels deep (FORMAT.md §5.2).
-fn decode_payload<T: DeserializeOwned>(mut payload: &[u8]) -> Result<T, Error> {
-    use ciborium::de::Error as De;
-    let value = ciborium::de::from_reader_with_recursion_limit(&mut payload, RECURSION_LIMIT)
-        .map_err(|e| match e {
-            De::RecursionLimitExceeded => Error::PayloadTooDeep {
-                limit: RECURSION_LIMIT,
-            },
-            De::Io(_) => Error::Payload("payload ends in the middle of an item".into()),
-            De::Syntax(at) => Error::Payload(format!("invalid CBOR at byte {at}")),
-            De::Semantic(Some(at), msg) => Error::Payload(format!("{msg} (at byte {at})")),
-            De::Semantic(None, msg) => Error::Payload(msg),
-        })?;
-    if !payload.is_empty() {
-        return Err(Error::Payload(format!(
-            "{} bytes after the payload's CBOR item",
-            payload.len()
-        )));
-    }
-    Ok(value)
 }

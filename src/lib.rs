@@ -76,15 +76,17 @@ mod codec;
 mod error;
 mod format;
 mod key;
+mod payload;
 mod rng;
 
 // The public interface.
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 pub use claims::{Claims, MAX_SUBJECT_LEN, SessionId};
-pub use codec::{Codec, CodecBuilder, Opened, RECURSION_LIMIT};
+pub use codec::{Codec, CodecBuilder, Opened};
 pub use error::{ConfigError, Error, Malformed};
 pub use format::Mode;
 pub use key::{Key, KeyId, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
+pub use payload::RECURSION_LIMIT;
 
 /// Entry points for the known-answer vectors: sealing with a chosen nonce,
 /// session id and times. Not public API: a fixed nonce is catastrophic in
