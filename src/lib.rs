@@ -75,6 +75,7 @@ mod claims;
 mod codec;
 mod error;
 mod format;
+mod input;
 mod key;
 mod payload;
 mod rng;
@@ -85,8 +86,12 @@ pub use claims::{Claims, MAX_SUBJECT_LEN, SessionId};
 pub use codec::{Codec, CodecBuilder, Opened};
 pub use error::{ConfigError, Error, Malformed};
 pub use format::Mode;
+pub use input::{InputError, extract_token};
 pub use key::{Key, KeyId, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use payload::RECURSION_LIMIT;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 /// Entry points for the known-answer vectors: sealing with a chosen nonce,
 /// session id and times. Not public API: a fixed nonce is catastrophic in

@@ -1,0 +1,2 @@
+//! Entry points for the fuzz targets in `fuzz/` (see `fuzz/README.md`). Not
+//! public API.

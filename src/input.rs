@@ -1,0 +1,183 @@
+//! Finding a token in what a person pastes: a bare token, a `Cookie:` request
+//! header, or a `Set-Cookie:` response line.
+
+use std::fmt;
+
+/// Why no token could be taken from an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Nothing but whitespace or quotes.
+    Empty,
+    /// Not a token, a `Cookie:` header, a `Set-Cookie:` line or `name=value`
+    /// pairs.
+    Unrecognised {
+        /// The first offending character.
+        found: char,
+        /// Its byte offset in the trimmed input.
+        at: usize,
+    },
+    /// The cookie header or line has no cookie of the wanted name.
+    CookieNotFound {
+        /// The wanted name.
+        name: String,
+        /// The names that were present.
+        present: Vec<String>,
+    },
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str(
+                "input is empty: expected a token, a `Cookie:` header or a `Set-Cookie:` line",
+            ),
+            Self::Unrecognised { found, at } => write!(
+                f,
+                "unexpected {found:?} at byte {at}: expected a base64url token, a `Cookie:` header or a `Set-Cookie:` line"
+            ),
+            Self::CookieNotFound { name, present } if present.is_empty() => {
+                write!(f, "no cookie named {name:?}: the input holds no cookies")
+            }
+            Self::CookieNotFound { name, present } => write!(
+                f,
+                "no cookie named {name:?}; present: {}",
+                present.join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Longest input considered, in bytes: a request header beyond 64 KiB is
+/// refused by every common server anyway.
+const MAX_INPUT: usize = 64 * 1024;
+
+/// Takes the token out of `input`, which may be:
+/// - a bare token (surrounding whitespace and quotes are ignored);
+/// - a `Cookie:` request header, or its value (`a=1; session=...`): the
+///   cookie called `name` is taken;
+/// - a `Set-Cookie:` line: its cookie must be called `name`; attributes are
+///   ignored.
+///
+/// Only locates the token: whether it is one is for [`Codec::open`] to say.
+///
+/// ```
+/// use sealed_session::extract_token;
+/// assert_eq!(extract_token(" 'AQID' ", "session"), Ok("AQID"));
+/// assert_eq!(extract_token("Cookie: a=1; session=AQID", "session"), Ok("AQID"));
+/// assert_eq!(extract_token("Set-Cookie: session=AQID; Path=/; HttpOnly", "session"), Ok("AQID"));
+/// assert!(extract_token("Cookie: a=1", "session").is_err());
+/// ```
+///
+/// # Errors
+/// [`InputError`] when the input is empty, is none of the above, or has no
+/// cookie called `name`.
+///
+/// [`Codec::open`]: crate::Codec::open
+pub fn extract_token<'a>(input: &'a str, name: &str) -> Result<&'a str, InputError> {
+    let input = input.get(..MAX_INPUT).unwrap_or(input);
+    let text = unquote(input.trim());
+    if text.is_empty() {
+        return Err(InputError::Empty);
+    }
+    if let Some(rest) = strip_prefix_ignore_case(text, "set-cookie:") {
+        let first = rest.split(';').next().unwrap_or_default();
+        return find_cookie(first, name);
+    }
+    if let Some(rest) = strip_prefix_ignore_case(text, "cookie:") {
+        return find_cookie(rest, name);
+    }
+    if text.contains('=') {
+        // Base64url never contains '=': these are `name=value` pairs.
+        return find_cookie(text, name);
+    }
+    match text
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        Some((at, found)) => Err(InputError::Unrecognised { found, at }),
+        None => Ok(text),
+    }
+}
+
+fn find_cookie<'a>(pairs: &'a str, name: &str) -> Result<&'a str, InputError> {
+    let mut present = Vec::new();
+    for pair in pairs.split(';') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        if key == name {
+            let value = unquote(value.trim());
+            return if value.is_empty() {
+                Err(InputError::Empty)
+            } else {
+                Ok(value)
+            };
+        }
+        if present.len() < 16 {
+            present.push(key.to_owned());
+        }
+    }
+    Err(InputError::CookieNotFound {
+        name: name.to_owned(),
+        present,
+    })
+}
+
+fn unquote(text: &str) -> &str {
+    for q in ['"', '\''] {
+        if let Some(inner) = text.strip_prefix(q).and_then(|t| t.strip_suffix(q)) {
+            return inner.trim();
+        }
+    }
+    text
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| text.get(prefix.len()..))
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_tokens_in_every_accepted_shape() {
+        for input in [
+            "AQID",
+            "  AQID\n",
+            "\"AQID\"",
+            "'AQID'",
+            "Cookie: session=AQID",
+            "cookie:session=AQID",
+            "COOKIE: theme=dark; session=\"AQID\"; lang=en",
+            "theme=dark; session=AQID",
+            "Set-Cookie: session=AQID; Path=/; Secure; HttpOnly; SameSite=Lax",
+            "set-cookie: session=AQID",
+        ] {
+            assert_eq!(extract_token(input, "session"), Ok("AQID"), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        assert_eq!(extract_token("  ", "session"), Err(InputError::Empty));
+        assert_eq!(extract_token("''", "session"), Err(InputError::Empty));
+        assert_eq!(
+            extract_token("AQ ID", "session"),
+            Err(InputError::Unrecognised { found: ' ', at: 2 })
+        );
+        let e = extract_token("Cookie: a=1; b=2", "session").expect_err("absent");
+        assert_eq!(e.to_string(), "no cookie named \"session\"; present: a, b");
+        let e = extract_token("Set-Cookie: other=AQID; Path=/", "session").expect_err("name");
+        assert_eq!(e.to_string(), "no cookie named \"session\"; present: other");
+        assert!(extract_token("Set-Cookie: session=; Path=/", "session").is_err());
+        assert!(extract_token("AQ+D", "session").is_err());
+    }
+}
