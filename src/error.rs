@@ -39,6 +39,22 @@ pub enum Error {
         /// Why it could not be read.
         reason: String,
     },
+    /// A key-ring file does not parse.
+    RingFile {
+        /// The line of the problem (1-based).
+        line: usize,
+        /// What is wrong there.
+        reason: &'static str,
+    },
+    /// The primary key cannot be removed from a ring; promote another first.
+    RemovePrimary(KeyId),
+    /// A file could not be written.
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Two different keys of a key ring share a key id; generate another key.
     DuplicateKeyId(KeyId),
     /// A codec setting is out of range.
@@ -176,6 +192,14 @@ impl fmt::Display for Error {
             Self::KeySource { source, reason } => {
                 write!(f, "cannot read key from {source}: {reason}")
             }
+            Self::RingFile { line, reason } => {
+                write!(f, "key-ring file, line {line}: {reason}")
+            }
+            Self::RemovePrimary(id) => write!(
+                f,
+                "key {id} is the primary key; promote another key before removing it"
+            ),
+            Self::Write { path, reason } => write!(f, "cannot write {path}: {reason}"),
             Self::DuplicateKeyId(id) => write!(
                 f,
                 "two different keys share key id {id}; generate another key"

@@ -78,7 +78,9 @@ mod format;
 mod input;
 mod key;
 mod payload;
+mod ring_file;
 mod rng;
+mod untrusted;
 
 // The public interface.
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
@@ -89,6 +91,8 @@ pub use format::Mode;
 pub use input::{InputError, extract_token};
 pub use key::{Key, KeyId, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use payload::RECURSION_LIMIT;
+pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
+pub use untrusted::UntrustedToken;
 
 #[doc(hidden)]
 pub mod fuzzing;

@@ -1,0 +1,414 @@
+//! The key-ring file: the keys of a ring, which one is primary, and when
+//! each was created, in a text file operators can read and diff.
+//!
+//! ```text
+//! sealed-session key ring v1
+//! # role     key id    created               secret (base64url)
+//! primary    2ee8cbfa  2026-11-23T10:00:00Z  AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8
+//! accepted   5a2192e5  2026-10-01T08:00:00Z  ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8
+//! ```
+//!
+//! The first line names the format. Blank lines and lines starting with `#`
+//! are ignored. Each key line has four fields separated by spaces: the role
+//! (`primary` or `accepted`, exactly one primary), the key id (checked against
+//! the secret), the creation time (RFC 3339) and the master secret as base64.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::key::{Key, KeyId, KeyRing};
+
+const MAGIC: &str = "sealed-session key ring v1";
+
+/// What a key of a ring does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRole {
+    /// Seals new tokens, and opens.
+    Primary,
+    /// Only opens.
+    Accepted,
+}
+
+impl KeyRole {
+    /// `"primary"` or `"accepted"`, as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Accepted => "accepted",
+        }
+    }
+}
+
+/// One key of a key-ring file.
+#[derive(Clone, Debug)]
+pub struct KeyEntry {
+    role: KeyRole,
+    key: Key,
+    created: OffsetDateTime,
+}
+
+impl KeyEntry {
+    /// Primary or accepted.
+    pub fn role(&self) -> KeyRole {
+        self.role
+    }
+
+    /// The key.
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// When the key was created.
+    pub fn created(&self) -> OffsetDateTime {
+        self.created
+    }
+}
+
+/// A key ring with its metadata, as kept in a key-ring file.
+///
+/// ```
+/// use sealed_session::{Key, KeyRingFile, KeyRole};
+/// use time::OffsetDateTime;
+/// let now = OffsetDateTime::now_utc();
+/// let mut file = KeyRingFile::new(Key::generate(), now);
+/// let next = Key::generate();
+/// file.add(next.clone(), now)?;           // 1. accepted everywhere
+/// file.promote(next.id())?;               // 2. primary everywhere
+/// let old = file.entries()[1].key().id();
+/// file.remove(old)?;                      // 3. after the longest session
+/// let again = KeyRingFile::parse(&file.to_text())?;
+/// assert_eq!(again.entries()[0].role(), KeyRole::Primary);
+/// assert_eq!(again.key_ring().primary(), &next);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeyRingFile {
+    /// The primary first, then accepted keys in the order they were added.
+    entries: Vec<KeyEntry>,
+}
+
+impl KeyRingFile {
+    /// A file holding one primary key.
+    pub fn new(primary: Key, created: OffsetDateTime) -> Self {
+        Self {
+            entries: vec![KeyEntry {
+                role: KeyRole::Primary,
+                key: primary,
+                created,
+            }],
+        }
+    }
+
+    /// Parses the text of a key-ring file.
+    ///
+    /// # Errors
+    /// [`Error::RingFile`] with the line number and the reason, or a key error
+    /// ([`Error::KeyTooShort`], [`Error::WeakKey`], ...) for a bad secret.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
+        let bad = |line, reason| Error::RingFile { line, reason };
+        match lines.find(|(_, l)| !l.is_empty() && !l.starts_with('#')) {
+            Some((_, MAGIC)) => {}
+            Some((n, _)) => {
+                return Err(bad(
+                    n,
+                    "the first line must be `sealed-session key ring v1`",
+                ));
+            }
+            None => return Err(bad(1, "the file is empty")),
+        }
+        let mut primary = None;
+        let mut accepted = Vec::new();
+        for (n, line) in lines {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [role, id, created, secret] = fields[..] else {
+                return Err(bad(n, "expected 4 fields: role, key id, created, secret"));
+            };
+            let role = match role {
+                "primary" => KeyRole::Primary,
+                "accepted" => KeyRole::Accepted,
+                _ => return Err(bad(n, "the role must be `primary` or `accepted`")),
+            };
+            let id = KeyId::from_hex(id).ok_or(bad(n, "the key id must be 8 hex digits"))?;
+            let created = OffsetDateTime::parse(created, &Rfc3339)
+                .map_err(|_| bad(n, "the created time must be RFC 3339"))?;
+            let key = Key::from_base64(secret)?;
+            if key.id() != id {
+                return Err(bad(n, "the key id does not match the secret"));
+            }
+            let entry = KeyEntry { role, key, created };
+            match role {
+                KeyRole::Primary if primary.is_some() => {
+                    return Err(bad(n, "a second primary key"));
+                }
+                KeyRole::Primary => primary = Some(entry),
+                KeyRole::Accepted => accepted.push(entry),
+            }
+        }
+        let primary = primary.ok_or(bad(1, "no primary key"))?;
+        let mut file = Self {
+            entries: vec![primary],
+        };
+        for e in accepted {
+            file.push_accepted(e)?;
+        }
+        Ok(file)
+    }
+
+    /// Reads and parses a key-ring file.
+    ///
+    /// # Errors
+    /// [`Error::KeySource`] if it cannot be read, then as
+    /// [`KeyRingFile::parse`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::KeySource {
+            source: format!("file {}", path.display()),
+            reason: e.to_string(),
+        })?);
+        Self::parse(&text)
+    }
+
+    /// Writes the file: to a temporary file beside it, readable by the owner
+    /// only, then renamed over it, so a reader never sees half a ring.
+    ///
+    /// # Errors
+    /// [`Error::Write`] if the file cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        let path = path.as_ref();
+        let failed = |e: std::io::Error| Error::Write {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".tmp{}", std::process::id()));
+        let tmp = std::path::PathBuf::from(tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&tmp).and_then(|mut f| {
+            std::io::Write::write_all(&mut f, self.to_text().as_bytes())?;
+            f.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(failed(e));
+        }
+        Ok(())
+    }
+
+    /// The text of the file, zeroized on drop (it holds the secrets).
+    pub fn to_text(&self) -> Zeroizing<String> {
+        let mut text = Zeroizing::new(String::new());
+        let _ = writeln!(text, "{MAGIC}");
+        let _ = writeln!(
+            text,
+            "# role     key id    created               secret (base64url)"
+        );
+        for e in &self.entries {
+            let created = e
+                .created
+                .format(&Rfc3339)
+                .unwrap_or_else(|_| e.created.unix_timestamp().to_string());
+            let _ = writeln!(
+                text,
+                "{:<9}  {}  {}  {}",
+                e.role.as_str(),
+                e.key.id(),
+                created,
+                e.key.export_base64().as_str()
+            );
+        }
+        text
+    }
+
+    /// The keys: the primary first, then the accepted ones.
+    pub fn entries(&self) -> &[KeyEntry] {
+        &self.entries
+    }
+
+    /// Adds a key as accepted (step 1 of a rotation).
+    ///
+    /// # Errors
+    /// [`Error::DuplicateKeyId`] if a key with its id is already in the ring.
+    pub fn add(&mut self, key: Key, created: OffsetDateTime) -> Result<(), Error> {
+        self.push_accepted(KeyEntry {
+            role: KeyRole::Accepted,
+            key,
+            created,
+        })
+    }
+
+    /// Makes a key primary; the former primary becomes accepted (step 2).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] if no key has this id.
+    pub fn promote(&mut self, id: KeyId) -> Result<(), Error> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.key.id() == id)
+            .ok_or(Error::UnknownKey(id))?;
+        let mut entry = self.entries.remove(i);
+        for e in &mut self.entries {
+            e.role = KeyRole::Accepted;
+        }
+        entry.role = KeyRole::Primary;
+        self.entries.insert(0, entry);
+        Ok(())
+    }
+
+    /// Removes an accepted key (step 3): tokens it sealed stop opening.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] if no key has this id; [`Error::RemovePrimary`]
+    /// if it is the primary.
+    pub fn remove(&mut self, id: KeyId) -> Result<(), Error> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.key.id() == id)
+            .ok_or(Error::UnknownKey(id))?;
+        if self.entries.get(i).map(|e| e.role) == Some(KeyRole::Primary) {
+            return Err(Error::RemovePrimary(id));
+        }
+        self.entries.remove(i);
+        Ok(())
+    }
+
+    /// The key ring to build a [`Codec`](crate::Codec) with.
+    pub fn key_ring(&self) -> KeyRing {
+        let mut keys = self.entries.iter().map(|e| e.key.clone());
+        let mut ring = KeyRing::new(keys.next().unwrap_or_else(Key::generate));
+        for k in keys {
+            ring = ring.with_accepted(k);
+        }
+        ring
+    }
+
+    fn push_accepted(&mut self, entry: KeyEntry) -> Result<(), Error> {
+        if self.entries.iter().any(|e| e.key.id() == entry.key.id()) {
+            return Err(Error::DuplicateKeyId(entry.key.id()));
+        }
+        self.entries.push(entry);
+        Ok(())
+    }
+}
+
+impl KeyRing {
+    /// Loads the ring of a key-ring file (see [`KeyRingFile`]).
+    ///
+    /// # Errors
+    /// As [`KeyRingFile::load`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Ok(KeyRingFile::load(path)?.key_ring())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    #[test]
+    fn parse_reports_the_line_and_reason() {
+        let id = Key::from_base64(A).unwrap().id();
+        let good = format!("{MAGIC}\nprimary {id} 2026-01-01T00:00:00Z {A}\n");
+        assert!(KeyRingFile::parse(&good).is_ok());
+        for (text, line, reason) in [
+            (String::new(), 1, "the file is empty"),
+            (
+                "hello".to_owned(),
+                1,
+                "the first line must be `sealed-session key ring v1`",
+            ),
+            (format!("{MAGIC}\n"), 1, "no primary key"),
+            (
+                format!("{MAGIC}\nprimary {id} 2026-01-01T00:00:00Z"),
+                2,
+                "expected 4 fields: role, key id, created, secret",
+            ),
+            (
+                format!("{MAGIC}\n\nboss {id} 2026-01-01T00:00:00Z {A}"),
+                3,
+                "the role must be `primary` or `accepted`",
+            ),
+            (
+                format!("{MAGIC}\nprimary 1234 2026-01-01T00:00:00Z {A}"),
+                2,
+                "the key id must be 8 hex digits",
+            ),
+            (
+                format!("{MAGIC}\nprimary 00000000 2026-01-01T00:00:00Z {A}"),
+                2,
+                "the key id does not match the secret",
+            ),
+            (
+                format!("{MAGIC}\nprimary {id} yesterday {A}"),
+                2,
+                "the created time must be RFC 3339",
+            ),
+            (
+                format!("{good}primary {id} 2026-01-01T00:00:00Z {A}"),
+                3,
+                "a second primary key",
+            ),
+        ] {
+            match KeyRingFile::parse(&text) {
+                Err(Error::RingFile { line: l, reason: r }) => {
+                    assert_eq!((l, r), (line, reason), "{text:?}")
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+        let dup = format!("{good}accepted {id} 2026-01-01T00:00:00Z {A}");
+        assert!(matches!(
+            KeyRingFile::parse(&dup),
+            Err(Error::DuplicateKeyId(_))
+        ));
+    }
+
+    #[test]
+    fn rotation_steps_and_save_round_trip() {
+        let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let first = Key::generate();
+        let mut file = KeyRingFile::new(first.clone(), t);
+        let second = Key::generate();
+        file.add(second.clone(), t).unwrap();
+        assert!(matches!(
+            file.remove(first.id()),
+            Err(Error::RemovePrimary(_))
+        ));
+        file.promote(second.id()).unwrap();
+        assert_eq!(file.entries()[0].key(), &second);
+        assert_eq!(file.entries()[1].role(), KeyRole::Accepted);
+        let dir = std::env::temp_dir().join(format!("ring-test-{}", std::process::id()));
+        file.save(&dir).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let ring = KeyRing::from_file(&dir).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(ring.primary(), &second);
+        assert_eq!(ring.accepted(), std::slice::from_ref(&first));
+        file.remove(first.id()).unwrap();
+        assert_eq!(file.entries().len(), 1);
+        assert!(matches!(
+            file.promote(first.id()),
+            Err(Error::UnknownKey(_))
+        ));
+    }
+}

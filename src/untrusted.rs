@@ -1,0 +1,138 @@
+//! A token parsed but not verified: what `inspect` shows without a key.
+
+use crate::claims::Claims;
+use crate::error::{Error, Malformed};
+use crate::format::{self, GCM_TAG_LEN, HEADER_LEN, HMAC_TAG_LEN, Header, Mode, NONCE_LEN};
+use crate::key::KeyId;
+
+/// The public structure of a token, read without any key. **Nothing here is
+/// authenticated**: a forger chooses every byte. Use it to look at a token
+/// from a bug report, never to make a decision; [`Codec::open`] is the only
+/// way to a trusted session.
+///
+/// ```
+/// use sealed_session::{Codec, Key, KeyRing, Mode, UntrustedToken};
+/// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let token = codec.seal(&"hello")?;
+/// let seen = UntrustedToken::parse(&token)?;
+/// assert_eq!(seen.mode(), Mode::Encrypted);
+/// assert_eq!(seen.key_id(), codec.key_ring().primary().id());
+/// assert!(seen.unverified_claims().is_none()); // encrypted: claims are sealed
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+///
+/// [`Codec::open`]: crate::Codec::open
+#[derive(Debug, Clone)]
+pub struct UntrustedToken {
+    header: Header,
+    text_len: usize,
+    bytes: Vec<u8>,
+}
+
+impl UntrustedToken {
+    /// Decodes the text and reads the header.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] over [`MAX_BUDGET`](crate::MAX_BUDGET) characters;
+    /// [`Error::Malformed`] if it is not strict base64url, has an unknown
+    /// version byte or is too short for its mode.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if text.len() > crate::MAX_BUDGET {
+            return Err(Error::TooLarge {
+                size: text.len(),
+                limit: crate::MAX_BUDGET,
+            });
+        }
+        if text.is_empty() {
+            return Err(Malformed::Empty.into());
+        }
+        let mut bytes = Vec::with_capacity(text.len() / 4 * 3 + 3);
+        format::decode_into(text, &mut bytes)?;
+        let header = Header::parse(&bytes)?;
+        Ok(Self {
+            header,
+            text_len: text.len(),
+            bytes,
+        })
+    }
+
+    /// The mode named by the version byte.
+    pub fn mode(&self) -> Mode {
+        self.header.mode
+    }
+
+    /// The version byte.
+    pub fn version_byte(&self) -> u8 {
+        self.header.mode.version_byte()
+    }
+
+    /// The key id in the header.
+    pub fn key_id(&self) -> KeyId {
+        self.header.key_id
+    }
+
+    /// The 24-byte nonce (encrypted mode only).
+    pub fn nonce(&self) -> Option<&[u8]> {
+        match self.header.mode {
+            Mode::Encrypted => self.bytes.get(HEADER_LEN..HEADER_LEN + NONCE_LEN),
+            Mode::Signed => None,
+        }
+    }
+
+    /// The length of the token text, in bytes.
+    pub fn text_len(&self) -> usize {
+        self.text_len
+    }
+
+    /// The length of the decoded token, in bytes.
+    pub fn decoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The length of the body (claims and payload), in bytes.
+    pub fn body_len(&self) -> usize {
+        self.bytes.len().saturating_sub(self.header.mode.overhead())
+    }
+
+    /// The length of the authentication tag, in bytes.
+    pub fn tag_len(&self) -> usize {
+        match self.header.mode {
+            Mode::Encrypted => GCM_TAG_LEN,
+            Mode::Signed => HMAC_TAG_LEN,
+        }
+    }
+
+    /// In signed mode, the claims as written, **unverified**; `None` in
+    /// encrypted mode or if they do not parse.
+    pub fn unverified_claims(&self) -> Option<Claims> {
+        self.signed_body()
+            .and_then(|body| Claims::decode(body).ok())
+            .map(|(claims, _)| claims)
+    }
+
+    /// In signed mode, the payload's CBOR bytes as written, **unverified**.
+    pub fn unverified_payload(&self) -> Option<&[u8]> {
+        self.signed_body()
+            .and_then(|body| Claims::decode(body).ok())
+            .map(|(_, payload)| payload)
+    }
+
+    /// In signed mode, the payload decoded as `T` (with the same limits as
+    /// [`Codec::open`](crate::Codec::open)), **unverified**.
+    ///
+    /// # Errors
+    /// [`Error::Payload`] or [`Error::PayloadTooDeep`]; `Ok(None)` in
+    /// encrypted mode or if the claims do not parse.
+    pub fn unverified_value<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>, Error> {
+        self.unverified_payload()
+            .map(crate::payload::decode)
+            .transpose()
+    }
+
+    fn signed_body(&self) -> Option<&[u8]> {
+        match self.header.mode {
+            Mode::Signed => format::split_signed(&self.bytes).ok().map(|p| p.body),
+            Mode::Encrypted => None,
+        }
+    }
+}
