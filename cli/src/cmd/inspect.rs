@@ -1,0 +1,93 @@
+//! `inspect`: a token's structure, no key needed.
+
+use sealed_session::{DEFAULT_BUDGET, Mode, UntrustedToken, extract_token};
+use serde_json::json;
+
+use crate::exit::CliError;
+use crate::output::{
+    Context, cbor_to_json, claims_json, claims_lines, hex, print_json, print_lines, read_input,
+};
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// The token, a `Cookie:` header or a `Set-Cookie:` line; `-` or nothing
+    /// reads standard input.
+    token: Option<String>,
+    /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line.
+    #[arg(long, default_value = "session")]
+    name: String,
+}
+
+pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let input = read_input(args.token.as_deref())?;
+    let token = extract_token(&input, &args.name)?;
+    let seen = UntrustedToken::parse(token)?;
+    let left = DEFAULT_BUDGET as i64 - seen.text_len() as i64;
+    let claims = seen.unverified_claims();
+    let payload = seen
+        .unverified_value::<ciborium::Value>()
+        .ok()
+        .flatten()
+        .map(|v| cbor_to_json(&v));
+
+    if ctx.json {
+        print_json(&json!({
+            "version": seen.version_byte(),
+            "mode": seen.mode().to_string(),
+            "key_id": seen.key_id().to_string(),
+            "nonce": seen.nonce().map(hex),
+            "token_bytes": seen.text_len(),
+            "decoded_bytes": seen.decoded_len(),
+            "body_bytes": seen.body_len(),
+            "tag_bytes": seen.tag_len(),
+            "budget": DEFAULT_BUDGET,
+            "budget_left": left,
+            "unverified": claims.as_ref().map(|c| json!({
+                "claims": claims_json(c, ctx.now),
+                "payload": payload,
+            })),
+        }));
+        return Ok(());
+    }
+
+    let algorithm = match seen.mode() {
+        Mode::Signed => "signed: HMAC-SHA256",
+        _ => "encrypted: XAES-256-GCM",
+    };
+    let mut lines = vec![
+        (
+            "token",
+            format!(
+                "{} bytes of text, {} decoded; default budget {DEFAULT_BUDGET}, {left} left",
+                seen.text_len(),
+                seen.decoded_len()
+            ),
+        ),
+        (
+            "version",
+            format!("0x{:02x} (format v1, {algorithm})", seen.version_byte()),
+        ),
+        ("key id", seen.key_id().to_string()),
+    ];
+    if let Some(nonce) = seen.nonce() {
+        lines.push(("nonce", format!("{} ({} bytes)", hex(nonce), nonce.len())));
+    }
+    let body = match seen.mode() {
+        Mode::Signed => "claims and payload, readable",
+        _ => "claims and payload, encrypted",
+    };
+    lines.push(("body", format!("{} bytes ({body})", seen.body_len())));
+    lines.push(("tag", format!("{} bytes", seen.tag_len())));
+    print_lines(&lines);
+    if let Some(claims) = claims {
+        println!();
+        println!("UNVERIFIED: anyone can write what follows; `open` with the key to trust it.");
+        print_lines(&claims_lines(&claims, ctx.now));
+        let payload = payload.map_or_else(
+            || "(does not decode)".to_owned(),
+            |p| serde_json::to_string(&p).unwrap_or_default(),
+        );
+        print_lines(&[("payload", payload)]);
+    }
+    Ok(())
+}

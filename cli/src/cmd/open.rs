@@ -1,0 +1,93 @@
+//! `open`: authenticate a token and show what it holds.
+
+use sealed_session::{Codec, UntrustedToken, extract_token};
+use serde_json::json;
+
+use crate::exit::CliError;
+use crate::keys::KeySource;
+use crate::output::{
+    Context, cbor_to_json, claims_json, claims_lines, parse_duration, print_json, print_lines,
+    read_input,
+};
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// The token, a `Cookie:` header or a `Set-Cookie:` line; `-` or nothing
+    /// reads standard input.
+    token: Option<String>,
+    #[command(flatten)]
+    keys: KeySource,
+    /// The purpose the token was sealed for.
+    #[arg(long, default_value = "session")]
+    purpose: String,
+    /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line.
+    #[arg(long, default_value = "session")]
+    name: String,
+    /// Open signed-mode tokens (HMAC-SHA256) instead of encrypted ones.
+    #[arg(long)]
+    signed: bool,
+    /// Absolute lifetime to enforce besides the token's own `expires`.
+    #[arg(long, value_parser = parse_duration, default_value = "400d")]
+    lifetime: time::Duration,
+    /// Idle timeout to enforce besides the token's own `expires`.
+    #[arg(long, value_parser = parse_duration)]
+    idle: Option<time::Duration>,
+    /// Clock skew tolerated.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    leeway: time::Duration,
+}
+
+pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let input = read_input(args.token.as_deref())?;
+    let token = extract_token(&input, &args.name)?;
+    let mut builder = Codec::builder(args.keys.load()?)
+        .purpose(&args.purpose)
+        .max_lifetime(args.lifetime)
+        .leeway(args.leeway)
+        .budget(sealed_session::MAX_BUDGET);
+    if let Some(idle) = args.idle {
+        builder = builder.idle_timeout(idle);
+    }
+    if args.signed {
+        builder = builder.signed();
+    }
+    let codec = builder.build()?;
+    let opened = codec.open_at::<ciborium::Value>(token, ctx.now)?;
+    // Authenticated: the header's key id is now trustworthy.
+    let key_id = UntrustedToken::parse(token)?.key_id();
+    let payload = cbor_to_json(opened.value());
+
+    if ctx.json {
+        print_json(&json!({
+            "authentic": true,
+            "mode": codec.mode().to_string(),
+            "key_id": key_id.to_string(),
+            "reseal_due": opened.needs_reseal(),
+            "claims": claims_json(opened.claims(), ctx.now),
+            "payload": payload,
+        }));
+        return Ok(());
+    }
+    let role = if opened.needs_reseal() {
+        "accepted"
+    } else {
+        "primary"
+    };
+    let mut lines = vec![(
+        "authentic",
+        format!("yes ({}, key {key_id}, {role})", codec.mode()),
+    )];
+    lines.extend(claims_lines(opened.claims(), ctx.now));
+    lines.push((
+        "re-seal",
+        if opened.needs_reseal() {
+            format!("due: sealed under accepted key {key_id}, not the primary")
+        } else {
+            "not due".to_owned()
+        },
+    ));
+    print_lines(&lines);
+    println!("payload");
+    print_json(&payload);
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! `seal`: JSON on standard input, a token on standard output.
+
+use std::io::Read as _;
+
+use sealed_session::Codec;
+use serde_json::json;
+
+use crate::exit::{CliError, OTHER};
+use crate::keys::KeySource;
+use crate::output::{Context, parse_duration, print_json};
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    keys: KeySource,
+    /// The purpose to bind the token to.
+    #[arg(long, default_value = "session")]
+    purpose: String,
+    /// Absolute lifetime of the session.
+    #[arg(long, value_parser = parse_duration, default_value = "7d")]
+    lifetime: time::Duration,
+    /// Idle timeout (none by default).
+    #[arg(long, value_parser = parse_duration)]
+    idle: Option<time::Duration>,
+    /// The session's subject (a user id).
+    #[arg(long)]
+    subject: Option<String>,
+    /// Signed mode (HMAC-SHA256): the payload stays readable.
+    #[arg(long)]
+    signed: bool,
+}
+
+pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::new(OTHER, format!("cannot read standard input: {e}")))?;
+    let payload: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::new(OTHER, format!("standard input is not JSON: {e}")))?;
+
+    let mut builder = Codec::builder(args.keys.load()?)
+        .purpose(&args.purpose)
+        .max_lifetime(args.lifetime);
+    if let Some(idle) = args.idle {
+        builder = builder.idle_timeout(idle);
+    }
+    if args.signed {
+        builder = builder.signed();
+    }
+    let codec = builder.build()?;
+    let token = match &args.subject {
+        Some(subject) => codec.seal_with_subject_at(&payload, subject, ctx.now)?,
+        None => codec.seal_at(&payload, ctx.now)?,
+    };
+    if ctx.json {
+        print_json(&json!({
+            "token": token,
+            "bytes": token.len(),
+            "key_id": codec.key_ring().primary().id().to_string(),
+            "mode": codec.mode().to_string(),
+        }));
+    } else {
+        println!("{token}");
+    }
+    Ok(())
+}

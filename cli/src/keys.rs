@@ -1,0 +1,36 @@
+//! Where the CLI takes keys from: a key file, an environment variable or a
+//! key-ring file. Never a command-line argument (process lists, history).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use sealed_session::{Key, KeyRing};
+
+use crate::exit::CliError;
+
+/// The key source of `open` and `seal`.
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub(crate) struct KeySource {
+    /// A file holding one key as base64.
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// An environment variable holding one key as base64.
+    #[arg(long, value_name = "VAR")]
+    key_env: Option<String>,
+    /// A key-ring file (see `sealed-session ring --help`).
+    #[arg(long, value_name = "FILE")]
+    ring: Option<PathBuf>,
+}
+
+impl KeySource {
+    pub(crate) fn load(&self) -> Result<KeyRing, CliError> {
+        let ring = match (&self.key_file, &self.key_env, &self.ring) {
+            (Some(file), _, _) => KeyRing::new(Key::from_file(file)?),
+            (_, Some(var), _) => KeyRing::new(Key::from_env(var)?),
+            (_, _, Some(ring)) => KeyRing::from_file(ring)?,
+            _ => return Err(CliError::usage("give --key-file, --key-env or --ring")),
+        };
+        Ok(ring)
+    }
+}
