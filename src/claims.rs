@@ -1,7 +1,7 @@
 //! Session claims: their wire encoding inside the seal (FORMAT.md §5) and the
 //! expiry checks (FORMAT.md §6).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use time::{Duration, OffsetDateTime};
 
@@ -40,10 +40,12 @@ impl SessionId {
 impl fmt::Display for SessionId {
     /// 32 lowercase hex digits.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Through `pad`, so that width and alignment flags apply.
+        let mut hex = String::with_capacity(2 * self.0.len());
         for b in self.0 {
-            write!(f, "{b:02x}")?;
+            write!(hex, "{b:02x}")?;
         }
-        Ok(())
+        f.pad(&hex)
     }
 }
 

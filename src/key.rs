@@ -1,6 +1,6 @@
 //! Keys, key ids, sub-key derivation and the key ring (FORMAT.md §3).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -72,10 +72,12 @@ impl KeyId {
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Through `pad`, so that width and alignment flags apply.
+        let mut hex = String::with_capacity(2 * self.0.len());
         for b in self.0 {
-            write!(f, "{b:02x}")?;
+            write!(hex, "{b:02x}")?;
         }
-        Ok(())
+        f.pad(&hex)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `open`: authenticate a token and show what it holds.
 
-use sealed_session::{Codec, UntrustedToken, extract_token};
+use sealed_session::{Codec, Error, Malformed, Mode, UntrustedToken, extract_token};
 use serde_json::json;
 
 use crate::exit::CliError;
@@ -52,7 +52,21 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         builder = builder.signed();
     }
     let codec = builder.build()?;
-    let opened = codec.open_at::<ciborium::Value>(token, ctx.now)?;
+    let opened = codec
+        .open_at::<ciborium::Value>(token, ctx.now)
+        .map_err(|e| match e {
+            Error::Malformed(Malformed::WrongMode { token, .. }) => {
+                let hint = if token == Mode::Signed {
+                    "pass --signed"
+                } else {
+                    "drop --signed"
+                };
+                let mut err = CliError::from(e);
+                err.message = format!("{}; {hint}", err.message);
+                err
+            }
+            other => other.into(),
+        })?;
     // Authenticated: the header's key id is now trustworthy.
     let key_id = UntrustedToken::parse(token)?.key_id();
     let payload = cbor_to_json(opened.value());

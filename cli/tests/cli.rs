@@ -1,0 +1,472 @@
+//! The built `sealed-session` binary: every subcommand, every exit code,
+//! golden outputs with a fixed `--now`, round trips and a rotation flow.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// Master secret 00 01 .. 1f: key id 2ee8cbfa (tests/vectors/v1.json).
+const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+/// Master secret 20 21 .. 3f.
+const KEY_B: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+/// One minute after the vectors' `issued`.
+const NOW: &str = "2023-11-14T22:14:20Z";
+
+fn vector_token(index: usize) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/v1.json");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("json");
+    file["vectors"][index]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+fn bin() -> Command {
+    Command::cargo_bin("sealed-session").expect("binary")
+}
+
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Self {
+        Self(tempfile::tempdir().expect("tempdir"))
+    }
+
+    fn key(&self, name: &str, b64: &str) -> PathBuf {
+        let path = self.0.path().join(name);
+        std::fs::write(&path, format!("{b64}\n")).expect("write key");
+        path
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[test]
+fn open_golden_output() {
+    let dir = Dir::new();
+    let key = dir.key("a.key", KEY_A);
+    let out = stdout_of(bin().args([
+        "open",
+        &vector_token(0),
+        "--key-file",
+        s(&key),
+        "--now",
+        NOW,
+    ]));
+    assert_eq!(
+        out,
+        "\
+authentic   yes (encrypted, key 2ee8cbfa, primary)
+session id  a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
+subject     (none)
+created     2023-11-14T22:13:20Z (1m ago)
+issued      2023-11-14T22:13:20Z (1m ago)
+expires     2023-11-15T00:13:20Z (in 1h 59m)
+re-seal     not due
+payload
+{
+  \"created\": 1700000000,
+  \"csrf\": \"q1xDgW0o2Vd8oS4pJq3m0mJtqS1x8b9K7q0f5kq2Zc8\",
+  \"roles\": [
+    \"admin\",
+    \"editor\"
+  ],
+  \"theme\": \"dark\",
+  \"user_id\": 123456789,
+  \"username\": \"alice.example\"
+}
+"
+    );
+}
+
+#[test]
+fn open_json_has_stable_fields() {
+    let dir = Dir::new();
+    let key = dir.key("a.key", KEY_A);
+    let out = stdout_of(bin().args([
+        "open",
+        &vector_token(0),
+        "--key-file",
+        s(&key),
+        "--now",
+        NOW,
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["authentic"], true);
+    assert_eq!(v["mode"], "encrypted");
+    assert_eq!(v["key_id"], "2ee8cbfa");
+    assert_eq!(v["reseal_due"], false);
+    assert_eq!(
+        v["claims"]["session_id"],
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+    );
+    assert_eq!(v["claims"]["expires"], "2023-11-15T00:13:20Z");
+    assert_eq!(v["claims"]["expires_in_seconds"], 7140);
+    assert_eq!(v["claims"]["subject"], serde_json::Value::Null);
+    assert_eq!(v["payload"]["username"], "alice.example");
+}
+
+#[test]
+fn inspect_golden_output_needs_no_key() {
+    let out = stdout_of(bin().args(["inspect", &vector_token(0), "--now", NOW]));
+    assert_eq!(
+        out,
+        "\
+token       268 bytes of text, 201 decoded; default budget 3840, 3572 left
+version     0x01 (format v1, encrypted: XAES-256-GCM)
+key id      2ee8cbfa
+nonce       404142434445464748494a4b4c4d4e4f5051525354555657 (24 bytes)
+body        156 bytes (claims and payload, encrypted)
+tag         16 bytes
+"
+    );
+}
+
+#[test]
+fn inspect_signed_shows_unverified_claims_and_payload() {
+    let out = stdout_of(bin().args(["inspect", &vector_token(2), "--now", NOW]));
+    assert!(
+        out.contains("0x02 (format v1, signed: HMAC-SHA256)"),
+        "{out}"
+    );
+    assert!(out.contains("UNVERIFIED"), "{out}");
+    assert!(out.contains("subject     alice\n"), "{out}");
+    assert!(out.contains("\"username\":\"alice.example\""), "{out}");
+
+    let out = stdout_of(bin().args(["inspect", &vector_token(2), "--now", NOW, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["mode"], "signed");
+    assert_eq!(v["nonce"], serde_json::Value::Null);
+    assert_eq!(v["unverified"]["claims"]["subject"], "alice");
+    assert_eq!(v["unverified"]["payload"]["user_id"], 123456789);
+    assert_eq!(v["token_bytes"], 266);
+    assert_eq!(v["budget_left"], 3840 - 266);
+
+    // Encrypted tokens reveal no claims.
+    let out = stdout_of(bin().args(["inspect", &vector_token(0), "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["unverified"], serde_json::Value::Null);
+    assert_eq!(
+        v["nonce"],
+        "404142434445464748494a4b4c4d4e4f5051525354555657"
+    );
+}
+
+#[test]
+fn input_may_be_a_header_a_set_cookie_line_or_stdin() {
+    let token = vector_token(0);
+    for input in [
+        format!("  \"{token}\"  "),
+        format!("Cookie: theme=dark; session={token}; lang=en"),
+        format!("Set-Cookie: session={token}; Path=/; HttpOnly"),
+    ] {
+        bin().args(["inspect", &input]).assert().success();
+        bin()
+            .args(["inspect", "-"])
+            .write_stdin(input.clone())
+            .assert()
+            .success();
+    }
+    bin()
+        .args(["inspect", &format!("Cookie: sid={token}"), "--name", "sid"])
+        .assert()
+        .success();
+    bin()
+        .args(["inspect", &format!("Cookie: sid={token}")])
+        .assert()
+        .code(3)
+        .stderr("sealed-session: no cookie named \"session\"; present: sid\n");
+    bin()
+        .args(["inspect", "hello world"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("unexpected ' ' at byte 5"));
+}
+
+#[test]
+fn every_exit_code() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let b = dir.key("b.key", KEY_B);
+    let token = vector_token(0);
+    let open = |token: &str, key: &Path, now: &str| {
+        let mut c = bin();
+        c.args(["open", token, "--key-file", s(key), "--now", now]);
+        c
+    };
+    open(&token, &a, NOW).assert().code(0);
+    // 3: malformed.
+    open("AQID", &a, NOW)
+        .assert()
+        .code(3)
+        .stderr("sealed-session: malformed token: token is 3 bytes, the smallest token is 46\n");
+    // 4: authentication failed.
+    let mut tampered = token.clone().into_bytes();
+    tampered[100] = if tampered[100] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    open(&tampered, &a, NOW)
+        .assert()
+        .code(4)
+        .stderr("sealed-session: token failed authentication\n");
+    bin()
+        .args([
+            "open",
+            &token,
+            "--key-file",
+            s(&a),
+            "--purpose",
+            "csrf",
+            "--now",
+            NOW,
+        ])
+        .assert()
+        .code(4);
+    // 5: expired, not yet valid.
+    open(&token, &a, "2023-11-15T00:13:50Z")
+        .assert()
+        .code(5)
+        .stderr(predicate::str::starts_with(
+            "sealed-session: session expired 30 s ago",
+        ));
+    open(&token, &a, "2023-11-14T22:12:00Z")
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("issued 80 s in the future"));
+    // 6: unknown key id.
+    open(&token, &b, NOW)
+        .assert()
+        .code(6)
+        .stderr("sealed-session: no key in the ring has key id 2ee8cbfa\n");
+    // 2: usage.
+    bin().args(["open", &token]).assert().code(2);
+    bin()
+        .args(["open", &token, "--key-file", s(&a), "--key-env", "X"])
+        .assert()
+        .code(2);
+    bin()
+        .args(["open", &token, "--key", KEY_A])
+        .assert()
+        .code(2);
+    bin().args(["frobnicate"]).assert().code(2);
+    bin()
+        .args(["open", &token, "--key-file", s(&a), "--now", "yesterday"])
+        .assert()
+        .code(2);
+    // 1: anything else.
+    open(&token, &dir.path("missing.key"), NOW)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "sealed-session: cannot read key from file",
+        ));
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin("{not json")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "sealed-session: standard input is not JSON",
+        ));
+    // Wrong mode is malformed, with a hint.
+    open(&vector_token(2), &a, NOW)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::ends_with("; pass --signed\n"));
+}
+
+#[test]
+fn seal_then_open_round_trips_in_both_modes() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let payload = r#"{"user_id":7,"roles":["admin"],"nested":{"ok":true,"n":-3}}"#;
+    for signed in [false, true] {
+        let mut seal = bin();
+        seal.args([
+            "seal",
+            "--key-file",
+            s(&a),
+            "--subject",
+            "user-7",
+            "--lifetime",
+            "1d",
+            "--idle",
+            "2h",
+            "--now",
+            NOW,
+        ]);
+        if signed {
+            seal.arg("--signed");
+        }
+        let token = stdout_of(seal.write_stdin(payload)).trim().to_owned();
+        let mut open = bin();
+        open.args(["open", "-", "--key-file", s(&a), "--now", NOW, "--json"]);
+        if signed {
+            open.arg("--signed");
+        }
+        let out = stdout_of(open.write_stdin(token));
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let expected: serde_json::Value = serde_json::from_str(payload).expect("json");
+        assert_eq!(v["payload"], expected, "signed = {signed}");
+        assert_eq!(v["claims"]["subject"], "user-7");
+        assert_eq!(v["claims"]["created"], NOW);
+        assert_eq!(v["claims"]["expires"], "2023-11-15T00:14:20Z");
+    }
+}
+
+#[test]
+fn keys_from_environment_and_keygen() {
+    let out = stdout_of(bin().arg("keygen"));
+    let key = out.trim();
+    assert_eq!(key.len(), 43, "{key}");
+    let token = stdout_of(
+        bin()
+            .args(["seal", "--key-env", "TEST_SEALED_SESSION_KEY"])
+            .env("TEST_SEALED_SESSION_KEY", key)
+            .write_stdin("[1,2,3]"),
+    );
+    let out = stdout_of(
+        bin()
+            .args([
+                "open",
+                token.trim(),
+                "--key-env",
+                "TEST_SEALED_SESSION_KEY",
+                "--json",
+            ])
+            .env("TEST_SEALED_SESSION_KEY", key),
+    );
+    assert!(out.contains("\"payload\": [\n    1,"), "{out}");
+    let out = stdout_of(bin().args(["keygen", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["key"].as_str().expect("key").len(), 43);
+    assert_eq!(v["key_id"].as_str().expect("id").len(), 8);
+}
+
+#[test]
+fn key_ring_rotation_flow() {
+    let dir = Dir::new();
+    let ring = dir.path("ring");
+    let r = s(&ring);
+    // new
+    let out = stdout_of(bin().args(["keygen", "--ring", r, "--now", NOW]));
+    assert!(out.starts_with("wrote "), "{out}");
+    bin()
+        .args(["keygen", "--ring", r])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("refusing to overwrite"));
+    let list = |json: bool| {
+        let mut c = bin();
+        c.args(["ring", "list", "--ring", r, "--now", NOW]);
+        if json {
+            c.arg("--json");
+        }
+        stdout_of(&mut c)
+    };
+    let keys: serde_json::Value = serde_json::from_str(&list(true)).expect("json");
+    let old_id = keys["keys"][0]["key_id"].as_str().expect("id").to_owned();
+    assert_eq!(keys["keys"][0]["role"], "primary");
+    assert_eq!(keys["keys"][0]["created"], NOW);
+
+    let old_token = stdout_of(
+        bin()
+            .args(["seal", "--ring", r, "--now", NOW])
+            .write_stdin(r#"{"user":"alice"}"#),
+    );
+    let old_token = old_token.trim();
+
+    // add
+    let out = stdout_of(bin().args(["ring", "add", "--ring", r, "--json", "--now", NOW]));
+    let added: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let new_id = added["key_id"].as_str().expect("id").to_owned();
+    assert_eq!(added["role"], "accepted");
+
+    // promote
+    bin()
+        .args(["ring", "promote", "--ring", r, &new_id])
+        .assert()
+        .success()
+        .stdout(format!("promoted key {new_id}; it is now primary\n"));
+    let text = list(false);
+    assert_eq!(
+        text,
+        format!(
+            "role      key id    created               age\n\
+             primary   {new_id}  {NOW}  now\n\
+             accepted  {old_id}  {NOW}  now\n"
+        )
+    );
+    // `list` never shows secrets: the file does, the listing does not.
+    let file = std::fs::read_to_string(&ring).expect("ring");
+    let secret = file
+        .lines()
+        .find(|l| l.starts_with("accepted"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .expect("secret")
+        .to_owned();
+    assert!(!text.contains(&secret) && !list(true).contains(&secret));
+
+    // The old token still opens, and says a re-seal is due.
+    let out = stdout_of(bin().args(["open", old_token, "--ring", r, "--now", NOW]));
+    assert!(
+        out.contains(&format!(
+            "re-seal     due: sealed under accepted key {old_id}"
+        )),
+        "{out}"
+    );
+    let out = stdout_of(bin().args(["open", old_token, "--ring", r, "--now", NOW, "--json"]));
+    assert!(out.contains("\"reseal_due\": true"), "{out}");
+
+    // The primary cannot be removed; the old key can.
+    bin()
+        .args(["ring", "remove", "--ring", r, &new_id])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is the primary key"));
+    bin()
+        .args(["ring", "remove", "--ring", r, &old_id])
+        .assert()
+        .success()
+        .stdout(format!("removed key {old_id}\n"));
+    bin()
+        .args(["open", old_token, "--ring", r, "--now", NOW])
+        .assert()
+        .code(6);
+    bin()
+        .args(["ring", "promote", "--ring", r, "zzzz"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn demo_explains_the_main_job() {
+    let out = stdout_of(bin().args(["demo", "--now", NOW]));
+    for needle in [
+        "Set-Cookie: session=",
+        "HttpOnly; Secure; SameSite=Lax",
+        "version 0x01",
+        "expires    2023-11-15T00:14:20Z (in 2h)",
+        "one character changed    -> token failed authentication",
+        "replayed 2 h 1 min later -> session expired 60 s ago",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    let out = stdout_of(bin().args(["demo", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["payload"]["username"], "alice.example");
+    assert_eq!(v["tampered"], "token failed authentication");
+}
