@@ -12,10 +12,12 @@ use time::{Duration, OffsetDateTime};
 use xaes_256_gcm::aead::AeadInOut as _;
 
 use crate::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
-use crate::claims::{Claims, MAX_SUBJECT_LEN, Policy, SessionId, seconds_of, unix_seconds};
+use crate::claims::{
+    Claims, MAX_SUBJECT_LEN, Policy, SessionId, seconds_of, unix_now, unix_seconds,
+};
 use crate::error::{ConfigError, Error, Malformed};
 use crate::format::{self, Header, MAX_PURPOSE_LEN, Mode, NONCE_LEN, associated_data};
-use crate::key::KeyRing;
+use crate::key::{Key, KeyId, KeyRing};
 use crate::payload;
 
 const DEFAULT_PURPOSE: &str = "session";
@@ -62,12 +64,39 @@ pub struct Codec {
 #[derive(Debug)]
 struct Inner {
     ring: KeyRing,
+    /// The primary key and its associated data, precomputed.
+    primary: RingKey,
+    /// The accepted keys, likewise.
+    accepted: Box<[RingKey]>,
     purpose: Box<[u8]>,
     mode: Mode,
     policy: Policy,
     budget: usize,
     /// Largest sealed token so far, so that one allocation usually suffices.
     capacity_hint: AtomicUsize,
+}
+
+/// A key of the ring with the associated data (FORMAT.md §4.3) of tokens
+/// under it, which depends only on the key id, the mode and the purpose.
+#[derive(Debug)]
+struct RingKey {
+    key: Key,
+    aad: Box<[u8]>,
+}
+
+impl RingKey {
+    fn new(key: &Key, mode: Mode, purpose: &[u8]) -> Self {
+        let header = Header {
+            mode,
+            key_id: key.id(),
+        }
+        .to_bytes();
+        let (aad, len) = associated_data(&header, purpose);
+        Self {
+            key: key.clone(),
+            aad: aad.get(..len).unwrap_or_default().into(),
+        }
+    }
 }
 
 /// Settings of a [`Codec`]; every one has a default.
@@ -163,8 +192,11 @@ impl CodecBuilder {
             .into());
         }
         self.ring.check_ids()?;
+        let ring_key = |k: &Key| RingKey::new(k, self.mode, &self.purpose);
         Ok(Codec {
             inner: Arc::new(Inner {
+                primary: ring_key(self.ring.primary()),
+                accepted: self.ring.accepted().iter().map(ring_key).collect(),
                 ring: self.ring,
                 purpose: self.purpose.into_boxed_slice(),
                 mode: self.mode,
@@ -259,7 +291,34 @@ impl Codec {
     /// [`Error::TooLarge`] if the token would exceed the budget;
     /// [`Error::TimeOutOfRange`] if the system clock is before 1970.
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String, Error> {
-        self.seal_at(value, OffsetDateTime::now_utc())
+        let mut token = String::new();
+        self.seal_new(value, None, unix_now()?, &mut token)?;
+        Ok(token)
+    }
+
+    /// Seals `value` as a new session into `token`, now, replacing what it
+    /// held: a server that keeps one `String` per worker seals without
+    /// allocating for the token.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let mut token = String::with_capacity(512);
+    /// for user_id in 0..3u64 {
+    ///     codec.seal_into(&user_id, &mut token)?;
+    ///     assert_eq!(*codec.open::<u64>(&token)?.value(), user_id);
+    /// }
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Codec::seal`]; `token` is left empty.
+    pub fn seal_into<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        token: &mut String,
+    ) -> Result<(), Error> {
+        self.seal_new(value, None, unix_now()?, token)
     }
 
     /// Seals `value` as a new session, at `now`.
@@ -271,8 +330,9 @@ impl Codec {
         value: &T,
         now: OffsetDateTime,
     ) -> Result<String, Error> {
-        let now = unix_seconds(now)?;
-        self.seal_new(value, None, now)
+        let mut token = String::new();
+        self.seal_new(value, None, unix_seconds(now)?, &mut token)?;
+        Ok(token)
     }
 
     /// Seals `value` as a new session of `subject` (a user id: the key for
@@ -286,7 +346,9 @@ impl Codec {
         value: &T,
         subject: &str,
     ) -> Result<String, Error> {
-        self.seal_with_subject_at(value, subject, OffsetDateTime::now_utc())
+        let mut token = String::new();
+        self.seal_new(value, Some(subject), unix_now()?, &mut token)?;
+        Ok(token)
     }
 
     /// Seals `value` as a new session of `subject`, at `now`.
@@ -299,8 +361,9 @@ impl Codec {
         subject: &str,
         now: OffsetDateTime,
     ) -> Result<String, Error> {
-        let now = unix_seconds(now)?;
-        self.seal_new(value, Some(subject), now)
+        let mut token = String::new();
+        self.seal_new(value, Some(subject), unix_seconds(now)?, &mut token)?;
+        Ok(token)
     }
 
     /// Re-seals an opened session, now: same session id, subject and
@@ -310,7 +373,7 @@ impl Codec {
     /// [`Error::Expired`] if the session has reached its absolute lifetime;
     /// then as [`Codec::seal`].
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String, Error> {
-        self.reseal_at(opened, OffsetDateTime::now_utc())
+        self.reseal_unix(opened, unix_now()?)
     }
 
     /// Re-seals an opened session, at `now`.
@@ -322,7 +385,38 @@ impl Codec {
         opened: &Opened<T>,
         now: OffsetDateTime,
     ) -> Result<String, Error> {
-        let now = unix_seconds(now)?;
+        self.reseal_unix(opened, unix_seconds(now)?)
+    }
+
+    /// Opens a token sealed by a codec with the same keys, purpose and mode,
+    /// now. The token is read in place, never copied.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] for input over the budget (checked first, before
+    /// decoding); [`Error::Malformed`] for input that is not a token of this
+    /// codec's mode; [`Error::UnknownKey`] if no key of the ring has the
+    /// token's key id; [`Error::Invalid`] if authentication fails;
+    /// [`Error::Expired`] or [`Error::NotYetValid`] by the claims and this
+    /// codec's policy; [`Error::Payload`] or [`Error::PayloadTooDeep`] if the
+    /// authenticated payload does not deserialize into `T`.
+    pub fn open<T: DeserializeOwned>(&self, token: &str) -> Result<Opened<T>, Error> {
+        self.open_unix(token, unix_now()?)
+    }
+
+    /// Opens a token at `now`.
+    ///
+    /// # Errors
+    /// As [`Codec::open`], and [`Error::TimeOutOfRange`] for a `now` before
+    /// 1970.
+    pub fn open_at<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Opened<T>, Error> {
+        self.open_unix(token, unix_seconds(now)?)
+    }
+
+    fn reseal_unix<T: Serialize>(&self, opened: &Opened<T>, now: i64) -> Result<String, Error> {
         let old = &opened.claims;
         // A re-seal never moves `issued` backwards nor before `created`.
         let issued = now.max(old.issued_unix());
@@ -337,35 +431,26 @@ impl Codec {
             issued,
             expires,
         );
-        self.seal_claims(&opened.value, &claims, None)
+        let mut token = String::new();
+        self.seal_claims(&opened.value, &claims, None, &mut token)?;
+        Ok(token)
     }
 
-    /// Opens a token sealed by a codec with the same keys, purpose and mode,
-    /// now.
-    ///
-    /// # Errors
-    /// [`Error::TooLarge`] for input over the budget (checked first, before
-    /// decoding); [`Error::Malformed`] for input that is not a token of this
-    /// codec's mode; [`Error::UnknownKey`] if no key of the ring has the
-    /// token's key id; [`Error::Invalid`] if authentication fails;
-    /// [`Error::Expired`] or [`Error::NotYetValid`] by the claims and this
-    /// codec's policy; [`Error::Payload`] or [`Error::PayloadTooDeep`] if the
-    /// authenticated payload does not deserialize into `T`.
-    pub fn open<T: DeserializeOwned>(&self, token: &str) -> Result<Opened<T>, Error> {
-        self.open_at(token, OffsetDateTime::now_utc())
+    /// The key with this id, and whether it is the primary. A lookup by id,
+    /// never a trial of every key (FORMAT.md §3.2).
+    fn find_key(&self, id: KeyId) -> Option<(&RingKey, bool)> {
+        let inner = &*self.inner;
+        if inner.primary.key.id() == id {
+            return Some((&inner.primary, true));
+        }
+        inner
+            .accepted
+            .iter()
+            .find(|k| k.key.id() == id)
+            .map(|k| (k, false))
     }
 
-    /// Opens a token at `now`.
-    ///
-    /// # Errors
-    /// As [`Codec::open`], and [`Error::TimeOutOfRange`] for a `now` before
-    /// 1970.
-    pub fn open_at<T: DeserializeOwned>(
-        &self,
-        token: &str,
-        now: OffsetDateTime,
-    ) -> Result<Opened<T>, Error> {
-        let now = unix_seconds(now)?;
+    fn open_unix<T: DeserializeOwned>(&self, token: &str, now: i64) -> Result<Opened<T>, Error> {
         let inner = &*self.inner;
         if token.len() > inner.budget {
             return Err(Error::TooLarge {
@@ -386,19 +471,21 @@ impl Codec {
             }
             .into());
         }
-        let (key, is_primary) = inner
-            .ring
-            .find(header.key_id)
+        let (ring_key, is_primary) = self
+            .find_key(header.key_id)
             .ok_or(Error::UnknownKey(header.key_id))?;
 
+        // Nothing after a failed authentication: the rejection path does no
+        // more work than an open.
         let body: &[u8] = match inner.mode {
             Mode::Encrypted => {
                 let parts = format::split_encrypted(&mut bytes)?;
-                let (aad, aad_len) = associated_data(&parts.header, &inner.purpose);
-                key.xaes()
+                ring_key
+                    .key
+                    .xaes()
                     .decrypt_inout_detached(
                         &parts.nonce.into(),
-                        aad.get(..aad_len).unwrap_or_default(),
+                        &ring_key.aad,
                         parts.body.into(),
                         &parts.tag.into(),
                     )
@@ -407,9 +494,8 @@ impl Codec {
             }
             Mode::Signed => {
                 let parts = format::split_signed(&bytes)?;
-                let (aad, aad_len) = associated_data(&parts.header, &inner.purpose);
-                let mut mac = hmac_for(key.mac_key());
-                mac.update(aad.get(..aad_len).unwrap_or_default());
+                let mut mac = hmac_for(ring_key.key.mac_key());
+                mac.update(&ring_key.aad);
                 mac.update(parts.body);
                 mac.verify_slice(parts.tag).map_err(|_| Error::Invalid)?;
                 parts.body
@@ -433,7 +519,8 @@ impl Codec {
         value: &T,
         subject: Option<&str>,
         now: i64,
-    ) -> Result<String, Error> {
+        token: &mut String,
+    ) -> Result<(), Error> {
         let claims = Claims::new(
             SessionId::random(),
             subject.map(str::to_owned),
@@ -441,18 +528,21 @@ impl Codec {
             now,
             self.inner.policy.expires_for(now, now),
         );
-        self.seal_claims(value, &claims, None)
+        self.seal_claims(value, &claims, None, token)
     }
 
     /// FORMAT.md §2: header, [nonce], body = claims || payload, tag; then
-    /// base64url. `fixed_nonce` exists only for the known-answer vectors.
+    /// base64url into `token`. `fixed_nonce` exists only for the vectors.
     pub(crate) fn seal_claims<T: Serialize + ?Sized>(
         &self,
         value: &T,
         claims: &Claims,
         fixed_nonce: Option<[u8; NONCE_LEN]>,
-    ) -> Result<String, Error> {
-        self.seal_body(claims, fixed_nonce, |bytes| payload::encode(value, bytes))
+        token: &mut String,
+    ) -> Result<(), Error> {
+        self.seal_body(claims, fixed_nonce, token, |bytes| {
+            payload::encode(value, bytes)
+        })
     }
 
     /// Seals claims followed by whatever `write_payload` appends: the app's
@@ -461,8 +551,10 @@ impl Codec {
         &self,
         claims: &Claims,
         fixed_nonce: Option<[u8; NONCE_LEN]>,
+        token: &mut String,
         write_payload: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
-    ) -> Result<String, Error> {
+    ) -> Result<(), Error> {
+        token.clear();
         let inner = &*self.inner;
         if let Some(subject) = claims.subject() {
             if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
@@ -472,10 +564,10 @@ impl Codec {
                 });
             }
         }
-        let key = inner.ring.primary();
+        let primary = &inner.primary;
         let header = Header {
             mode: inner.mode,
-            key_id: key.id(),
+            key_id: primary.key.id(),
         }
         .to_bytes();
 
@@ -506,16 +598,15 @@ impl Codec {
             });
         }
 
-        let (aad, aad_len) = associated_data(&header, &inner.purpose);
-        let aad = aad.get(..aad_len).unwrap_or_default();
         let (_, body) = bytes
             .split_at_mut_checked(body_start)
             .ok_or(Error::Invalid)?;
         match nonce {
             Some(nonce) => {
-                let tag = key
+                let tag = primary
+                    .key
                     .xaes()
-                    .encrypt_inout_detached(&nonce.into(), aad, body.into())
+                    .encrypt_inout_detached(&nonce.into(), &primary.aad, body.into())
                     // Only fails beyond 64 GiB of plaintext.
                     .map_err(|_| Error::TooLarge {
                         size,
@@ -524,8 +615,8 @@ impl Codec {
                 bytes.extend_from_slice(&tag);
             }
             None => {
-                let mut mac = hmac_for(key.mac_key());
-                mac.update(aad);
+                let mut mac = hmac_for(primary.key.mac_key());
+                mac.update(&primary.aad);
                 mac.update(body);
                 bytes.extend_from_slice(&mac.finalize().into_bytes());
             }
@@ -535,9 +626,9 @@ impl Codec {
             inner.capacity_hint.store(bytes.len(), Ordering::Relaxed);
         }
 
-        let mut token = String::with_capacity(size);
-        format::encode_into(&bytes, &mut token);
-        Ok(token)
+        token.reserve(size);
+        format::encode_into(&bytes, token);
+        Ok(())
     }
 }
 

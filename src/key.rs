@@ -4,9 +4,6 @@ use std::fmt::{self, Write as _};
 use std::path::Path;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::{DecodePaddingMode, GeneralPurpose as _Gp};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -28,13 +25,6 @@ const GENERATED_KEY_LEN: usize = 32;
 const LABEL_KEY_ID: &[u8] = b"sealed-session v1 key-id";
 const LABEL_XAES: &[u8] = b"sealed-session v1 xaes-256-gcm";
 const LABEL_HMAC: &[u8] = b"sealed-session v1 hmac-sha256";
-
-/// Key text is accepted in either base64 alphabet, padded or not; the
-/// alphabet is normalised to URL-safe before decoding.
-const KEY_TEXT: GeneralPurpose = _Gp::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// The 4-byte id of a key, written in the token header so that `open` finds
 /// its key directly (FORMAT.md §3.2). Not secret.
@@ -158,8 +148,10 @@ impl Key {
     /// [`Error::KeyEncoding`] if the text is not base64, then as
     /// [`Key::from_bytes`].
     pub fn from_base64(text: &str) -> Result<Self, Error> {
+        // Either alphabet, padding optional: normalise to unpadded URL-safe.
         let normalised: Zeroizing<Vec<u8>> = Zeroizing::new(
             text.trim()
+                .trim_end_matches('=')
                 .bytes()
                 .map(|b| match b {
                     b'+' => b'-',
@@ -168,11 +160,10 @@ impl Key {
                 })
                 .collect(),
         );
-        let master = Zeroizing::new(
-            KEY_TEXT
-                .decode(normalised.as_slice())
-                .map_err(|_| Error::KeyEncoding)?,
-        );
+        let mut master = Zeroizing::new(Vec::with_capacity(normalised.len()));
+        base64_simd::URL_SAFE_NO_PAD
+            .decode_append(normalised.as_slice(), &mut *master)
+            .map_err(|_| Error::KeyEncoding)?;
         Self::from_bytes(&master)
     }
 
@@ -207,7 +198,9 @@ impl Key {
     /// This is the only way key bytes leave the type; the returned string is
     /// zeroized on drop.
     pub fn export_base64(&self) -> Zeroizing<String> {
-        Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.0.master))
+        let mut text = Zeroizing::new(String::with_capacity(self.0.master.len() / 3 * 4 + 4));
+        base64_simd::URL_SAFE_NO_PAD.encode_append(&self.0.master, &mut *text);
+        text
     }
 
     /// The key id written in tokens sealed under this key.

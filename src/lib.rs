@@ -134,7 +134,9 @@ pub mod vectors {
         value: &T,
         fixed: &Fixed<'_>,
     ) -> Result<String, Error> {
-        codec.seal_claims(value, &fixed.claims()?, Some(fixed.nonce))
+        let mut token = String::new();
+        codec.seal_claims(value, &fixed.claims()?, Some(fixed.nonce), &mut token)?;
+        Ok(token)
     }
 
     /// Seals `payload` verbatim as the payload bytes (not necessarily CBOR),
@@ -147,10 +149,12 @@ pub mod vectors {
         payload: &[u8],
         fixed: &Fixed<'_>,
     ) -> Result<String, Error> {
-        codec.seal_body(&fixed.claims()?, Some(fixed.nonce), |out| {
+        let mut token = String::new();
+        codec.seal_body(&fixed.claims()?, Some(fixed.nonce), &mut token, |out| {
             out.extend_from_slice(payload);
             Ok(())
-        })
+        })?;
+        Ok(token)
     }
 
     impl Fixed<'_> {
