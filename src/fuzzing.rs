@@ -1,2 +1,372 @@
-//! Entry points for the fuzz targets in `fuzz/` (see `fuzz/README.md`). Not
-//! public API.
+//! Entry points for the fuzz targets in `fuzz/` (see `fuzz/README.md`) and
+//! for the adversarial tests. Not public API: these seal with fixed keys and
+//! fixed nonces, and panic (on purpose) when a property fails.
+//!
+//! Every check here judges an outcome by *when* it failed. Errors that come
+//! before authentication ([`Error::TooLarge`], [`Error::Malformed`],
+//! [`Error::UnknownKey`]) or from it ([`Error::Invalid`]) are a rejection.
+//! Any other outcome for input that was not sealed by us (a value, or an
+//! error about claims, times or payload) means the input authenticated: a
+//! forgery, and a panic.
+
+use std::fmt::Debug;
+use std::sync::OnceLock;
+
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
+use xaes_256_gcm::aead::AeadInOut as _;
+
+use crate::format::{self, Header, NONCE_LEN, associated_data};
+use crate::vectors::{Fixed, seal_fixed, seal_raw_payload};
+use crate::{
+    Codec, Error, InputError, Key, KeyRing, MAX_BUDGET, MAX_SUBJECT_LEN, Mode, extract_token,
+};
+
+/// The self-describing CBOR value the fuzz targets decode payloads into:
+/// `cbor4ii`'s own, already a dependency, so the fuzz crate carries no second
+/// CBOR implementation and decoding goes through the library's serde path
+/// (`deserialize_any`) and its depth limit.
+pub use cbor4ii::core::Value;
+
+/// The time every entry point seals and opens at (2023-11-14T22:13:20Z).
+pub const NOW: i64 = 1_700_000_000;
+
+/// Longest input `extract_token` looks at (`input::MAX_INPUT`).
+const MAX_EXTRACT_INPUT: usize = 64 * 1024;
+
+/// [`NOW`] as a date.
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH + Duration::seconds(NOW)
+}
+
+/// A fixed, valid master key; `seed` picks one of 256.
+pub fn fixed_key(seed: u8) -> Key {
+    let mut master = [0u8; 32];
+    for (i, b) in (0u8..).zip(master.iter_mut()) {
+        *b = i.wrapping_mul(37) ^ seed;
+    }
+    match Key::from_bytes(&master) {
+        Ok(key) => key,
+        Err(e) => panic!("fixed key {seed}: {e}"),
+    }
+}
+
+/// The key ring of every entry point: key 1 seals, key 2 is accepted.
+pub fn key_ring() -> KeyRing {
+    KeyRing::new(fixed_key(1)).with_accepted(fixed_key(2))
+}
+
+/// A codec over [`key_ring`] for purpose `"session"`, in `mode`, with a
+/// `budget`.
+pub fn codec(mode: Mode, budget: usize) -> Codec {
+    let builder = Codec::builder(key_ring()).purpose("session").budget(budget);
+    let builder = match mode {
+        Mode::Signed => builder.signed(),
+        Mode::Encrypted => builder,
+    };
+    match builder.build() {
+        Ok(codec) => codec,
+        Err(e) => panic!("fixed codec: {e}"),
+    }
+}
+
+/// The two codecs (encrypted, signed) with the default budget.
+pub fn codecs() -> &'static [Codec; 2] {
+    static CODECS: OnceLock<[Codec; 2]> = OnceLock::new();
+    CODECS.get_or_init(|| {
+        [
+            codec(Mode::Encrypted, crate::DEFAULT_BUDGET),
+            codec(Mode::Signed, crate::DEFAULT_BUDGET),
+        ]
+    })
+}
+
+/// The two codecs (encrypted, signed) with the largest budget.
+pub fn large_codecs() -> &'static [Codec; 2] {
+    static CODECS: OnceLock<[Codec; 2]> = OnceLock::new();
+    CODECS.get_or_init(|| {
+        [
+            codec(Mode::Encrypted, MAX_BUDGET),
+            codec(Mode::Signed, MAX_BUDGET),
+        ]
+    })
+}
+
+/// Fixed claims and nonce: created and issued a minute before [`NOW`],
+/// expiring an hour after.
+pub fn fixed() -> Fixed<'static> {
+    Fixed {
+        session_id: [0x5e; 16],
+        subject: None,
+        created: NOW - 60,
+        issued: NOW - 60,
+        expires: NOW + 3600,
+        nonce: [0x4e; 24],
+    }
+}
+
+/// True for the errors that reject input before or at authentication.
+pub fn is_rejection(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::TooLarge { .. } | Error::Malformed(_) | Error::UnknownKey(_) | Error::Invalid
+    )
+}
+
+/// Fuzz target `open`: `text` is refused by both codecs, before or at
+/// authentication, and nothing panics.
+pub fn open(text: &str) {
+    assert_never_opens(text, &[]);
+}
+
+fn assert_never_opens(text: &str, except: &[String]) {
+    for codec in codecs() {
+        match codec.open_at::<Value>(text, now()) {
+            Err(e) if is_rejection(&e) => {}
+            outcome => assert!(
+                except.iter().any(|t| t == text),
+                "{} codec: {text:?} authenticated: {outcome:?}",
+                codec.mode()
+            ),
+        }
+    }
+}
+
+/// Fuzz target `roundtrip`: `value` seals and opens to itself in both
+/// modes, with `subject`, and so does its re-seal. Sealing may refuse only a
+/// token over the budget or a subject of the wrong length.
+pub fn roundtrip<T: Serialize + DeserializeOwned + PartialEq + Debug>(
+    value: &T,
+    subject: Option<&str>,
+) {
+    for codec in large_codecs() {
+        let sealed = match subject {
+            Some(s) => codec.seal_with_subject_at(value, s, now()),
+            None => codec.seal_at(value, now()),
+        };
+        let token = match sealed {
+            Ok(token) => token,
+            Err(Error::TooLarge { size, limit }) => {
+                assert!(size > limit, "too large: {size} <= {limit}");
+                continue;
+            }
+            Err(Error::SubjectLength { len, .. }) => {
+                assert!(
+                    len == 0 || len > MAX_SUBJECT_LEN,
+                    "subject of {len} refused"
+                );
+                continue;
+            }
+            Err(e) => panic!("{} codec: sealing {value:?} failed: {e}", codec.mode()),
+        };
+        assert!(token.len() <= codec.budget());
+        let opened = match codec.open_at::<T>(&token, now()) {
+            Ok(opened) => opened,
+            Err(e) => panic!("{} codec: {value:?} does not reopen: {e}", codec.mode()),
+        };
+        assert_eq!(opened.value(), value);
+        assert_eq!(opened.claims().subject(), subject);
+        assert_eq!(opened.claims().created_unix(), NOW);
+        let later = now() + Duration::minutes(5);
+        match codec.reseal_at(&opened, later) {
+            Ok(token) => match codec.open_at::<T>(&token, later) {
+                Ok(again) => {
+                    assert_eq!(again.value(), value);
+                    assert_eq!(again.claims().session_id(), opened.claims().session_id());
+                    assert_eq!(again.claims().created_unix(), NOW);
+                }
+                Err(e) => panic!("re-sealed {value:?} does not reopen: {e}"),
+            },
+            // The re-seal's `issued` varint can be a byte longer.
+            Err(Error::TooLarge { .. }) => {}
+            Err(e) => panic!("re-sealing {value:?} failed: {e}"),
+        }
+    }
+}
+
+/// The valid tokens the `mutate` target starts from: a few payloads and a
+/// subject, both modes, fixed nonces. `fuzz/corpus/mutate` holds them.
+pub fn seed_tokens() -> &'static [String] {
+    static SEEDS: OnceLock<Vec<String>> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let text = |s: &str| Value::Text(s.to_owned());
+        let typical = Value::Map(vec![
+            (text("user_id"), Value::Integer(123_456_789)),
+            (text("username"), text("alice.example")),
+            (
+                text("roles"),
+                Value::Array(vec![text("admin"), text("editor")]),
+            ),
+            (
+                text("csrf"),
+                text("q1xDgW0o2Vd8oS4pJq3m0mJtqS1x8b9K7q0f5kq2Zc8"),
+            ),
+            (text("created"), Value::Integer(1_700_000_000)),
+            (text("theme"), text("dark")),
+        ]);
+        let nested = Value::Array(vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Integer(-1),
+            Value::Bytes(vec![0, 1, 2]),
+            Value::Text(String::new()),
+            Value::Map(vec![(Value::Integer(1), Value::Array(vec![]))]),
+        ]);
+        let mut seeds = Vec::new();
+        for codec in codecs() {
+            for (value, subject) in [
+                (Value::Integer(0), None),
+                (typical.clone(), None),
+                (typical.clone(), Some("user-42")),
+                (nested.clone(), None),
+            ] {
+                let fixed = Fixed { subject, ..fixed() };
+                match seal_fixed(codec, &value, &fixed) {
+                    Ok(token) => seeds.push(token),
+                    Err(e) => panic!("seed token: {e}"),
+                }
+            }
+        }
+        seeds
+    })
+}
+
+/// Fuzz target `mutate`: a token that opens is byte for byte one of
+/// [`seed_tokens`]; anything else is refused before or at authentication.
+pub fn mutate(text: &str) {
+    assert_never_opens(text, seed_tokens());
+}
+
+/// Fuzz target `payload`: `bytes` sealed verbatim as the payload under a
+/// valid key, then opened as `T` in both modes, and also decoded directly (for
+/// payloads beyond any budget). Never a panic; the two agree; failures are
+/// payload errors.
+pub fn payload<T: DeserializeOwned>(bytes: &[u8]) {
+    let direct = decode_payload::<T>(bytes);
+    if let Err(e) = &direct {
+        assert!(
+            matches!(e, Error::Payload(_) | Error::PayloadTooDeep { .. }),
+            "direct decode: {e:?}"
+        );
+    }
+    for codec in large_codecs() {
+        let token = match seal_raw_payload(codec, bytes, &fixed()) {
+            Ok(token) => token,
+            Err(Error::TooLarge { .. }) => continue,
+            Err(e) => panic!("sealing raw payload: {e}"),
+        };
+        match codec.open_at::<T>(&token, now()) {
+            Ok(_) => assert!(direct.is_ok(), "opens, but direct decode failed"),
+            Err(e) => {
+                assert!(
+                    matches!(e, Error::Payload(_) | Error::PayloadTooDeep { .. }),
+                    "{e:?}"
+                );
+                // An empty payload is refused by the claims parser instead.
+                assert!(direct.is_err() || bytes.is_empty(), "only open failed: {e}");
+            }
+        }
+    }
+}
+
+/// Runs the library's payload decoder (FORMAT.md §5.2) on `bytes` directly:
+/// for bombs larger than any token can carry.
+///
+/// # Errors
+/// As the payload step of [`Codec::open`].
+pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    crate::payload::decode(bytes)
+}
+
+/// Seals `body` (claims and payload bytes, FORMAT.md §5, taken verbatim and
+/// possibly invalid) under `codec`'s primary key and purpose, with `nonce` in
+/// encrypted mode. No budget check: the caller chooses the size.
+///
+/// # Errors
+/// [`Error::TooLarge`] beyond what XAES-256-GCM encrypts (64 GiB).
+pub fn seal_body(codec: &Codec, body: &[u8], nonce: [u8; NONCE_LEN]) -> Result<String, Error> {
+    let key = codec.key_ring().primary();
+    let header = Header {
+        mode: codec.mode(),
+        key_id: key.id(),
+    }
+    .to_bytes();
+    let (aad, aad_len) = associated_data(&header, codec.purpose());
+    let aad = aad.get(..aad_len).unwrap_or_default();
+    let mut bytes = header.to_vec();
+    match codec.mode() {
+        Mode::Encrypted => {
+            bytes.extend_from_slice(&nonce);
+            let start = bytes.len();
+            bytes.extend_from_slice(body);
+            let sealed: &mut [u8] = bytes.get_mut(start..).unwrap_or_default();
+            let tag = key
+                .xaes()
+                .encrypt_inout_detached(&nonce.into(), aad, sealed.into())
+                .map_err(|_| Error::TooLarge {
+                    size: body.len(),
+                    limit: usize::MAX,
+                })?;
+            bytes.extend_from_slice(&tag);
+        }
+        Mode::Signed => {
+            let mut mac = <Hmac<Sha256>>::new(key.mac_key().into());
+            mac.update(aad);
+            mac.update(body);
+            bytes.extend_from_slice(body);
+            bytes.extend_from_slice(&mac.finalize().into_bytes());
+        }
+    }
+    let mut text = String::with_capacity(format::encoded_len(bytes.len()));
+    format::encode_into(&bytes, &mut text);
+    Ok(text)
+}
+
+/// Fuzz target `input`: [`extract_token`] never panics; what it returns is a
+/// non-empty part of the input, which then never opens (as in the CLI);
+/// a bare token, or one wrapped in a `Cookie:` header or a `Set-Cookie:`
+/// line, comes back unchanged.
+pub fn input(text: &str) {
+    let whole = text.as_bytes().as_ptr_range();
+    for name in ["session", "a", "Session", "session.1"] {
+        match extract_token(text, name) {
+            Ok(token) => {
+                assert!(!token.is_empty());
+                let part = token.as_bytes().as_ptr_range();
+                assert!(
+                    whole.start <= part.start && part.end <= whole.end,
+                    "not a part of the input"
+                );
+                assert!(token.len() <= MAX_EXTRACT_INPUT);
+                assert_never_opens(token, seed_tokens());
+            }
+            Err(InputError::CookieNotFound { name: n, present }) => {
+                assert_eq!(n, name);
+                assert!(present.len() <= 16);
+            }
+            Err(InputError::Unrecognised { found, .. }) => {
+                assert!(!(found.is_ascii_alphanumeric() || found == '-' || found == '_'));
+            }
+            Err(_) => {}
+        }
+    }
+    let is_token_shaped = !text.is_empty()
+        && text.len() <= MAX_EXTRACT_INPUT / 2
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if is_token_shaped {
+        for wrapped in [
+            text.to_owned(),
+            format!(" \"{text}\"\n"),
+            format!("Cookie: theme=dark; session={text}; lang=en"),
+            format!("session={text}"),
+            format!("Set-Cookie: session={text}; Path=/; Secure; HttpOnly"),
+        ] {
+            assert_eq!(extract_token(&wrapped, "session"), Ok(text), "{wrapped:?}");
+        }
+    }
+}
