@@ -1006,10 +1006,17 @@ fn write_seed_corpus() {
     }
     let enc = &seeds[1];
     let sig = &seeds[5];
-    write("open", "encrypted", enc.as_bytes());
-    write("open", "signed", sig.as_bytes());
-    write("open", "truncated", enc[..60].as_bytes());
-    write("open", "padded", format!("{enc}==").as_bytes());
+    // `open` must never see a token that opens, so its seeds are tokens of
+    // another key ring (their structure is right, their key is unknown) and
+    // non-canonical forms of them.
+    let foreign_ring = KeyRing::new(fixed_key(3));
+    for mode in modes() {
+        let c = build(foreign_ring.clone(), mode, "session", DEFAULT_BUDGET);
+        let token = typical_token(&c);
+        write("open", &format!("foreign-{mode:?}"), token.as_bytes());
+        write("open", &format!("truncated-{mode:?}"), token[..60].as_bytes());
+        write("open", &format!("padded-{mode:?}"), format!("{token}==").as_bytes());
+    }
     write("input", "bare", format!(" \"{enc}\"\n").as_bytes());
     write(
         "input",
