@@ -1,6 +1,7 @@
 //! Seal and open: the one place that ties together the layout (`format`), the
 //! keys (`key`) and the claims (`claims`).
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -461,9 +462,16 @@ impl Codec {
         if token.is_empty() {
             return Err(Malformed::Empty.into());
         }
-        let mut bytes = Vec::with_capacity(token.len() / 4 * 3 + 3);
-        format::decode_into(token, &mut bytes)?;
-        let header = Header::parse(&bytes)?;
+        let mut stack = [const { MaybeUninit::<u8>::uninit() }; format::STACK_TOKEN];
+        let mut heap = Vec::new();
+        let bytes: &mut [u8] = if format::fits_stack(token.len()) {
+            format::decode_into_stack(token, &mut stack)?
+        } else {
+            heap.reserve_exact(token.len() / 4 * 3 + 3);
+            format::decode_into(token, &mut heap)?;
+            &mut heap
+        };
+        let header = Header::parse(bytes)?;
         if header.mode != inner.mode {
             return Err(Malformed::WrongMode {
                 token: header.mode,
@@ -479,7 +487,7 @@ impl Codec {
         // more work than an open.
         let body: &[u8] = match inner.mode {
             Mode::Encrypted => {
-                let parts = format::split_encrypted(&mut bytes)?;
+                let parts = format::split_encrypted(bytes)?;
                 ring_key
                     .key
                     .xaes()
@@ -493,7 +501,7 @@ impl Codec {
                 parts.body
             }
             Mode::Signed => {
-                let parts = format::split_signed(&bytes)?;
+                let parts = format::split_signed(bytes)?;
                 let mut mac = hmac_for(ring_key.key.mac_key());
                 mac.update(&ring_key.aad);
                 mac.update(parts.body);

@@ -1,0 +1,106 @@
+//! Heap allocations per seal and per open (BENCHMARKS.md): at most 2 made by
+//! the codec itself on DESIGN.md's typical payload. The app's own `String`s
+//! and `Vec`s, made while its type deserializes, are counted separately.
+
+mod common;
+
+use allocation_counter::measure;
+use common::{Typical, typical};
+use sealed_session::{Codec, Key, KeyRing};
+use serde::{Deserialize, Serialize};
+
+fn codec() -> Codec {
+    Codec::builder(KeyRing::new(Key::generate()))
+        .idle_timeout(time::Duration::hours(2))
+        .build()
+        .expect("codec")
+}
+
+/// A payload whose deserialization allocates nothing: what remains is the
+/// codec's own.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Flat {
+    user_id: u64,
+    created: i64,
+    admin: bool,
+    theme: [u8; 4],
+}
+
+fn warm(codec: &Codec) {
+    // The first seal sizes the codec's buffer estimate; steady state is what
+    // a server sees.
+    for _ in 0..3 {
+        let t = codec.seal(&typical()).expect("seals");
+        codec.open::<Typical>(&t).expect("opens");
+    }
+}
+
+#[test]
+fn seal_allocates_at_most_twice() {
+    let codec = codec();
+    warm(&codec);
+    let value = typical();
+    let info = measure(|| {
+        std::hint::black_box(codec.seal(&value).expect("seals"));
+    });
+    println!(
+        "seal(typical): {} allocations, {} bytes",
+        info.count_total, info.bytes_total
+    );
+    assert!(info.count_total <= 2, "{info:?}");
+
+    // Into a reused String: only the plaintext buffer.
+    let mut token = String::with_capacity(512);
+    codec.seal_into(&value, &mut token).expect("seals");
+    let info = measure(|| codec.seal_into(&value, &mut token).expect("seals"));
+    println!("seal_into(typical): {} allocations", info.count_total);
+    assert!(info.count_total <= 1, "{info:?}");
+}
+
+#[test]
+fn open_allocates_at_most_twice_beside_the_apps_own() {
+    let codec = codec();
+    warm(&codec);
+    let token = codec.seal(&typical()).expect("seals");
+
+    let info = measure(|| {
+        std::hint::black_box(codec.open::<Typical>(&token).expect("opens"));
+    });
+    // What `Typical` itself allocates when deserialized from the same CBOR:
+    // username, roles, "admin", "editor", csrf, theme.
+    let cbor = cbor4ii::serde::to_vec(Vec::new(), &typical()).expect("cbor");
+    let app = measure(|| {
+        std::hint::black_box(cbor4ii::serde::from_slice::<Typical>(&cbor).expect("cbor"));
+    });
+    let own = info.count_total - app.count_total;
+    println!(
+        "open(typical): {} allocations = {} by the codec + {} by the app's type",
+        info.count_total, own, app.count_total
+    );
+    assert_eq!(app.count_total, 6, "{app:?}");
+    assert!(own <= 2, "codec made {own}: {info:?}");
+
+    // A payload that allocates nothing itself shows the codec's share alone.
+    let flat = Flat {
+        user_id: 1,
+        created: 2,
+        admin: true,
+        theme: *b"dark",
+    };
+    let token = codec.seal(&flat).expect("seals");
+    let info = measure(|| {
+        assert_eq!(codec.open::<Flat>(&token).expect("opens").value(), &flat);
+    });
+    println!("open(flat): {} allocations", info.count_total);
+    assert!(info.count_total <= 2, "{info:?}");
+}
+
+#[test]
+fn a_subject_costs_one_more_allocation_on_open() {
+    let codec = codec();
+    let token = codec.seal_with_subject(&1u8, "user-42").expect("seals");
+    let info = measure(|| {
+        std::hint::black_box(codec.open::<u8>(&token).expect("opens"));
+    });
+    assert!(info.count_total <= 2, "{info:?}");
+}
