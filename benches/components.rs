@@ -68,12 +68,33 @@ fn parts<T: Serialize + DeserializeOwned>(c: &mut Criterion, name: &str, value: 
         })
     });
     let text = URL_SAFE_NO_PAD.encode(&sealed);
-    g.bench_function("base64url decode", |b| {
+    g.bench_function("base64 crate decode", |b| {
         b.iter(|| URL_SAFE_NO_PAD.decode(black_box(&text)).expect("b64"))
     });
-    g.bench_function("base64url encode", |b| {
+    g.bench_function("base64 crate encode", |b| {
         b.iter(|| URL_SAFE_NO_PAD.encode(black_box(&sealed)))
     });
+    g.bench_function("base64-simd decode", |b| {
+        b.iter(|| {
+            base64_simd::URL_SAFE_NO_PAD
+                .decode_to_vec(black_box(&text))
+                .expect("b64")
+        })
+    });
+    g.bench_function("base64-simd encode", |b| {
+        b.iter(|| base64_simd::URL_SAFE_NO_PAD.encode_to_string(black_box(&sealed)))
+    });
+    g.bench_function(
+        "xaes-256-gcm cipher for a nonce (2 AES blocks + AES-GCM init)",
+        |b| {
+            b.iter(|| {
+                let mut empty = [0u8; 0];
+                cipher
+                    .encrypt_inout_detached(black_box(&nonce), b"", empty.as_mut_slice().into())
+                    .expect("seal")
+            })
+        },
+    );
     g.finish();
 }
 
