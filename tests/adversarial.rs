@@ -1014,8 +1014,16 @@ fn write_seed_corpus() {
         let c = build(foreign_ring.clone(), mode, "session", DEFAULT_BUDGET);
         let token = typical_token(&c);
         write("open", &format!("foreign-{mode:?}"), token.as_bytes());
-        write("open", &format!("truncated-{mode:?}"), token[..60].as_bytes());
-        write("open", &format!("padded-{mode:?}"), format!("{token}==").as_bytes());
+        write(
+            "open",
+            &format!("truncated-{mode:?}"),
+            &token.as_bytes()[..60],
+        );
+        write(
+            "open",
+            &format!("padded-{mode:?}"),
+            format!("{token}==").as_bytes(),
+        );
     }
     write("input", "bare", format!(" \"{enc}\"\n").as_bytes());
     write(

@@ -42,7 +42,10 @@ fn oversized_input_allocates_nothing() {
             for n in [budget + 1, 64 << 10, 1 << 20, 16 << 20] {
                 let input = "A".repeat(n);
                 let (info, err) = open_measured::<Value>(&c, &input);
-                assert!(matches!(err, Error::TooLarge { size, .. } if size == n), "{err:?}");
+                assert!(
+                    matches!(err, Error::TooLarge { size, .. } if size == n),
+                    "{err:?}"
+                );
                 assert_eq!(info.bytes_total, 0, "{mode:?} {n}: {info:?}");
                 assert_eq!(info.count_total, 0, "{mode:?} {n}: {info:?}");
             }
@@ -132,9 +135,18 @@ fn repeated_bombs(n: usize) -> Vec<(&'static str, Vec<u8>)> {
         ("0xbf", vec![0xbf; n]),
         ("0x81", vec![0x81; n]),
         ("tags", vec![0xc6; n]),
-        ("indefinite array of zeros", [&[0x9f][..], &vec![0; n - 1]].concat()),
-        ("indefinite bytes of empty chunks", [&[0x5f][..], &vec![0x40; n - 1]].concat()),
-        ("array of 2^32-1 zeros", [&[0x9a, 0xff, 0xff, 0xff, 0xff][..], &vec![0; n - 5]].concat()),
+        (
+            "indefinite array of zeros",
+            [&[0x9f][..], &vec![0; n - 1]].concat(),
+        ),
+        (
+            "indefinite bytes of empty chunks",
+            [&[0x5f][..], &vec![0x40; n - 1]].concat(),
+        ),
+        (
+            "array of 2^32-1 zeros",
+            [&[0x9a, 0xff, 0xff, 0xff, 0xff][..], &vec![0; n - 5]].concat(),
+        ),
     ]
 }
 
