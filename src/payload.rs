@@ -4,6 +4,9 @@
 //! decodes the same bytes about 3× faster (BENCHMARKS.md), and decoding is the
 //! largest cost of an open. Its depth limit is a hook of its reader trait, so
 //! [`LimitedReader`] supplies ours, smaller than the library default of 256.
+//! A structural pass (`check_structure`) runs first, so that neither depth
+//! nor a declared length can make the real decode recurse or allocate beyond
+//! what the bytes hold.
 
 use cbor4ii::core::dec::{self, Reference};
 use cbor4ii::core::error::{DecodeError as Core, Never};
@@ -14,14 +17,22 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 
-/// Most nested decoder steps the payload decoder takes: 64 levels of typed
-/// structs, sequences and maps, or 32 levels of a self-describing value (whose
-/// `deserialize_any` takes a step of its own before the array or map does).
+/// Deepest nesting of CBOR items in a payload (a top-level scalar is at
+/// depth 1). Enforced on seal and on open, by a structural pass over the
+/// bytes before any value is built.
 pub const RECURSION_LIMIT: usize = 64;
+
+/// Steps the serde decoder may take once the structural pass has bounded the
+/// nesting: a self-describing target (`deserialize_any`) takes two per level.
+const DECODER_STEPS: usize = 2 * RECURSION_LIMIT;
 
 /// Appends the CBOR encoding of `value` to `out`, in place (the buffer is
 /// lent to the encoder and handed back, never copied).
+///
+/// A value nested deeper than [`RECURSION_LIMIT`] is refused here, since no
+/// open would accept it.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
+    let start = out.len();
     let mut ser = cbor4ii::serde::Serializer::new(BufWriter::new(std::mem::take(out)));
     let result = value.serialize(&mut ser);
     *out = ser.into_inner().into_inner();
@@ -30,23 +41,134 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
             EncodeError::Custom(msg) => msg.into(),
             EncodeError::Core(e) => format!("{e:?}"),
         })
+    })?;
+    check_structure(out.get(start..).unwrap_or_default()).map_err(|e| match e {
+        Error::PayloadTooDeep { limit } => Error::Serialize(format!(
+            "the value nests deeper than {limit} levels, so it could never be opened"
+        )),
+        other => Error::Serialize(other.to_string()),
     })
 }
 
+/// One structural pass over the bytes, building nothing: a single well-formed
+/// item, nothing after it, nested at most [`RECURSION_LIMIT`] deep, and every
+/// declared length backed by bytes actually present (each element takes at
+/// least one byte). Only then may serde see size hints taken from the input.
+///
+/// Iterative, with the open containers counted in a fixed array: no
+/// recursion and no allocation whatever the input. (cbor4ii's own skipper
+/// does the same job recursively at several times the cost.)
+fn check_structure(bytes: &[u8]) -> Result<(), Error> {
+    /// Items left in an indefinite-length container: until its break.
+    const UNTIL_BREAK: u64 = u64::MAX;
+    let malformed = |what: &str| Error::Payload(format!("invalid CBOR: {what}"));
+    // `left[d]`: items the container at depth `d` still expects; depth 0 is
+    // the payload itself, one item.
+    let mut left = [0u64; RECURSION_LIMIT + 1];
+    let mut depth = 0usize;
+    let mut need: u64 = 1;
+    let mut rest = bytes;
+    loop {
+        while need == 0 {
+            if depth == 0 {
+                return match rest.len() {
+                    0 => Ok(()),
+                    n => Err(Error::Payload(format!(
+                        "{n} bytes after the payload's CBOR item"
+                    ))),
+                };
+            }
+            depth -= 1;
+            need = left.get(depth).copied().unwrap_or(0);
+        }
+        let (&initial, tail) = rest
+            .split_first()
+            .ok_or_else(|| malformed("the payload ends inside an item"))?;
+        rest = tail;
+        if initial == 0xff {
+            if need != UNTIL_BREAK || depth == 0 {
+                return Err(malformed("a break outside an indefinite-length item"));
+            }
+            need = 0;
+            continue;
+        }
+        // An item at depth `d` is at nesting level `d + 1`.
+        if depth >= RECURSION_LIMIT {
+            return Err(Error::PayloadTooDeep {
+                limit: RECURSION_LIMIT,
+            });
+        }
+        if need != UNTIL_BREAK {
+            need -= 1;
+        }
+        let major = initial >> 5;
+        let argument = match initial & 0x1f {
+            n @ 0..=23 => Some(u64::from(n)),
+            n @ 24..=27 => {
+                let width = 1usize << (n - 24);
+                let (arg, tail) = rest
+                    .split_at_checked(width)
+                    .ok_or_else(|| malformed("the payload ends inside an item head"))?;
+                rest = tail;
+                Some(arg.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b)))
+            }
+            31 if matches!(major, 2..=5) => None,
+            _ => return Err(malformed("a reserved item head")),
+        };
+        // Enters a container of `items` items, remembering what the
+        // current one still needs.
+        let mut open = |items: u64, need: &mut u64| {
+            if let Some(slot) = left.get_mut(depth) {
+                *slot = *need;
+            }
+            depth += 1;
+            *need = items;
+        };
+        match (major, argument) {
+            // Integers, and simple values and floats, whose argument was
+            // already skipped.
+            (0 | 1 | 7, _) => {}
+            (2 | 3, Some(len)) => {
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                rest = rest
+                    .get(len..)
+                    .ok_or_else(|| malformed("a string longer than the payload"))?;
+            }
+            // Indefinite strings, arrays and maps: items until a break.
+            (2..=5, None) => open(UNTIL_BREAK, &mut need),
+            (4 | 5, Some(count)) => {
+                let items = if major == 5 {
+                    count.checked_mul(2).unwrap_or(u64::MAX)
+                } else {
+                    count
+                };
+                if items > rest.len() as u64 {
+                    return Err(malformed("a declared length beyond the bytes present"));
+                }
+                if items > 0 {
+                    open(items, &mut need);
+                }
+            }
+            // A tag wraps exactly one item, one level down.
+            (6, _) => open(1, &mut need),
+            _ => return Err(malformed("a reserved item head")),
+        }
+    }
+}
+
 /// Decodes exactly one CBOR item from authenticated bytes: nothing may follow
-/// it, and it may nest at most [`RECURSION_LIMIT`] decoder steps.
+/// it, and it may nest at most [`RECURSION_LIMIT`] levels.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    check_structure(bytes)?;
     let mut de = cbor4ii::serde::Deserializer::new(LimitedReader {
         rest: bytes,
-        depth_left: RECURSION_LIMIT,
+        depth_left: DECODER_STEPS,
     });
     let value = T::deserialize(&mut de).map_err(describe)?;
-    let trailing = de.into_inner().rest.len();
-    if trailing > 0 {
-        return Err(Error::Payload(format!(
-            "{trailing} bytes after the payload's CBOR item"
-        )));
-    }
+    debug_assert!(
+        de.into_inner().rest.is_empty(),
+        "checked by the structural pass"
+    );
     Ok(value)
 }
 
@@ -105,4 +227,69 @@ fn describe(e: DecodeError<Never>) -> Error {
         Core::ArithmeticOverflow { name, .. } => format!("{name} overflows"),
         other => format!("invalid CBOR: {other:?}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut bytes = vec![0x81; levels - 1];
+        bytes.push(0x00);
+        bytes
+    }
+
+    #[test]
+    fn structure_accepts_well_formed_items() {
+        for ok in [
+            &[0x00][..],
+            &[0x1b, 0, 0, 0, 0, 0, 0, 0, 1],
+            &[0x63, b'a', b'b', b'c'],
+            &[0x82, 0x01, 0xa1, 0x61, b'k', 0xf6],
+            &[0x9f, 0x01, 0x02, 0xff],
+            &[0xbf, 0x61, b'k', 0x80, 0xff],
+            &[0x5f, 0x41, 0x00, 0x41, 0x01, 0xff],
+            &[0xc1, 0x1a, 0, 0, 0, 1],
+            &[0xfb, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[0x80],
+            &[0xa0],
+        ] {
+            assert!(check_structure(ok).is_ok(), "{ok:02x?}");
+        }
+        assert!(check_structure(&nested(RECURSION_LIMIT)).is_ok());
+    }
+
+    #[test]
+    fn structure_refuses_malformed_items() {
+        for bad in [
+            &[][..],
+            &[0x00, 0x00],
+            &[0x18],
+            &[0x62, b'a'],
+            &[0x82, 0x01],
+            &[0x9a, 0xff, 0xff, 0xff, 0xff, 0x00],
+            &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0xbb, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00],
+            &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x9f, 0x01],
+            &[0xff],
+            &[0x82, 0x01, 0xff],
+            &[0x1c],
+            &[0x3f],
+            &[0xdf, 0x00],
+            &[0xc6],
+        ] {
+            assert!(check_structure(bad).is_err(), "{bad:02x?}");
+        }
+        assert!(matches!(
+            check_structure(&nested(RECURSION_LIMIT + 1)),
+            Err(Error::PayloadTooDeep {
+                limit: RECURSION_LIMIT
+            })
+        ));
+        assert!(matches!(
+            check_structure(&vec![0xc6; 100_000]),
+            Err(Error::PayloadTooDeep { .. })
+        ));
+    }
 }

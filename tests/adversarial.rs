@@ -1068,7 +1068,7 @@ fn write_seed_corpus() {
 /// limit) into a token that can never open (`PayloadTooDeep` on every open),
 /// a session the app believes it saved.
 #[test]
-#[ignore = "library bug: seal accepts values nested beyond RECURSION_LIMIT (src/payload.rs encode); un-ignore once fixed"]
+
 fn seal_refuses_what_open_would_refuse_as_too_deep() {
     let c = codec(Mode::Encrypted);
     let mut value = ciborium::Value::Integer(0.into());

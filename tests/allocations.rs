@@ -209,7 +209,7 @@ fn declared_lengths_allocate_nothing_beyond_the_bytes_present_as_values() {
 /// `cbor4ii`'s `SeqAccess::size_hint` passes the declared length through
 /// unchecked against the bytes left (src/payload.rs, `decode`).
 #[test]
-#[ignore = "library bug: declared sequence lengths reach serde's size_hint (src/payload.rs); un-ignore once fixed"]
+
 fn declared_lengths_allocate_nothing_beyond_the_bytes_present_as_typed_sessions() {
     for (what, payload) in declared_length_bombs() {
         assert_bounded::<Typical>(what, &payload);
