@@ -138,7 +138,7 @@ fn check_structure(bytes: &[u8]) -> Result<(), Error> {
             (2..=5, None) => open(UNTIL_BREAK, &mut need),
             (4 | 5, Some(count)) => {
                 let items = if major == 5 {
-                    count.checked_mul(2).unwrap_or(u64::MAX)
+                    count.saturating_mul(2)
                 } else {
                     count
                 };
