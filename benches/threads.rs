@@ -57,7 +57,12 @@ fn benches(c: &mut Criterion) {
     // frequency ramp-up or a neighbour's burst.
     let n = 200_000;
     run(&codec, 2, n / 4);
-    let best = |threads| (0..3).map(|_| run(&codec, threads, n)).min().unwrap_or_default();
+    let best = |threads| {
+        (0..3)
+            .map(|_| run(&codec, threads, n))
+            .min()
+            .unwrap_or_default()
+    };
     let one = best(1);
     let two = best(2);
     let ratio = (2.0 * n as f64 / two.as_secs_f64()) / (n as f64 / one.as_secs_f64());
