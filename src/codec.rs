@@ -419,6 +419,9 @@ impl Codec {
 
     fn reseal_unix<T: Serialize>(&self, opened: &Opened<T>, now: i64) -> Result<String, Error> {
         let old = &opened.claims;
+        // An `Opened` kept past its end must not come back to life: the same
+        // checks as an open, at the time of the re-seal (FORMAT.md §6.1).
+        self.inner.policy.check(old, now)?;
         // A re-seal never moves `issued` backwards nor before `created`.
         let issued = now.max(old.issued_unix());
         let expires = self.inner.policy.expires_for(old.created_unix(), issued);
@@ -511,8 +514,7 @@ impl Codec {
         };
 
         // Authenticated from here on.
-        let (claims, payload) =
-            Claims::decode(body).map_err(|why| Error::Payload(format!("invalid claims: {why}")))?;
+        let (claims, payload) = Claims::decode(body).map_err(Error::InvalidClaims)?;
         inner.policy.check(&claims, now)?;
         let value = payload::decode(payload)?;
         Ok(Opened {
@@ -529,12 +531,17 @@ impl Codec {
         now: i64,
         token: &mut String,
     ) -> Result<(), Error> {
+        let expires = self.inner.policy.expires_for(now, now);
+        if expires <= now {
+            // Only at the end of the representable time range.
+            return Err(Error::Expired { at: expires, now });
+        }
         let claims = Claims::new(
             SessionId::random(),
             subject.map(str::to_owned),
             now,
             now,
-            self.inner.policy.expires_for(now, now),
+            expires,
         );
         self.seal_claims(value, &claims, None, token)
     }

@@ -91,8 +91,13 @@ pub enum Error {
         now: i64,
     },
     /// The payload authenticated but does not deserialize into the requested
-    /// type. Apps usually treat this as "start a new session".
+    /// type. Apps usually treat this as "start a new session". The message
+    /// comes from serde and may quote parts of the payload: log it only where
+    /// session contents may go.
     Payload(String),
+    /// The claims authenticated but do not parse (FORMAT.md §5.1): the token
+    /// was sealed by a key holder that does not follow the format.
+    InvalidClaims(&'static str),
     /// The payload nests deeper than the decoder's recursion limit.
     PayloadTooDeep {
         /// The limit.
@@ -224,6 +229,7 @@ impl fmt::Display for Error {
             Self::Payload(msg) => {
                 write!(f, "payload does not match the requested type: {msg}")
             }
+            Self::InvalidClaims(why) => write!(f, "authenticated claims are invalid: {why}"),
             Self::PayloadTooDeep { limit } => {
                 write!(f, "payload nests deeper than {limit} levels")
             }

@@ -39,11 +39,15 @@ impl fmt::Display for InputError {
             Self::CookieNotFound { name, present } if present.is_empty() => {
                 write!(f, "no cookie named {name:?}: the input holds no cookies")
             }
-            Self::CookieNotFound { name, present } => write!(
-                f,
-                "no cookie named {name:?}; present: {}",
-                present.join(", ")
-            ),
+            Self::CookieNotFound { name, present } => {
+                // Escaped: pasted cookie names may hold control characters.
+                write!(f, "no cookie named {name:?}; present: ")?;
+                for (i, p) in present.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{}", p.escape_debug())?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -77,7 +81,12 @@ const MAX_INPUT: usize = 64 * 1024;
 ///
 /// [`Codec::open`]: crate::Codec::open
 pub fn extract_token<'a>(input: &'a str, name: &str) -> Result<&'a str, InputError> {
-    let input = input.get(..MAX_INPUT).unwrap_or(input);
+    // Cut at a character boundary at or below the cap, never past it.
+    let mut end = MAX_INPUT.min(input.len());
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    let input = input.get(..end).unwrap_or_default();
     let text = unquote(input.trim());
     if text.is_empty() {
         return Err(InputError::Empty);
@@ -179,5 +188,24 @@ mod tests {
         assert_eq!(e.to_string(), "no cookie named \"session\"; present: other");
         assert!(extract_token("Set-Cookie: session=; Path=/", "session").is_err());
         assert!(extract_token("AQ+D", "session").is_err());
+        let e = extract_token("Cookie: a\x1b[2J=1", "session").expect_err("absent");
+        assert_eq!(
+            e.to_string(),
+            "no cookie named \"session\"; present: a\\u{1b}[2J"
+        );
+    }
+
+    #[test]
+    fn the_input_cap_holds_for_multibyte_text() {
+        // Byte 65536 falls inside a two-byte character: the cut steps back
+        // to a boundary instead of giving up the cap.
+        let text = format!("x{}", "é".repeat(MAX_INPUT));
+        let e = extract_token(&text, "session").expect_err("not a token");
+        assert!(matches!(e, InputError::Unrecognised { at: 1, .. }), "{e:?}");
+        let pairs = format!("a=1; b={}; session=AQID", "é".repeat(MAX_INPUT));
+        assert!(matches!(
+            extract_token(&pairs, "session"),
+            Err(InputError::CookieNotFound { .. })
+        ));
     }
 }

@@ -45,7 +45,8 @@
 //! The bytes are specified in `FORMAT.md` at the root of the repository,
 //! with known-answer vectors in `tests/vectors/v1.json`. In short: a version
 //! byte, a 4-byte key id, a 24-byte nonce, the encrypted claims and payload,
-//! and a 16-byte tag; 70 bytes of framing for a typical new session.
+//! and a 16-byte tag: 70 bytes of framing for a new session with an idle
+//! timeout of up to 4.5 hours, 71 with the defaults (FORMAT.md §2.3).
 //!
 //! # Errors
 //! Everything fallible returns [`Error`]. Authentication failures of every
@@ -55,7 +56,9 @@
 //!
 //! # Features
 //! The library has no optional features yet: the default build is the codec
-//! alone (RustCrypto, `ciborium`, `serde`, `base64`, `time`, `rand`).
+//! alone (RustCrypto's `xaes-256-gcm`, `hkdf`, `hmac`, `sha2`; `cbor4ii` and
+//! `serde`; `base64-simd`; `time`; `rand`). The command-line tool is the
+//! separate package in `cli/`, so `clap` never enters a library user's build.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

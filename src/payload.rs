@@ -23,8 +23,10 @@ use crate::error::Error;
 pub const RECURSION_LIMIT: usize = 64;
 
 /// Steps the serde decoder may take once the structural pass has bounded the
-/// nesting: a self-describing target (`deserialize_any`) takes two per level.
-const DECODER_STEPS: usize = 2 * RECURSION_LIMIT;
+/// nesting: generous, since a level may cost several steps (`deserialize_any`
+/// takes one before the container's own, `Option` and enums one each); the
+/// structural pass is what bounds the recursion.
+const DECODER_STEPS: usize = 4 * RECURSION_LIMIT;
 
 /// Appends the CBOR encoding of `value` to `out`, in place (the buffer is
 /// lent to the encoder and handed back, never copied).

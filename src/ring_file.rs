@@ -5,7 +5,7 @@
 //! sealed-session key ring v1
 //! # role     key id    created               secret (base64url)
 //! primary    2ee8cbfa  2026-11-23T10:00:00Z  AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8
-//! accepted   5a2192e5  2026-10-01T08:00:00Z  ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8
+//! accepted   573e0087  2026-10-01T08:00:00Z  ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8
 //! ```
 //!
 //! The first line names the format. Blank lines and lines starting with `#`
@@ -376,6 +376,29 @@ mod tests {
             KeyRingFile::parse(&dup),
             Err(Error::DuplicateKeyId(_))
         ));
+    }
+
+    /// The examples in the README and in this module's docs parse.
+    #[test]
+    fn documented_examples_parse() {
+        let module_doc: String = include_str!("ring_file.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! "))
+            .skip_while(|l| *l != MAGIC)
+            .take_while(|l| !l.starts_with("```"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let readme: String = include_str!("../README.md")
+            .lines()
+            .skip_while(|l| *l != MAGIC)
+            .take_while(|l| !l.starts_with("```"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for text in [module_doc, readme] {
+            let file = KeyRingFile::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(file.entries().len(), 2, "{text}");
+            assert_eq!(file.entries()[0].role(), KeyRole::Primary);
+        }
     }
 
     #[test]

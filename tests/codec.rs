@@ -295,6 +295,19 @@ fn absolute_lifetime_boundaries_survive_reseals() {
 }
 
 #[test]
+fn a_session_past_its_end_is_not_resealed() {
+    let c = expiry_codec(0);
+    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let opened = c.open_at::<Typical>(&token, at(T0 + 599)).expect("opens");
+    // Kept in memory past the idle timeout: re-sealing must not revive it.
+    assert!(matches!(
+        c.reseal_at(&opened, at(T0 + 600)),
+        Err(Error::Expired { at, .. }) if at == T0 + 600
+    ));
+    assert!(c.reseal_at(&opened, at(T0 + 599)).is_ok());
+}
+
+#[test]
 fn leeway_applies_both_ways() {
     let c = expiry_codec(30);
     let token = c.seal_at(&typical(), at(T0)).expect("seals");

@@ -36,6 +36,8 @@ impl From<Error> for CliError {
             Error::Invalid => INVALID,
             Error::Expired { .. } | Error::NotYetValid { .. } => EXPIRED,
             Error::UnknownKey(_) => UNKNOWN_KEY,
+            // Only flag values (`--purpose`, `--lifetime`, ...) build a codec.
+            Error::Config(_) => USAGE,
             _ => OTHER,
         };
         Self::new(code, e.to_string())

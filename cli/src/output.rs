@@ -109,7 +109,13 @@ pub(crate) fn claims_json(claims: &Claims, now: OffsetDateTime) -> Json {
 pub(crate) fn claims_lines(claims: &Claims, now: OffsetDateTime) -> Vec<(&'static str, String)> {
     vec![
         ("session id", claims.session_id().to_string()),
-        ("subject", claims.subject().unwrap_or("(none)").to_owned()),
+        // Escaped: a subject is app data and may hold control characters.
+        (
+            "subject",
+            claims
+                .subject()
+                .map_or_else(|| "(none)".to_owned(), |s| s.escape_debug().to_string()),
+        ),
         (
             "created",
             format!(

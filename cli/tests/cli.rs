@@ -281,6 +281,20 @@ fn every_exit_code() {
         .stderr(predicate::str::starts_with(
             "sealed-session: standard input is not JSON",
         ));
+    // A payload too large to seal is not a malformed token.
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin(format!("\"{}\"", "x".repeat(4000)))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("limit is 3840"));
+    // Out-of-range settings are usage errors.
+    bin()
+        .args(["seal", "--key-file", s(&a), "--lifetime", "500d"])
+        .write_stdin("1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at most 34560000 s"));
     // Wrong mode is malformed, with a hint.
     open(&vector_token(2), &a, NOW)
         .assert()

@@ -50,9 +50,14 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
     let codec = builder.build()?;
     let token = match &args.subject {
-        Some(subject) => codec.seal_with_subject_at(&payload, subject, ctx.now)?,
-        None => codec.seal_at(&payload, ctx.now)?,
-    };
+        Some(subject) => codec.seal_with_subject_at(&payload, subject, ctx.now),
+        None => codec.seal_at(&payload, ctx.now),
+    }
+    .map_err(|e| match e {
+        // Over budget is not a malformed token (3): the payload is too big.
+        e @ sealed_session::Error::TooLarge { .. } => CliError::new(OTHER, e.to_string()),
+        other => other.into(),
+    })?;
     if ctx.json {
         print_json(&json!({
             "token": token,
