@@ -1083,3 +1083,39 @@ fn seal_refuses_what_open_would_refuse_as_too_deep() {
         ),
     }
 }
+
+/// The fuzz entry points hold on every committed seed and on the empty input
+/// (libFuzzer's first run), so `cargo test` catches what would crash the fuzz
+/// step of CI without needing the nightly toolchain. (`roundtrip` takes
+/// structured input and is driven by the proptests of tests/codec.rs.)
+#[test]
+fn fuzz_entry_points_hold_on_their_seeds_and_the_empty_input() {
+    use sealed_session::fuzzing;
+    let corpus = |target: &str| -> Vec<Vec<u8>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/corpus")
+            .join(target);
+        let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| std::fs::read(entry.expect("entry").path()).expect("seed"))
+            .collect();
+        assert!(!seeds.is_empty(), "no seeds for {target}");
+        seeds.push(Vec::new());
+        seeds
+    };
+    for seed in corpus("payload") {
+        fuzzing::payload::<fuzzing::Value>(&seed);
+        fuzzing::payload::<ciborium::Value>(&seed);
+    }
+    for (target, run) in [
+        ("open", fuzzing::open as fn(&str)),
+        ("mutate", fuzzing::mutate),
+        ("input", fuzzing::input),
+    ] {
+        for seed in corpus(target) {
+            if let Ok(text) = std::str::from_utf8(&seed) {
+                run(text);
+            }
+        }
+    }
+}

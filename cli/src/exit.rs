@@ -40,8 +40,29 @@ impl From<Error> for CliError {
             Error::Config(_) => USAGE,
             _ => OTHER,
         };
-        Self::new(code, e.to_string())
+        let message = match &e {
+            // Operators read times as dates, not unix seconds.
+            Error::Expired { at, now } => format!(
+                "session expired {} s ago (ended {}, now {})",
+                now.saturating_sub(*at),
+                rfc3339(*at),
+                rfc3339(*now)
+            ),
+            Error::NotYetValid { issued, now } => format!(
+                "session is issued {} s in the future (issued {}, now {})",
+                issued.saturating_sub(*now),
+                rfc3339(*issued),
+                rfc3339(*now)
+            ),
+            _ => e.to_string(),
+        };
+        Self::new(code, message)
     }
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map_or_else(|_| unix.to_string(), crate::output::rfc3339)
 }
 
 impl From<sealed_session::InputError> for CliError {
