@@ -37,7 +37,8 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             ),
         ));
     }
-    KeyRingFile::new(key.clone(), ctx.now).save(&path)?;
+    // `save_new` also refuses a file created between the check and the write.
+    KeyRingFile::new(key.clone(), ctx.now).save_new(&path)?;
     if ctx.json {
         print_json(&json!({
             "ring": path.display().to_string(),
