@@ -175,13 +175,7 @@ impl Claims {
             return Err("missing payload");
         }
         Ok((
-            Self {
-                session_id,
-                subject,
-                created,
-                issued,
-                expires,
-            },
+            Self::new(session_id, subject, created, issued, expires),
             payload,
         ))
     }

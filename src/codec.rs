@@ -92,10 +92,9 @@ impl RingKey {
             key_id: key.id(),
         }
         .to_bytes();
-        let (aad, len) = associated_data(&header, purpose);
         Self {
             key: key.clone(),
-            aad: aad.get(..len).unwrap_or_default().into(),
+            aad: associated_data(&header, purpose).into(),
         }
     }
 }
@@ -470,7 +469,6 @@ impl Codec {
         let bytes: &mut [u8] = if format::fits_stack(token.len()) {
             format::decode_into_stack(token, &mut stack)?
         } else {
-            heap.reserve_exact(token.len() / 4 * 3 + 3);
             format::decode_into(token, &mut heap)?;
             &mut heap
         };
@@ -555,30 +553,46 @@ impl Codec {
         fixed_nonce: Option<[u8; NONCE_LEN]>,
         token: &mut String,
     ) -> Result<(), Error> {
-        self.seal_body(claims, fixed_nonce, token, |bytes| {
+        self.seal_claims_with(claims, fixed_nonce, token, |bytes| {
             payload::encode(value, bytes)
         })
     }
 
-    /// Seals claims followed by whatever `write_payload` appends: the app's
-    /// value as CBOR, or raw bytes for the adversarial tests.
-    pub(crate) fn seal_body(
+    /// Seals the claims followed by whatever `write_payload` appends: the
+    /// app's value as CBOR, or raw bytes for the vectors and adversarial tests.
+    pub(crate) fn seal_claims_with(
         &self,
         claims: &Claims,
         fixed_nonce: Option<[u8; NONCE_LEN]>,
         token: &mut String,
         write_payload: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        token.clear();
-        let inner = &*self.inner;
         if let Some(subject) = claims.subject() {
             if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
+                token.clear();
                 return Err(Error::SubjectLength {
                     len: subject.len(),
                     max: MAX_SUBJECT_LEN,
                 });
             }
         }
+        self.seal_body(fixed_nonce, token, |bytes| {
+            claims.encode(bytes);
+            write_payload(bytes)
+        })
+    }
+
+    /// Seals whatever `write_body` appends as the body (FORMAT.md §5), under
+    /// the primary key, within the budget. The one sealing mechanism; the
+    /// fuzzing entry points use it directly to seal invalid claims.
+    pub(crate) fn seal_body(
+        &self,
+        fixed_nonce: Option<[u8; NONCE_LEN]>,
+        token: &mut String,
+        write_body: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        token.clear();
+        let inner = &*self.inner;
         let primary = &inner.primary;
         let header = Header {
             mode: inner.mode,
@@ -601,8 +615,7 @@ impl Codec {
             Mode::Signed => None,
         };
         let body_start = bytes.len();
-        claims.encode(&mut bytes);
-        write_payload(&mut bytes)?;
+        write_body(&mut bytes)?;
 
         let total = bytes.len() + inner.mode.tag_len();
         let size = format::encoded_len(total);
@@ -613,9 +626,7 @@ impl Codec {
             });
         }
 
-        let (_, body) = bytes
-            .split_at_mut_checked(body_start)
-            .ok_or(Error::Invalid)?;
+        let body = bytes.get_mut(body_start..).unwrap_or_default();
         match nonce {
             Some(nonce) => {
                 let tag = primary

@@ -24,8 +24,6 @@ pub(crate) const GCM_TAG_LEN: usize = 16;
 pub(crate) const HMAC_TAG_LEN: usize = 32;
 /// Largest purpose, so that its length fits the one byte of FORMAT.md §4.3.
 pub(crate) const MAX_PURPOSE_LEN: usize = 255;
-/// Largest associated data: header, purpose length byte, purpose.
-pub(crate) const MAX_AAD_LEN: usize = HEADER_LEN + 1 + MAX_PURPOSE_LEN;
 
 /// How a token is protected. The codec chooses the mode; a token whose
 /// version byte names the other mode is refused, never followed.
@@ -116,23 +114,14 @@ impl Header {
 }
 
 /// Associated data of FORMAT.md §4.3: header || len(purpose) || purpose.
-/// Returned in a stack buffer with its length.
-pub(crate) fn associated_data(
-    header: &[u8; HEADER_LEN],
-    purpose: &[u8],
-) -> ([u8; MAX_AAD_LEN], usize) {
-    let mut aad = [0u8; MAX_AAD_LEN];
-    let len = HEADER_LEN + 1 + purpose.len();
-    let (head, rest) = aad.split_at_mut(HEADER_LEN);
-    head.copy_from_slice(header);
-    if let Some((len_byte, tail)) = rest.split_first_mut() {
-        // The codec builder refuses purposes over 255 bytes.
-        *len_byte = u8::try_from(purpose.len()).unwrap_or(u8::MAX);
-        if let Some(dst) = tail.get_mut(..purpose.len()) {
-            dst.copy_from_slice(purpose);
-        }
-    }
-    (aad, len)
+/// Computed once per key when a codec is built.
+pub(crate) fn associated_data(header: &[u8; HEADER_LEN], purpose: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(HEADER_LEN + 1 + purpose.len());
+    aad.extend_from_slice(header);
+    // The codec builder refuses purposes over 255 bytes.
+    aad.push(u8::try_from(purpose.len()).unwrap_or(u8::MAX));
+    aad.extend_from_slice(purpose);
+    aad
 }
 
 /// An encrypted token split into its parts (FORMAT.md §2.1), body mutable so

@@ -12,14 +12,11 @@
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
-use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
-use xaes_256_gcm::aead::AeadInOut as _;
 
-use crate::format::{self, Header, NONCE_LEN, associated_data};
+use crate::format::NONCE_LEN;
 use crate::vectors::{Fixed, seal_fixed, seal_raw_payload};
 use crate::{
     Codec, Error, InputError, Key, KeyRing, MAX_BUDGET, MAX_SUBJECT_LEN, Mode, extract_token,
@@ -285,46 +282,17 @@ pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 
 /// Seals `body` (claims and payload bytes, FORMAT.md §5, taken verbatim and
 /// possibly invalid) under `codec`'s primary key and purpose, with `nonce` in
-/// encrypted mode. No budget check: the caller chooses the size.
+/// encrypted mode, through the codec's own sealing mechanism.
 ///
 /// # Errors
-/// [`Error::TooLarge`] beyond what XAES-256-GCM encrypts (64 GiB).
+/// [`Error::TooLarge`] beyond the codec's budget.
 pub fn seal_body(codec: &Codec, body: &[u8], nonce: [u8; NONCE_LEN]) -> Result<String, Error> {
-    let key = codec.key_ring().primary();
-    let header = Header {
-        mode: codec.mode(),
-        key_id: key.id(),
-    }
-    .to_bytes();
-    let (aad, aad_len) = associated_data(&header, codec.purpose());
-    let aad = aad.get(..aad_len).unwrap_or_default();
-    let mut bytes = header.to_vec();
-    match codec.mode() {
-        Mode::Encrypted => {
-            bytes.extend_from_slice(&nonce);
-            let start = bytes.len();
-            bytes.extend_from_slice(body);
-            let sealed: &mut [u8] = bytes.get_mut(start..).unwrap_or_default();
-            let tag = key
-                .xaes()
-                .encrypt_inout_detached(&nonce.into(), aad, sealed.into())
-                .map_err(|_| Error::TooLarge {
-                    size: body.len(),
-                    limit: usize::MAX,
-                })?;
-            bytes.extend_from_slice(&tag);
-        }
-        Mode::Signed => {
-            let mut mac = <Hmac<Sha256>>::new(key.mac_key().into());
-            mac.update(aad);
-            mac.update(body);
-            bytes.extend_from_slice(body);
-            bytes.extend_from_slice(&mac.finalize().into_bytes());
-        }
-    }
-    let mut text = String::with_capacity(format::encoded_len(bytes.len()));
-    format::encode_into(&bytes, &mut text);
-    Ok(text)
+    let mut token = String::new();
+    codec.seal_body(Some(nonce), &mut token, |out| {
+        out.extend_from_slice(body);
+        Ok(())
+    })?;
+    Ok(token)
 }
 
 /// Fuzz target `input`: [`extract_token`] never panics; what it returns is a

@@ -46,7 +46,7 @@ pub fn seal_fixed<T: Serialize + ?Sized>(
 /// As [`seal_fixed`].
 pub fn seal_raw_payload(codec: &Codec, payload: &[u8], fixed: &Fixed<'_>) -> Result<String, Error> {
     let mut token = String::new();
-    codec.seal_body(&fixed.claims()?, Some(fixed.nonce), &mut token, |out| {
+    codec.seal_claims_with(&fixed.claims()?, Some(fixed.nonce), &mut token, |out| {
         out.extend_from_slice(payload);
         Ok(())
     })?;
