@@ -64,24 +64,24 @@ fn check_structure(bytes: &[u8]) -> Result<(), Error> {
     /// Items left in an indefinite-length container: until its break.
     const UNTIL_BREAK: u64 = u64::MAX;
     let malformed = |what: &str| Error::Payload(format!("invalid CBOR: {what}"));
-    // `left[d]`: items the container at depth `d` still expects; depth 0 is
-    // the payload itself, one item.
-    let mut left = [0u64; RECURSION_LIMIT + 1];
+    // `outer[d]`: items the container at depth `d` still expects while one
+    // nested in it is open; depth 0 is the payload itself, one item.
+    let mut outer = [0u64; RECURSION_LIMIT];
     let mut depth = 0usize;
     let mut need: u64 = 1;
     let mut rest = bytes;
     loop {
         while need == 0 {
-            if depth == 0 {
+            let Some(up) = depth.checked_sub(1) else {
                 return match rest.len() {
                     0 => Ok(()),
                     n => Err(Error::Payload(format!(
                         "{n} bytes after the payload's CBOR item"
                     ))),
                 };
-            }
-            depth -= 1;
-            need = left.get(depth).copied().unwrap_or(0);
+            };
+            depth = up;
+            need = outer.get(up).copied().unwrap_or(0);
         }
         let (&initial, tail) = rest
             .split_first()
@@ -104,57 +104,57 @@ fn check_structure(bytes: &[u8]) -> Result<(), Error> {
             need -= 1;
         }
         let major = initial >> 5;
-        let argument = match initial & 0x1f {
-            n @ 0..=23 => Some(u64::from(n)),
-            n @ 24..=27 => {
-                let width = 1usize << (n - 24);
+        let info = initial & 0x1f;
+        let argument = match info {
+            0..=23 => u64::from(info),
+            24..=27 => {
                 let (arg, tail) = rest
-                    .split_at_checked(width)
+                    .split_at_checked(1 << (info - 24))
                     .ok_or_else(|| malformed("the payload ends inside an item head"))?;
                 rest = tail;
-                Some(arg.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b)))
+                arg.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
             }
-            31 if matches!(major, 2..=5) => None,
+            // Indefinite length (strings, arrays and maps only): no
+            // argument; the container ends at its break.
+            31 if matches!(major, 2..=5) => 0,
             _ => return Err(malformed("a reserved item head")),
         };
-        // Enters a container of `items` items, remembering what the
-        // current one still needs.
-        let mut open = |items: u64, need: &mut u64| {
-            if let Some(slot) = left.get_mut(depth) {
-                *slot = *need;
-            }
-            depth += 1;
-            *need = items;
-        };
-        match (major, argument) {
+        // Items the new container holds, if this item opens one.
+        let items = match major {
             // Integers, and simple values and floats, whose argument was
             // already skipped.
-            (0 | 1 | 7, _) => {}
-            (2 | 3, Some(len)) => {
-                let len = usize::try_from(len).unwrap_or(usize::MAX);
-                rest = rest
-                    .get(len..)
+            0 | 1 | 7 => continue,
+            _ if info == 31 => UNTIL_BREAK,
+            2 | 3 => {
+                rest = usize::try_from(argument)
+                    .ok()
+                    .and_then(|len| rest.get(len..))
                     .ok_or_else(|| malformed("a string longer than the payload"))?;
+                continue;
             }
-            // Indefinite strings, arrays and maps: items until a break.
-            (2..=5, None) => open(UNTIL_BREAK, &mut need),
-            (4 | 5, Some(count)) => {
+            4 | 5 => {
                 let items = if major == 5 {
-                    count.saturating_mul(2)
+                    argument.saturating_mul(2)
                 } else {
-                    count
+                    argument
                 };
+                // Each item takes at least one byte.
                 if items > rest.len() as u64 {
                     return Err(malformed("a declared length beyond the bytes present"));
                 }
-                if items > 0 {
-                    open(items, &mut need);
+                if items == 0 {
+                    continue;
                 }
+                items
             }
             // A tag wraps exactly one item, one level down.
-            (6, _) => open(1, &mut need),
-            _ => return Err(malformed("a reserved item head")),
+            _ => 1,
+        };
+        if let Some(slot) = outer.get_mut(depth) {
+            *slot = need;
         }
+        depth += 1;
+        need = items;
     }
 }
 
@@ -272,6 +272,9 @@ mod tests {
             &[0x9a, 0xff, 0xff, 0xff, 0xff, 0x00],
             &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
             &[0xbb, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00],
+            // Counts that saturate to the largest u64 are still definite.
+            &[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00],
+            &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
             &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
             &[0x9f, 0x01],
             &[0xff],
