@@ -8,51 +8,26 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod contenders;
 
 use std::hint::black_box;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
-use cookie::{Cookie, CookieJar};
 use criterion::{Criterion, criterion_group, criterion_main};
-use sealed_session::{Codec, Key, KeyRing};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-
-fn ours() -> Codec {
-    Codec::builder(KeyRing::new(Key::generate()))
-        .purpose("session")
-        .idle_timeout(time::Duration::hours(2))
-        .build()
-        .expect("codec")
-}
-
-fn peer_seal<T: Serialize>(key: &cookie::Key, value: &T) -> String {
-    let mut jar = CookieJar::new();
-    let json = serde_json::to_string(value).expect("json");
-    jar.private_mut(key).add(Cookie::new("session", json));
-    jar.get("session").expect("added").value().to_owned()
-}
-
-fn peer_open<T: DeserializeOwned>(key: &cookie::Key, token: &str) -> T {
-    let jar = CookieJar::new();
-    let cookie = jar
-        .private(key)
-        .decrypt(Cookie::new("session", token.to_owned()))
-        .expect("authentic");
-    serde_json::from_str(cookie.value()).expect("json")
-}
 
 fn compare<T>(c: &mut Criterion, name: &str, value: &T)
 where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    let codec = ours();
+    let codec = contenders::ours();
     let jar_key = cookie::Key::generate();
     let token = codec.seal(value).expect("seals");
-    let peer_token = peer_seal(&jar_key, value);
+    let peer_token = contenders::peer_seal(&jar_key, value);
     // Benchmarks open real tokens: check they really open first.
     assert_eq!(codec.open::<T>(&token).expect("opens").value(), value);
-    assert_eq!(&peer_open::<T>(&jar_key, &peer_token), value);
+    assert_eq!(&contenders::peer_open::<T>(&jar_key, &peer_token), value);
     eprintln!(
         "{name}: sealed-session token {} bytes, PrivateJar+JSON value {} bytes",
         token.len(),
@@ -64,7 +39,7 @@ where
         b.iter(|| codec.seal(black_box(value)).expect("seals"))
     });
     g.bench_function("PrivateJar+json", |b| {
-        b.iter(|| peer_seal(&jar_key, black_box(value)))
+        b.iter(|| contenders::peer_seal(&jar_key, black_box(value)))
     });
 
     // The floor: AES-256-GCM with a cached cipher, JSON payload, random
@@ -91,7 +66,7 @@ where
         b.iter(|| codec.open::<T>(black_box(&token)).expect("opens"))
     });
     g.bench_function("PrivateJar+json", |b| {
-        b.iter(|| peer_open::<T>(&jar_key, black_box(&peer_token)))
+        b.iter(|| contenders::peer_open::<T>(&jar_key, black_box(&peer_token)))
     });
     // The rejection path: one flipped character in the middle of the body.
     let mut tampered = token.clone().into_bytes();

@@ -1,0 +1,36 @@
+//! The two sides of every comparison, shared by `codec` (criterion) and
+//! `interleaved`: our codec as DESIGN.md's typical app configures it, and
+//! the peer, the `cookie` crate's `PrivateJar` carrying the session as
+//! serde_json (what actix-session does).
+
+use cookie::{Cookie, CookieJar};
+use sealed_session::{Codec, Key, KeyRing};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Our codec: purpose, two-hour idle timeout, a fresh key.
+pub(crate) fn ours() -> Codec {
+    Codec::builder(KeyRing::new(Key::generate()))
+        .purpose("session")
+        .idle_timeout(time::Duration::hours(2))
+        .build()
+        .expect("codec")
+}
+
+/// The cookie value `PrivateJar` sets for `value`.
+pub(crate) fn peer_seal<T: Serialize>(key: &cookie::Key, value: &T) -> String {
+    let mut jar = CookieJar::new();
+    let json = serde_json::to_string(value).expect("json");
+    jar.private_mut(key).add(Cookie::new("session", json));
+    jar.get("session").expect("added").value().to_owned()
+}
+
+/// The value back from a cookie value that `PrivateJar` sealed.
+pub(crate) fn peer_open<T: DeserializeOwned>(key: &cookie::Key, token: &str) -> T {
+    let jar = CookieJar::new();
+    let cookie = jar
+        .private(key)
+        .decrypt(Cookie::new("session", token.to_owned()))
+        .expect("authentic");
+    serde_json::from_str(cookie.value()).expect("json")
+}

@@ -1,0 +1,113 @@
+//! The speed-ups of `benches/codec.rs`, measured a second way that a noisy,
+//! shared machine cannot bias.
+//!
+//! Criterion measures one function after another, so a neighbour that slows
+//! the VM down for a few seconds lands on one side of a comparison only (on
+//! the project's VM, single medians move by up to ±20 % from run to run).
+//! Here the two sides take turns, batch by batch, in alternating order, and
+//! each round yields one ratio; the median of those ratios is the figure.
+//!
+//! `cargo bench --bench interleaved`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+mod contenders;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Rounds per comparison: odd, so that the median is one round's ratio.
+const ROUNDS: usize = 41;
+
+/// Nanoseconds per call of `op`, over `batch` calls.
+fn per_call(batch: u32, op: &mut dyn FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..batch {
+        op();
+    }
+    start.elapsed().as_secs_f64() * 1e9 / f64::from(batch)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs both sides in turns and prints one table row: the median time of
+/// each, the median of the per-round ratios (peer / ours), and its spread.
+fn race(what: &str, batch: u32, ours: &mut dyn FnMut(), peer: &mut dyn FnMut()) {
+    // Warm caches, branch predictors and the allocator on both sides.
+    per_call(batch, ours);
+    per_call(batch, peer);
+    let (mut ours_ns, mut peer_ns, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (a, b) = if round % 2 == 0 {
+            let a = per_call(batch, ours);
+            (a, per_call(batch, peer))
+        } else {
+            let b = per_call(batch, peer);
+            (per_call(batch, ours), b)
+        };
+        ours_ns.push(a);
+        peer_ns.push(b);
+        ratios.push(b / a);
+    }
+    let (ours_ns, peer_ns) = (median(&mut ours_ns), median(&mut peer_ns));
+    let ratio = median(&mut ratios);
+    let (low, high) = (ratios[ROUNDS / 4], ratios[ROUNDS - 1 - ROUNDS / 4]);
+    println!(
+        "| {what} | {ours_ns:.0} ns | {peer_ns:.0} ns | **{ratio:.2}×** | {low:.2}–{high:.2}× |"
+    );
+}
+
+fn compare<T>(name: &str, value: &T, batch: u32)
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let codec = contenders::ours();
+    let jar_key = cookie::Key::generate();
+    let token = codec.seal(value).expect("seals");
+    let peer_token = contenders::peer_seal(&jar_key, value);
+    assert_eq!(codec.open::<T>(&token).expect("opens").value(), value);
+    assert_eq!(&contenders::peer_open::<T>(&jar_key, &peer_token), value);
+
+    race(
+        &format!("seal, {name}"),
+        batch,
+        &mut || drop(black_box(codec.seal(black_box(value)).expect("seals"))),
+        &mut || drop(black_box(contenders::peer_seal(&jar_key, black_box(value)))),
+    );
+    race(
+        &format!("open, {name}"),
+        batch,
+        &mut || {
+            drop(black_box(
+                codec.open::<T>(black_box(&token)).expect("opens"),
+            ))
+        },
+        &mut || {
+            drop(black_box(contenders::peer_open::<T>(
+                &jar_key,
+                black_box(&peer_token),
+            )));
+        },
+    );
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets once as tests, with no
+    // `--bench` flag: a quick check that they work, not a measurement.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("interleaved: skipped outside `cargo bench`");
+        return;
+    }
+    println!(
+        "| operation | sealed-session | PrivateJar + json | median ratio | middle half of rounds |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    compare("typical", &common::typical(), 20_000);
+    compare("large", &common::large(), 2_000);
+}
