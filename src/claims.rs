@@ -1,7 +1,7 @@
 //! Session claims: their wire encoding inside the seal (FORMAT.md §5) and the
 //! expiry checks (FORMAT.md §6).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use time::{Duration, OffsetDateTime};
 
@@ -40,12 +40,7 @@ impl SessionId {
 impl fmt::Display for SessionId {
     /// 32 lowercase hex digits.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Through `pad`, so that width and alignment flags apply.
-        let mut hex = String::with_capacity(2 * self.0.len());
-        for b in self.0 {
-            write!(hex, "{b:02x}")?;
-        }
-        f.pad(&hex)
+        crate::format::pad_hex(&self.0, f)
     }
 }
 
@@ -273,6 +268,18 @@ pub(crate) fn seconds_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_print_as_lowercase_hex_honouring_width() {
+        let id = SessionId::from_bytes(
+            *b"\x00\x01\xab\xcd\xef\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xff",
+        );
+        assert_eq!(id.to_string(), "0001abcdef102030405060708090a0ff");
+        assert_eq!(format!("{id:?}"), format!("SessionId({id})"));
+        let key = crate::key::KeyId::from_bytes([0x2e, 0xe8, 0xcb, 0xfa]);
+        assert_eq!(format!("[{key:>10}]"), "[  2ee8cbfa]");
+        assert_eq!(format!("[{key:<9}]"), "[2ee8cbfa ]");
+    }
 
     fn claims(created: i64, issued: i64, expires: i64, subject: Option<&str>) -> Claims {
         Claims::new(

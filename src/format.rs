@@ -275,6 +275,17 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Writes `bytes` as lowercase hex through [`fmt::Formatter::pad`], so that
+/// width and alignment flags apply (ids in tables and logs).
+pub(crate) fn pad_hex(bytes: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    use fmt::Write as _;
+    let mut hex = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        write!(hex, "{b:02x}")?;
+    }
+    f.pad(&hex)
+}
+
 /// Appends `value` as an unsigned LEB128 varint in its shortest form.
 #[allow(clippy::cast_possible_truncation)] // each byte is masked to 7 bits first
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {

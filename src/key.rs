@@ -1,6 +1,6 @@
 //! Keys, key ids, sub-key derivation and the key ring (FORMAT.md §3).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -62,12 +62,7 @@ impl KeyId {
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Through `pad`, so that width and alignment flags apply.
-        let mut hex = String::with_capacity(2 * self.0.len());
-        for b in self.0 {
-            write!(hex, "{b:02x}")?;
-        }
-        f.pad(&hex)
+        crate::format::pad_hex(&self.0, f)
     }
 }
 
