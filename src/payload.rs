@@ -52,19 +52,33 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
     })
 }
 
-/// One structural pass over the bytes, building nothing: a single well-formed
-/// item, nothing after it, nested at most [`RECURSION_LIMIT`] deep, and every
+/// One structural pass over the bytes, building nothing: a single
+/// well-formed item (RFC 8949 §3, all but UTF-8, which the decoder checks),
+/// nothing after it, nested at most [`RECURSION_LIMIT`] deep, and every
 /// declared length backed by bytes actually present (each element takes at
 /// least one byte). Only then may serde see size hints taken from the input.
 ///
 /// Iterative, with the open containers counted in a fixed array: no
 /// recursion and no allocation whatever the input. (cbor4ii's own skipper
-/// does the same job recursively at several times the cost.)
+/// does the same job recursively at several times the cost, and lets
+/// malformed chunks through inside ignored fields.)
 fn check_structure(bytes: &[u8]) -> Result<(), Error> {
-    /// Items left in an indefinite-length container: until its break.
-    const UNTIL_BREAK: u64 = u64::MAX;
+    // What an indefinite-length container expects next, kept where a
+    // definite one keeps its count of items left. Definite counts never reach
+    // these values: they are at most the bytes left.
+    /// An array: any item, or its break.
+    const ARRAY: u64 = u64::MAX;
+    /// A map: a key, or its break.
+    const MAP_KEY: u64 = u64::MAX - 1;
+    /// A map: the value of the key just read; no break.
+    const MAP_VALUE: u64 = u64::MAX - 2;
+    /// A byte string: a definite byte string chunk, or its break.
+    const BYTE_CHUNKS: u64 = u64::MAX - 3;
+    /// A text string: a definite text string chunk, or its break.
+    const TEXT_CHUNKS: u64 = u64::MAX - 4;
+
     let malformed = |what: &str| Error::Payload(format!("invalid CBOR: {what}"));
-    // `outer[d]`: items the container at depth `d` still expects while one
+    // `outer[d]`: what the container at depth `d` still expects while one
     // nested in it is open; depth 0 is the payload itself, one item.
     let mut outer = [0u64; RECURSION_LIMIT];
     let mut depth = 0usize;
@@ -88,10 +102,11 @@ fn check_structure(bytes: &[u8]) -> Result<(), Error> {
             .ok_or_else(|| malformed("the payload ends inside an item"))?;
         rest = tail;
         if initial == 0xff {
-            if need != UNTIL_BREAK || depth == 0 {
-                return Err(malformed("a break outside an indefinite-length item"));
-            }
-            need = 0;
+            need = match need {
+                ARRAY | MAP_KEY | BYTE_CHUNKS | TEXT_CHUNKS => 0,
+                MAP_VALUE => return Err(malformed("a map key without a value")),
+                _ => return Err(malformed("a break outside an indefinite-length item")),
+            };
             continue;
         }
         // An item at depth `d` is at nesting level `d + 1`.
@@ -100,11 +115,23 @@ fn check_structure(bytes: &[u8]) -> Result<(), Error> {
                 limit: RECURSION_LIMIT,
             });
         }
-        if need != UNTIL_BREAK {
-            need -= 1;
-        }
         let major = initial >> 5;
         let info = initial & 0x1f;
+        need = match need {
+            ARRAY => ARRAY,
+            MAP_KEY => MAP_VALUE,
+            MAP_VALUE => MAP_KEY,
+            BYTE_CHUNKS | TEXT_CHUNKS => {
+                let chunk_major = if need == BYTE_CHUNKS { 2 } else { 3 };
+                if major != chunk_major || info == 31 {
+                    return Err(malformed(
+                        "an indefinite-length string chunk that is not a definite string of its type",
+                    ));
+                }
+                need
+            }
+            left => left - 1,
+        };
         let argument = match info {
             0..=23 => u64::from(info),
             24..=27 => {
@@ -119,20 +146,27 @@ fn check_structure(bytes: &[u8]) -> Result<(), Error> {
             31 if matches!(major, 2..=5) => 0,
             _ => return Err(malformed("a reserved item head")),
         };
-        // Items the new container holds, if this item opens one.
-        let items = match major {
+        // What the new container expects, if this item opens one.
+        let items = match (major, info) {
+            // Simple values 0..=31 take the one-byte form only.
+            (7, 24) if argument < 32 => {
+                return Err(malformed("a two-byte simple value below 32"));
+            }
             // Integers, and simple values and floats, whose argument was
             // already skipped.
-            0 | 1 | 7 => continue,
-            _ if info == 31 => UNTIL_BREAK,
-            2 | 3 => {
+            (0 | 1 | 7, _) => continue,
+            (2, 31) => BYTE_CHUNKS,
+            (3, 31) => TEXT_CHUNKS,
+            (4, 31) => ARRAY,
+            (5, 31) => MAP_KEY,
+            (2 | 3, _) => {
                 rest = usize::try_from(argument)
                     .ok()
                     .and_then(|len| rest.get(len..))
                     .ok_or_else(|| malformed("a string longer than the payload"))?;
                 continue;
             }
-            4 | 5 => {
+            (4 | 5, _) => {
                 let items = if major == 5 {
                     argument.saturating_mul(2)
                 } else {
@@ -239,6 +273,50 @@ mod tests {
         let mut bytes = vec![0x81; levels - 1];
         bytes.push(0x00);
         bytes
+    }
+
+    #[test]
+    fn structure_refuses_what_rfc_8949_calls_not_well_formed() {
+        use serde::de::IgnoredAny;
+        // Before this pass checked them, cbor4ii let these through into a
+        // type that ignores the value (an unknown field of a struct).
+        for bad in [
+            // An indefinite map with a key and no value.
+            &[0xbf, 0x01, 0xff][..],
+            &[0xbf, 0x61, b'k', 0x01, 0x02, 0xff],
+            // Chunks of an indefinite string: definite, and of its own type.
+            &[0x5f, 0x01, 0xff],
+            &[0x5f, 0x61, b'a', 0xff],
+            &[0x7f, 0x41, 0x00, 0xff],
+            &[0x5f, 0x5f, 0xff, 0xff],
+            &[0x7f, 0x7f, 0xff, 0xff],
+            // Simple values below 32 in the two-byte form.
+            &[0xf8, 0x00],
+            &[0xf8, 0x1f],
+        ] {
+            assert!(check_structure(bad).is_err(), "{bad:02x?}");
+            assert!(decode::<IgnoredAny>(bad).is_err(), "{bad:02x?}");
+        }
+        for ok in [
+            &[0xbf, 0x01, 0x02, 0xff][..],
+            &[0xbf, 0xff],
+            &[0x5f, 0x41, 0x00, 0x40, 0xff],
+            &[0x7f, 0x61, b'a', 0x60, 0xff],
+            &[0x7f, 0xff],
+            &[0xf8, 0x20],
+            &[0xf8, 0xff],
+        ] {
+            assert!(check_structure(ok).is_ok(), "{ok:02x?}");
+        }
+    }
+
+    #[test]
+    fn empty_containers_may_sit_at_the_last_level() {
+        for innermost in [&[0x80][..], &[0xa0], &[0x9f, 0xff], &[0xbf, 0xff]] {
+            let mut bytes = vec![0x81; RECURSION_LIMIT - 1];
+            bytes.extend_from_slice(innermost);
+            assert!(check_structure(&bytes).is_ok(), "{innermost:02x?}");
+        }
     }
 
     #[test]
