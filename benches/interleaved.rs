@@ -1,5 +1,5 @@
 //! The speed-ups of `benches/codec.rs`, measured a second way that a noisy,
-//! shared machine cannot bias.
+//! shared machine biases much less.
 //!
 //! Criterion measures one function after another, so a neighbour that slows
 //! the VM down for a few seconds lands on one side of a comparison only (on
@@ -118,7 +118,7 @@ fn main() {
             scale: 1,
         }
     } else {
-        println!("interleaved: smoke test, one call per side; not a measurement");
+        println!("interleaved: smoke test, each path run twice; not a measurement");
         Plan {
             rounds: 1,
             scale: u32::MAX,
