@@ -21,13 +21,12 @@ fn compare<T>(c: &mut Criterion, name: &str, value: &T)
 where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    let codec = contenders::ours();
-    let jar_key = cookie::Key::generate();
-    let token = codec.seal(value).expect("seals");
-    let peer_token = contenders::peer_seal(&jar_key, value);
-    // Benchmarks open real tokens: check they really open first.
-    assert_eq!(codec.open::<T>(&token).expect("opens").value(), value);
-    assert_eq!(&contenders::peer_open::<T>(&jar_key, &peer_token), value);
+    let contenders::Prepared {
+        codec,
+        jar_key,
+        token,
+        peer_token,
+    } = contenders::prepare(value);
     eprintln!(
         "{name}: sealed-session token {} bytes, PrivateJar+JSON value {} bytes",
         token.len(),

@@ -8,8 +8,35 @@ use sealed_session::{Codec, Key, KeyRing};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// Both sides ready to race on one value: each side's token for it, checked
+/// to open to the same value first (benches open real tokens).
+pub(crate) struct Prepared {
+    pub(crate) codec: Codec,
+    pub(crate) jar_key: cookie::Key,
+    pub(crate) token: String,
+    pub(crate) peer_token: String,
+}
+
+pub(crate) fn prepare<T>(value: &T) -> Prepared
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let codec = ours();
+    let jar_key = cookie::Key::generate();
+    let token = codec.seal(value).expect("seals");
+    let peer_token = peer_seal(&jar_key, value);
+    assert_eq!(codec.open::<T>(&token).expect("opens").value(), value);
+    assert_eq!(&peer_open::<T>(&jar_key, &peer_token), value);
+    Prepared {
+        codec,
+        jar_key,
+        token,
+        peer_token,
+    }
+}
+
 /// Our codec: purpose, two-hour idle timeout, a fresh key.
-pub(crate) fn ours() -> Codec {
+fn ours() -> Codec {
     Codec::builder(KeyRing::new(Key::generate()))
         .purpose("session")
         .idle_timeout(time::Duration::hours(2))
