@@ -1,57 +1,18 @@
-//! Session claims: their wire encoding inside the seal (FORMAT.md §5) and the
-//! expiry checks (FORMAT.md §6).
+//! Session claims and their wire encoding inside the seal (FORMAT.md §5.1).
 
-use std::fmt;
+use time::OffsetDateTime;
 
-use time::{Duration, OffsetDateTime};
-
-use crate::error::Error;
+use crate::clock::{MAX_UNIX, to_datetime};
 use crate::format::{Reader, put_varint};
+use crate::ids::SessionId;
 
-/// Latest time the format carries: 9999-12-31T23:59:59Z, in unix seconds.
-pub(crate) const MAX_UNIX: i64 = 253_402_300_799;
 /// Longest subject, in bytes.
 pub const MAX_SUBJECT_LEN: usize = 255;
 
-/// The 128-bit random id of a session. It stays the same across re-seals, so
-/// it can name the session in logs and in a revocation list.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SessionId([u8; 16]);
-
-impl SessionId {
-    /// A fresh random id from the thread's CSPRNG.
-    pub(crate) fn random() -> Self {
-        let mut id = [0u8; 16];
-        crate::rng::fill(&mut id);
-        Self(id)
-    }
-
-    /// A session id from its bytes.
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(bytes)
-    }
-
-    /// The 16 bytes of the id.
-    pub const fn to_bytes(self) -> [u8; 16] {
-        self.0
-    }
-}
-
-impl fmt::Display for SessionId {
-    /// 32 lowercase hex digits.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::format::pad_hex(&self.0, f)
-    }
-}
-
-impl fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionId({self})")
-    }
-}
-
-/// What a token says about its session, sealed with the payload. Returned only
-/// after authentication, so every field can be trusted.
+/// What a token says about its session, sealed with the payload. Returned
+/// only by [`Codec::open`](crate::Codec::open) after authentication and the
+/// expiry checks, so every field can be trusted. (What a token says before
+/// that is an [`UnverifiedClaims`].)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claims {
     session_id: SessionId,
@@ -119,11 +80,11 @@ impl Claims {
         }
     }
 
-    /// Appends the FORMAT.md §5 encoding. The caller guarantees
+    /// Appends the FORMAT.md §5.1 encoding. The caller guarantees
     /// `0 <= created <= issued <= expires <= MAX_UNIX` and a subject of 1 to
     /// 255 bytes.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.session_id.0);
+        out.extend_from_slice(&self.session_id.to_bytes());
         put_varint(out, self.issued.unsigned_abs());
         put_varint(out, self.issued.abs_diff(self.created));
         put_varint(out, self.expires.abs_diff(self.issued));
@@ -136,11 +97,15 @@ impl Claims {
         }
     }
 
-    /// Reads the FORMAT.md §5 encoding from an authenticated body and returns
-    /// the claims and the payload bytes that follow.
+    /// Reads the FORMAT.md §5.1 encoding from a body and returns the claims
+    /// and the payload bytes that follow. Whether they can be trusted is up
+    /// to the caller: the codec calls this only after authentication.
     pub(crate) fn decode(body: &[u8]) -> Result<(Self, &[u8]), &'static str> {
         let mut r = Reader::new(body);
-        let session_id = SessionId(r.take_array::<16>().ok_or("truncated session id")?);
+        let session_id = SessionId::from_bytes(
+            r.take_array::<{ SessionId::LEN }>()
+                .ok_or("truncated session id")?,
+        );
         let issued = r.varint().ok_or("bad issued varint")?;
         let age = r.varint().ok_or("bad age varint")?;
         let lifetime = r.varint().ok_or("bad lifetime varint")?;
@@ -176,114 +141,66 @@ impl Claims {
     }
 }
 
-fn to_datetime(unix: i64) -> OffsetDateTime {
-    // Every stored time is within 0..=MAX_UNIX, which `time` represents.
-    OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+/// What a signed token's claims say, read without a key: **nothing here is
+/// verified**. A forger writes any session id, subject and times they like.
+/// Show it (as `sealed-session inspect` does), never decide with it: only
+/// [`Codec::open`](crate::Codec::open) returns [`Claims`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnverifiedClaims(Claims);
 
-/// The system clock in unix seconds, without building a calendar date (that
-/// took 4% of an open).
-pub(crate) fn unix_now() -> Result<i64, Error> {
-    let unix = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
-    };
-    if (0..=MAX_UNIX).contains(&unix) {
-        Ok(unix)
-    } else {
-        Err(Error::TimeOutOfRange { unix })
-    }
-}
-
-/// Converts the caller's clock to unix seconds within the format's range.
-pub(crate) fn unix_seconds(now: OffsetDateTime) -> Result<i64, Error> {
-    let unix = now.unix_timestamp();
-    if (0..=MAX_UNIX).contains(&unix) {
-        Ok(unix)
-    } else {
-        Err(Error::TimeOutOfRange { unix })
-    }
-}
-
-/// The expiry settings of a codec, in whole seconds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Policy {
-    pub(crate) max_lifetime: i64,
-    pub(crate) idle_timeout: Option<i64>,
-    pub(crate) leeway: i64,
-}
-
-impl Policy {
-    /// The `expires` to seal for a session created at `created` and sealed
-    /// now at `issued` (FORMAT.md §6.1).
-    pub(crate) fn expires_for(&self, created: i64, issued: i64) -> i64 {
-        let absolute = created.saturating_add(self.max_lifetime);
-        let idle = self
-            .idle_timeout
-            .map_or(i64::MAX, |t| issued.saturating_add(t));
-        absolute.min(idle).min(MAX_UNIX)
+impl UnverifiedClaims {
+    pub(crate) fn new(claims: Claims) -> Self {
+        Self(claims)
     }
 
-    /// FORMAT.md §6.2: the token's own `expires`, and this policy's limits
-    /// recomputed from `created` and `issued`, all with the leeway.
-    pub(crate) fn check(&self, claims: &Claims, now: i64) -> Result<(), Error> {
-        if claims.issued > now.saturating_add(self.leeway) {
-            return Err(Error::NotYetValid {
-                issued: claims.issued,
-                now,
-            });
-        }
-        let end = claims
-            .expires
-            .min(self.expires_for(claims.created, claims.issued));
-        if now >= end.saturating_add(self.leeway) {
-            return Err(Error::Expired { at: end, now });
-        }
-        Ok(())
+    /// The session id the token claims.
+    pub fn session_id(&self) -> SessionId {
+        self.0.session_id()
     }
-}
 
-/// Whole seconds of a duration setting, checked to be positive (or zero where
-/// allowed) and at most `max`.
-pub(crate) fn seconds_of(
-    setting: &'static str,
-    d: Duration,
-    allow_zero: bool,
-    max: i64,
-) -> Result<i64, crate::error::ConfigError> {
-    let seconds = d.whole_seconds();
-    if seconds < 0 || (seconds == 0 && !allow_zero) {
-        return Err(crate::error::ConfigError::NonPositiveDuration { setting, seconds });
+    /// The subject the token claims.
+    pub fn subject(&self) -> Option<&str> {
+        self.0.subject()
     }
-    if seconds > max {
-        return Err(crate::error::ConfigError::DurationTooLong {
-            setting,
-            seconds,
-            max,
-        });
+
+    /// The `created` time the token claims.
+    pub fn created(&self) -> OffsetDateTime {
+        self.0.created()
     }
-    Ok(seconds)
+
+    /// The `issued` time the token claims.
+    pub fn issued(&self) -> OffsetDateTime {
+        self.0.issued()
+    }
+
+    /// The `expires` time the token claims.
+    pub fn expires(&self) -> OffsetDateTime {
+        self.0.expires()
+    }
+
+    /// The claimed `created`, in unix seconds.
+    pub fn created_unix(&self) -> i64 {
+        self.0.created_unix()
+    }
+
+    /// The claimed `issued`, in unix seconds.
+    pub fn issued_unix(&self) -> i64 {
+        self.0.issued_unix()
+    }
+
+    /// The claimed `expires`, in unix seconds.
+    pub fn expires_unix(&self) -> i64 {
+        self.0.expires_unix()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn ids_print_as_lowercase_hex_honouring_width() {
-        let id = SessionId::from_bytes(
-            *b"\x00\x01\xab\xcd\xef\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xff",
-        );
-        assert_eq!(id.to_string(), "0001abcdef102030405060708090a0ff");
-        assert_eq!(format!("{id:?}"), format!("SessionId({id})"));
-        let key = crate::key::KeyId::from_bytes([0x2e, 0xe8, 0xcb, 0xfa]);
-        assert_eq!(format!("[{key:>10}]"), "[  2ee8cbfa]");
-        assert_eq!(format!("[{key:<9}]"), "[2ee8cbfa ]");
-    }
-
     fn claims(created: i64, issued: i64, expires: i64, subject: Option<&str>) -> Claims {
         Claims::new(
-            SessionId([7; 16]),
+            SessionId::from_bytes([7; 16]),
             subject.map(str::to_owned),
             created,
             issued,
@@ -349,23 +266,5 @@ mod tests {
             "bad UTF-8"
         );
         assert!(Claims::decode(&[7u8; 15]).is_err(), "short id");
-    }
-
-    #[test]
-    fn exactly_at_expires_is_expired() {
-        let policy = Policy {
-            max_lifetime: 100,
-            idle_timeout: None,
-            leeway: 0,
-        };
-        let c = claims(1000, 1000, 1100, None);
-        assert!(policy.check(&c, 1099).is_ok());
-        assert!(matches!(
-            policy.check(&c, 1100),
-            Err(Error::Expired {
-                at: 1100,
-                now: 1100
-            })
-        ));
     }
 }

@@ -5,33 +5,26 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hmac::{Hmac, KeyInit as _, Mac as _};
+use hmac::Mac as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 use xaes_256_gcm::aead::AeadInOut as _;
 
 use crate::budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
-use crate::claims::{
-    Claims, MAX_SUBJECT_LEN, Policy, SessionId, seconds_of, unix_now, unix_seconds,
-};
+use crate::claims::{Claims, MAX_SUBJECT_LEN};
+use crate::clock::{unix_now, unix_seconds};
 use crate::error::{ConfigError, Error, Malformed};
-use crate::format::{self, Header, MAX_PURPOSE_LEN, Mode, NONCE_LEN, associated_data};
-use crate::key::{Key, KeyId, KeyRing};
+use crate::format::{self, Header, MAX_PURPOSE_LEN, associated_data};
+use crate::ids::{KeyId, SessionId};
+use crate::key::{Key, KeyRing};
+use crate::mode::{Mode, NONCE_LEN};
 use crate::payload;
+use crate::policy::{DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, Policy};
 
 const DEFAULT_PURPOSE: &str = "session";
-const DEFAULT_MAX_LIFETIME: Duration = Duration::days(7);
-const DEFAULT_LEEWAY: Duration = Duration::seconds(30);
-/// Chrome caps a cookie's lifetime at 400 days; so do we.
-const MAX_LIFETIME_SECONDS: i64 = 400 * 86_400;
-/// Leeway is for clock skew between nodes, not for extending sessions.
-const MAX_LEEWAY_SECONDS: i64 = 600;
 /// First guess at a token's size before any seal has been measured.
 const INITIAL_CAPACITY: usize = 256;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Seals session values into tokens and opens them again.
 ///
@@ -65,9 +58,9 @@ pub struct Codec {
 #[derive(Debug)]
 struct Inner {
     ring: KeyRing,
-    /// The primary key and its associated data, precomputed.
+    /// The primary key with its associated data precomputed.
     primary: RingKey,
-    /// The accepted keys, likewise.
+    /// The accepted keys, likewise, in the order of [`KeyRing::accepted`].
     accepted: Box<[RingKey]>,
     purpose: Box<[u8]>,
     mode: Mode,
@@ -172,17 +165,7 @@ impl CodecBuilder {
             }
             .into());
         }
-        let max_lifetime = seconds_of(
-            "max_lifetime",
-            self.max_lifetime,
-            false,
-            MAX_LIFETIME_SECONDS,
-        )?;
-        let idle_timeout = self
-            .idle_timeout
-            .map(|d| seconds_of("idle_timeout", d, false, MAX_LIFETIME_SECONDS))
-            .transpose()?;
-        let leeway = seconds_of("leeway", self.leeway, true, MAX_LEEWAY_SECONDS)?;
+        let policy = Policy::new(self.max_lifetime, self.idle_timeout, self.leeway)?;
         if !(MIN_BUDGET..=MAX_BUDGET).contains(&self.budget) {
             return Err(ConfigError::Budget {
                 budget: self.budget,
@@ -192,19 +175,19 @@ impl CodecBuilder {
             .into());
         }
         self.ring.check_ids()?;
-        let ring_key = |k: &Key| RingKey::new(k, self.mode, &self.purpose);
         Ok(Codec {
             inner: Arc::new(Inner {
-                primary: ring_key(self.ring.primary()),
-                accepted: self.ring.accepted().iter().map(ring_key).collect(),
+                primary: RingKey::new(self.ring.primary(), self.mode, &self.purpose),
+                accepted: self
+                    .ring
+                    .accepted()
+                    .iter()
+                    .map(|k| RingKey::new(k, self.mode, &self.purpose))
+                    .collect(),
                 ring: self.ring,
                 purpose: self.purpose.into_boxed_slice(),
                 mode: self.mode,
-                policy: Policy {
-                    max_lifetime,
-                    idle_timeout,
-                    leeway,
-                },
+                policy,
                 budget: self.budget,
                 capacity_hint: AtomicUsize::new(INITIAL_CAPACITY),
             }),
@@ -420,7 +403,12 @@ impl Codec {
         let old = &opened.claims;
         // An `Opened` kept past its end must not come back to life: the same
         // checks as an open, at the time of the re-seal (FORMAT.md §6.1).
-        self.inner.policy.check(old, now)?;
+        self.inner.policy.check(
+            old.created_unix(),
+            old.issued_unix(),
+            old.expires_unix(),
+            now,
+        )?;
         // A re-seal never moves `issued` backwards nor before `created`.
         let issued = now.max(old.issued_unix());
         let expires = self.inner.policy.expires_for(old.created_unix(), issued);
@@ -435,22 +423,16 @@ impl Codec {
             expires,
         );
         let mut token = String::new();
-        self.seal_claims(&opened.value, &claims, None, &mut token)?;
+        self.seal_claims(&opened.value, &claims, &mut token)?;
         Ok(token)
     }
 
-    /// The key with this id, and whether it is the primary. A lookup by id,
-    /// never a trial of every key (FORMAT.md §3.2).
+    /// The key with this id, and whether it is the primary (FORMAT.md §3.2).
     fn find_key(&self, id: KeyId) -> Option<(&RingKey, bool)> {
-        let inner = &*self.inner;
-        if inner.primary.key.id() == id {
-            return Some((&inner.primary, true));
+        match self.inner.ring.position(id)? {
+            0 => Some((&self.inner.primary, true)),
+            i => self.inner.accepted.get(i - 1).map(|k| (k, false)),
         }
-        inner
-            .accepted
-            .iter()
-            .find(|k| k.key.id() == id)
-            .map(|k| (k, false))
     }
 
     fn open_unix<T: DeserializeOwned>(&self, token: &str, now: i64) -> Result<Opened<T>, Error> {
@@ -503,17 +485,24 @@ impl Codec {
             }
             Mode::Signed => {
                 let parts = format::split_signed(bytes)?;
-                let mut mac = hmac_for(ring_key.key.mac_key());
+                let mut mac = ring_key.key.hmac().clone();
                 mac.update(&ring_key.aad);
                 mac.update(parts.body);
-                mac.verify_slice(parts.tag).map_err(|_| Error::Invalid)?;
+                // Constant-time comparison.
+                mac.verify_slice_reset(parts.tag)
+                    .map_err(|_| Error::Invalid)?;
                 parts.body
             }
         };
 
         // Authenticated from here on.
         let (claims, payload) = Claims::decode(body).map_err(Error::InvalidClaims)?;
-        inner.policy.check(&claims, now)?;
+        inner.policy.check(
+            claims.created_unix(),
+            claims.issued_unix(),
+            claims.expires_unix(),
+            now,
+        )?;
         let value = payload::decode(payload)?;
         Ok(Opened {
             value,
@@ -541,29 +530,28 @@ impl Codec {
             now,
             expires,
         );
-        self.seal_claims(value, &claims, None, token)
+        self.seal_claims(value, &claims, token)
     }
 
-    /// FORMAT.md §2: header, [nonce], body = claims || payload, tag; then
-    /// base64url into `token`. `fixed_nonce` exists only for the vectors.
-    pub(crate) fn seal_claims<T: Serialize + ?Sized>(
+    /// FORMAT.md §2: header, nonce, body = claims || payload, tag; then
+    /// base64url into `token`.
+    fn seal_claims<T: Serialize + ?Sized>(
         &self,
         value: &T,
         claims: &Claims,
-        fixed_nonce: Option<[u8; NONCE_LEN]>,
         token: &mut String,
     ) -> Result<(), Error> {
-        self.seal_claims_with(claims, fixed_nonce, token, |bytes| {
+        self.seal_claims_with(claims, Nonce::random, token, |bytes| {
             payload::encode(value, bytes)
         })
     }
 
     /// Seals the claims followed by whatever `write_payload` appends: the
-    /// app's value as CBOR, or raw bytes for the vectors and adversarial tests.
+    /// app's value as CBOR, or, for the test hooks, raw bytes.
     pub(crate) fn seal_claims_with(
         &self,
         claims: &Claims,
-        fixed_nonce: Option<[u8; NONCE_LEN]>,
+        nonce: impl FnOnce() -> Nonce,
         token: &mut String,
         write_payload: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
@@ -576,18 +564,19 @@ impl Codec {
                 });
             }
         }
-        self.seal_body(fixed_nonce, token, |bytes| {
+        self.seal_body(nonce, token, |bytes| {
             claims.encode(bytes);
             write_payload(bytes)
         })
     }
 
     /// Seals whatever `write_body` appends as the body (FORMAT.md §5), under
-    /// the primary key, within the budget. The one sealing mechanism; the
-    /// fuzzing entry points use it directly to seal invalid claims.
+    /// the primary key, within the budget: the one sealing mechanism. The
+    /// nonce is drawn only in encrypted mode; outside the test hooks a
+    /// [`Nonce`] can only be random.
     pub(crate) fn seal_body(
         &self,
-        fixed_nonce: Option<[u8; NONCE_LEN]>,
+        nonce: impl FnOnce() -> Nonce,
         token: &mut String,
         write_body: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
@@ -604,11 +593,7 @@ impl Codec {
         bytes.extend_from_slice(&header);
         let nonce = match inner.mode {
             Mode::Encrypted => {
-                let nonce = fixed_nonce.unwrap_or_else(|| {
-                    let mut n = [0u8; NONCE_LEN];
-                    crate::rng::fill(&mut n);
-                    n
-                });
+                let nonce = nonce().0;
                 bytes.extend_from_slice(&nonce);
                 Some(nonce)
             }
@@ -641,10 +626,12 @@ impl Codec {
                 bytes.extend_from_slice(&tag);
             }
             None => {
-                let mut mac = hmac_for(primary.key.mac_key());
+                // Keyed state is cloned in place, used by reference and
+                // wiped when it goes out of scope (FORMAT.md §2.2).
+                let mut mac = primary.key.hmac().clone();
                 mac.update(&primary.aad);
                 mac.update(body);
-                bytes.extend_from_slice(&mac.finalize().into_bytes());
+                bytes.extend_from_slice(&mac.finalize_reset().into_bytes());
             }
         }
         debug_assert_eq!(bytes.len(), total);
@@ -658,9 +645,22 @@ impl Codec {
     }
 }
 
-/// HMAC-SHA256 keyed with the 32-byte sub-key. `key` is that sub-key followed
-/// by 32 zero bytes: HMAC pads a short key to the 64-byte block the same way,
-/// and the full block lets the infallible constructor be used.
-fn hmac_for(key: &[u8; 64]) -> HmacSha256 {
-    HmacSha256::new(key.into())
+/// A 24-byte XAES-256-GCM nonce. In a default build the only way to make
+/// one is [`Nonce::random`]: a chosen nonce exists only behind the
+/// `dangerous-test-hooks` feature, for the known-answer vectors.
+pub(crate) struct Nonce([u8; NONCE_LEN]);
+
+impl Nonce {
+    /// 192 bits from the thread's fork-safe CSPRNG (`rng`).
+    pub(crate) fn random() -> Self {
+        let mut n = [0u8; NONCE_LEN];
+        crate::rng::fill(&mut n);
+        Self(n)
+    }
+
+    /// A chosen nonce: GCM nonce reuse if it repeats under one key.
+    #[cfg(feature = "dangerous-test-hooks")]
+    pub(crate) fn chosen(bytes: [u8; NONCE_LEN]) -> Self {
+        Self(bytes)
+    }
 }

@@ -2,7 +2,8 @@
 
 use core::fmt;
 
-use crate::key::KeyId;
+use crate::ids::KeyId;
+use crate::mode::Mode;
 
 /// Everything that can go wrong while loading keys, configuring a codec,
 /// sealing or opening a token.
@@ -177,9 +178,9 @@ pub enum Malformed {
     /// The version byte names a known format in the other mode.
     WrongMode {
         /// The mode of the token.
-        token: crate::Mode,
+        token: Mode,
         /// The mode of this codec.
-        codec: crate::Mode,
+        codec: Mode,
     },
 }
 

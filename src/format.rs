@@ -1,75 +1,16 @@
 //! Bytes in and out of the token layout (FORMAT.md §2, §4). No cryptography
 //! here: this module only frames and unframes.
 
-use std::fmt;
 use std::mem::MaybeUninit;
 
 use base64_simd::{Out, URL_SAFE_NO_PAD};
 
 use crate::error::Malformed;
-use crate::key::KeyId;
+use crate::ids::KeyId;
+use crate::mode::{GCM_TAG_LEN, HEADER_LEN, HMAC_TAG_LEN, Mode, NONCE_LEN};
 
-/// Version byte of format v1 in encrypted mode (XAES-256-GCM).
-pub(crate) const VERSION_V1_ENCRYPTED: u8 = 0x01;
-/// Version byte of format v1 in signed mode (HMAC-SHA256).
-pub(crate) const VERSION_V1_SIGNED: u8 = 0x02;
-
-/// Version byte and key id.
-pub(crate) const HEADER_LEN: usize = 1 + KeyId::LEN;
-/// XAES-256-GCM nonce.
-pub(crate) const NONCE_LEN: usize = 24;
-/// XAES-256-GCM tag.
-pub(crate) const GCM_TAG_LEN: usize = 16;
-/// HMAC-SHA256 tag (untruncated).
-pub(crate) const HMAC_TAG_LEN: usize = 32;
 /// Largest purpose, so that its length fits the one byte of FORMAT.md §4.3.
 pub(crate) const MAX_PURPOSE_LEN: usize = 255;
-
-/// How a token is protected. The codec chooses the mode; a token whose
-/// version byte names the other mode is refused, never followed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Mode {
-    /// XAES-256-GCM: the payload is confidential and authenticated (default).
-    Encrypted,
-    /// HMAC-SHA256: the payload is readable by whoever decodes the token, but
-    /// cannot be changed.
-    Signed,
-}
-
-impl Mode {
-    pub(crate) const fn version_byte(self) -> u8 {
-        match self {
-            Self::Encrypted => VERSION_V1_ENCRYPTED,
-            Self::Signed => VERSION_V1_SIGNED,
-        }
-    }
-
-    /// Length of the authentication tag.
-    pub(crate) const fn tag_len(self) -> usize {
-        match self {
-            Self::Encrypted => GCM_TAG_LEN,
-            Self::Signed => HMAC_TAG_LEN,
-        }
-    }
-
-    /// Bytes a token of this mode adds around the body: header, nonce, tag.
-    pub(crate) const fn overhead(self) -> usize {
-        match self {
-            Self::Encrypted => HEADER_LEN + NONCE_LEN + GCM_TAG_LEN,
-            Self::Signed => HEADER_LEN + HMAC_TAG_LEN,
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Encrypted => "encrypted",
-            Self::Signed => "signed",
-        })
-    }
-}
 
 /// The public header of a token: nothing here is authenticated yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,11 +29,7 @@ impl Header {
     /// needs (at least one body byte: a payload is never empty).
     pub(crate) fn parse(token: &[u8]) -> Result<Self, Malformed> {
         let (&version, rest) = token.split_first().ok_or(Malformed::Empty)?;
-        let mode = match version {
-            VERSION_V1_ENCRYPTED => Mode::Encrypted,
-            VERSION_V1_SIGNED => Mode::Signed,
-            other => return Err(Malformed::UnknownVersion(other)),
-        };
+        let mode = Mode::from_version_byte(version).ok_or(Malformed::UnknownVersion(version))?;
         let min = mode.overhead() + 1;
         if token.len() < min {
             return Err(Malformed::TooShort {
@@ -273,17 +210,6 @@ impl<'a> Reader<'a> {
     pub(crate) fn rest(self) -> &'a [u8] {
         self.rest
     }
-}
-
-/// Writes `bytes` as lowercase hex through [`fmt::Formatter::pad`], so that
-/// width and alignment flags apply (ids in tables and logs).
-pub(crate) fn pad_hex(bytes: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    use fmt::Write as _;
-    let mut hex = String::with_capacity(2 * bytes.len());
-    for b in bytes {
-        write!(hex, "{b:02x}")?;
-    }
-    f.pad(&hex)
 }
 
 /// Appends `value` as an unsigned LEB128 varint in its shortest form.

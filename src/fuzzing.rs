@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
-use crate::format::NONCE_LEN;
+use crate::codec::Nonce;
+use crate::mode::NONCE_LEN;
 use crate::vectors::{Fixed, seal_fixed, seal_raw_payload};
 use crate::{
     Codec, Error, InputError, Key, KeyRing, MAX_BUDGET, MAX_SUBJECT_LEN, Mode, extract_token,
@@ -288,10 +289,14 @@ pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 /// [`Error::TooLarge`] beyond the codec's budget.
 pub fn seal_body(codec: &Codec, body: &[u8], nonce: [u8; NONCE_LEN]) -> Result<String, Error> {
     let mut token = String::new();
-    codec.seal_body(Some(nonce), &mut token, |out| {
-        out.extend_from_slice(body);
-        Ok(())
-    })?;
+    codec.seal_body(
+        || Nonce::chosen(nonce),
+        &mut token,
+        |out| {
+            out.extend_from_slice(body);
+            Ok(())
+        },
+    )?;
     Ok(token)
 }
 

@@ -4,14 +4,17 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use base64ct::{Base64Unpadded, Base64UrlUnpadded, Encoding as _};
 use hkdf::Hkdf;
+use hmac::HmacReset;
+use hmac::digest::KeyInit as _;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use xaes_256_gcm::Xaes256Gcm;
-use xaes_256_gcm::aead::KeyInit;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Error;
+use crate::ids::KeyId;
 
 /// Smallest accepted master secret, in bytes.
 pub const MIN_KEY_LEN: usize = 32;
@@ -25,52 +28,6 @@ const GENERATED_KEY_LEN: usize = 32;
 const LABEL_KEY_ID: &[u8] = b"sealed-session v1 key-id";
 const LABEL_XAES: &[u8] = b"sealed-session v1 xaes-256-gcm";
 const LABEL_HMAC: &[u8] = b"sealed-session v1 hmac-sha256";
-
-/// The 4-byte id of a key, written in the token header so that `open` finds
-/// its key directly (FORMAT.md §3.2). Not secret.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId([u8; 4]);
-
-impl KeyId {
-    /// Length of a key id, in bytes.
-    pub const LEN: usize = 4;
-
-    /// A key id from its bytes.
-    pub const fn from_bytes(bytes: [u8; 4]) -> Self {
-        Self(bytes)
-    }
-
-    /// The bytes of the key id, as written in a token.
-    pub const fn to_bytes(self) -> [u8; 4] {
-        self.0
-    }
-
-    /// Parses the 8 lowercase or uppercase hex digits that `Display` writes.
-    pub fn from_hex(text: &str) -> Option<Self> {
-        let digits = text.as_bytes();
-        if digits.len() != 8 {
-            return None;
-        }
-        let mut out = [0u8; 4];
-        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-            let text = std::str::from_utf8(pair).ok()?;
-            *byte = u8::from_str_radix(text, 16).ok()?;
-        }
-        Some(Self(out))
-    }
-}
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::format::pad_hex(&self.0, f)
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({self})")
-    }
-}
 
 /// A master secret and the sub-keys derived from it.
 ///
@@ -89,14 +46,21 @@ impl fmt::Debug for KeyId {
 #[derive(Clone)]
 pub struct Key(Arc<KeyInner>);
 
+/// HMAC-SHA256 with its keyed state kept for reuse.
+pub(crate) type HmacSha256 = HmacReset<Sha256>;
+
 #[derive(ZeroizeOnDrop)]
 struct KeyInner {
     #[zeroize(skip)]
     id: KeyId,
     master: Box<[u8]>,
-    /// The HMAC sub-key in its first 32 bytes, zeros after (see `codec::hmac_for`).
-    mac: [u8; 64],
-    #[zeroize(skip)] // zeroizes itself on drop (the `zeroize` feature of xaes-256-gcm)
+    /// HMAC-SHA256 keyed with the HMAC sub-key: the padded key already hashed
+    /// in, so a message clones it instead of keying afresh. Wipes itself on
+    /// drop (the `zeroize` feature of `hmac` and `sha2`).
+    #[zeroize(skip)]
+    hmac: HmacSha256,
+    /// Wipes itself on drop (the `zeroize` feature of `xaes-256-gcm`).
+    #[zeroize(skip)]
     xaes: Xaes256Gcm,
 }
 
@@ -143,34 +107,27 @@ impl Key {
     /// [`Error::KeyEncoding`] if the text is not base64, then as
     /// [`Key::from_bytes`].
     pub fn from_base64(text: &str) -> Result<Self, Error> {
-        // Either alphabet, padding optional: normalise to unpadded URL-safe.
-        let normalised: Zeroizing<Vec<u8>> = Zeroizing::new(
-            text.trim()
-                .trim_end_matches('=')
-                .bytes()
-                .map(|b| match b {
-                    b'+' => b'-',
-                    b'/' => b'_',
-                    other => other,
-                })
-                .collect(),
-        );
-        let mut master = Zeroizing::new(Vec::with_capacity(normalised.len()));
-        base64_simd::URL_SAFE_NO_PAD
-            .decode_append(normalised.as_slice(), &mut *master)
-            .map_err(|_| Error::KeyEncoding)?;
+        let master = decode_key_text(text).ok_or(Error::KeyEncoding)?;
         Self::from_bytes(&master)
     }
 
     /// A key from the base64 text held in an environment variable.
     ///
     /// # Errors
-    /// [`Error::KeySource`] if the variable is unset or not UTF-8, then as
-    /// [`Key::from_base64`].
+    /// [`Error::KeySource`] if the variable is unset or not UTF-8 text, then
+    /// as [`Key::from_base64`]. No error quotes the variable's value.
     pub fn from_env(var: &str) -> Result<Self, Error> {
-        let text = Zeroizing::new(std::env::var(var).map_err(|e| Error::KeySource {
-            source: format!("environment variable {var}"),
-            reason: e.to_string(),
+        let unreadable = |reason: String| Error::KeySource {
+            source: describe_env(var),
+            reason,
+        };
+        let value = std::env::var_os(var).ok_or_else(|| unreadable("it is not set".into()))?;
+        let text = Zeroizing::new(value.into_string().map_err(|raw| {
+            // Raw key bytes, as a Kubernetes `secretKeyRef` can hold: say
+            // how many, never which.
+            let len = raw.len();
+            drop(Zeroizing::new(raw.into_encoded_bytes()));
+            unreadable(not_text(len))
         })?);
         Self::from_base64(&text)
     }
@@ -178,14 +135,10 @@ impl Key {
     /// A key from a file holding its base64 text.
     ///
     /// # Errors
-    /// [`Error::KeySource`] if the file cannot be read, then as
-    /// [`Key::from_base64`].
+    /// [`Error::KeySource`] if the file cannot be read or is not UTF-8 text,
+    /// then as [`Key::from_base64`]. No error quotes the file's contents.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::KeySource {
-            source: format!("file {}", path.display()),
-            reason: e.to_string(),
-        })?);
+        let text = read_secret_file(path.as_ref())?;
         Self::from_base64(&text)
     }
 
@@ -193,9 +146,7 @@ impl Key {
     /// This is the only way key bytes leave the type; the returned string is
     /// zeroized on drop.
     pub fn export_base64(&self) -> Zeroizing<String> {
-        let mut text = Zeroizing::new(String::with_capacity(self.0.master.len() / 3 * 4 + 4));
-        base64_simd::URL_SAFE_NO_PAD.encode_append(&self.0.master, &mut *text);
-        text
+        Zeroizing::new(Base64UrlUnpadded::encode_string(&self.0.master))
     }
 
     /// The key id written in tokens sealed under this key.
@@ -207,8 +158,8 @@ impl Key {
         &self.0.xaes
     }
 
-    pub(crate) fn mac_key(&self) -> &[u8; 64] {
-        &self.0.mac
+    pub(crate) fn hmac(&self) -> &HmacSha256 {
+        &self.0.hmac
     }
 
     /// FORMAT.md §3.1: PRK = HKDF-Extract(salt = none, IKM = master), then one
@@ -217,19 +168,20 @@ impl Key {
         let hk = Hkdf::<Sha256>::new(None, master);
         let mut id = [0u8; KeyId::LEN];
         let mut enc = Zeroizing::new([0u8; 32]);
-        let mut mac = [0u8; 64];
+        // The 32-byte sub-key then 32 zeros: HMAC pads a short key to its
+        // 64-byte block the same way, and a full block keys it infallibly.
+        let mut mac = Zeroizing::new([0u8; 64]);
         // Expanding at most 255 * 32 bytes cannot fail; these are 4 and 32.
         let expanded = hk
             .expand(LABEL_KEY_ID, &mut id)
             .and_then(|()| hk.expand(LABEL_XAES, enc.as_mut()))
-            .and_then(|()| hk.expand(LABEL_HMAC, &mut mac[..32]));
+            .and_then(|()| hk.expand(LABEL_HMAC, mac.split_at_mut(32).0));
         debug_assert!(expanded.is_ok());
-        let xaes = Xaes256Gcm::new((&*enc).into());
         Self(Arc::new(KeyInner {
-            id: KeyId(id),
+            id: KeyId::from_bytes(id),
             master: master.into(),
-            mac,
-            xaes,
+            hmac: HmacSha256::new((&*mac).into()),
+            xaes: Xaes256Gcm::new((&*enc).into()),
         }))
     }
 }
@@ -295,25 +247,134 @@ impl KeyRing {
 
     /// The key with this id, and whether it is the primary.
     pub fn find(&self, id: KeyId) -> Option<(&Key, bool)> {
-        if self.primary.id() == id {
-            return Some((&self.primary, true));
-        }
-        self.accepted
-            .iter()
-            .find(|k| k.id() == id)
-            .map(|k| (k, false))
+        let i = self.position(id)?;
+        self.keys().nth(i).map(|k| (k, i == 0))
+    }
+
+    /// Every key, the primary first, then the accepted keys in the order
+    /// they were added.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        std::iter::once(&self.primary).chain(&self.accepted)
+    }
+
+    /// Where the key with this id is in [`KeyRing::keys`] (0 is the
+    /// primary). A lookup by id, never a trial of every key (FORMAT.md §3.2).
+    pub(crate) fn position(&self, id: KeyId) -> Option<usize> {
+        self.keys().position(|k| k.id() == id)
     }
 
     /// # Errors
     /// [`Error::DuplicateKeyId`] if two different keys share an id (odds of
     /// about 2^-32 per pair; the fix is to generate another key).
     pub(crate) fn check_ids(&self) -> Result<(), Error> {
-        let ids = std::iter::once(&self.primary).chain(&self.accepted);
-        for (i, a) in ids.clone().enumerate() {
-            if let Some(dup) = ids.clone().skip(i + 1).find(|b| b.id() == a.id()) {
+        for (i, a) in self.keys().enumerate() {
+            if let Some(dup) = self.keys().skip(i + 1).find(|b| b.id() == a.id()) {
                 return Err(Error::DuplicateKeyId(dup.id()));
             }
         }
         Ok(())
+    }
+}
+
+/// Decodes key text in constant time (`base64ct`): unpadded base64url or
+/// standard base64, padding optional, surrounding whitespace ignored. Which
+/// alphabet the text uses is the only thing its timing may tell.
+fn decode_key_text(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let text = text.trim().trim_end_matches('=');
+    let mut buf = Zeroizing::new(vec![0u8; text.len() / 4 * 3 + 2]);
+    let len = match Base64UrlUnpadded::decode(text, &mut buf) {
+        Ok(decoded) => decoded.len(),
+        Err(_) => Base64Unpadded::decode(text, &mut buf).ok()?.len(),
+    };
+    buf.truncate(len);
+    Some(buf)
+}
+
+/// Reads a file holding key text; errors say why without quoting it.
+pub(crate) fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, Error> {
+    let unreadable = |reason: String| Error::KeySource {
+        source: describe_path(path),
+        reason,
+    };
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| unreadable(e.to_string()))?);
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
+        Err(_) => Err(unreadable(not_text(bytes.len()))),
+    }
+}
+
+fn not_text(len: usize) -> String {
+    format!("its {len} bytes are not UTF-8 text; store the key as base64")
+}
+
+/// Names an environment variable in an error, unless the name is itself a
+/// key (`--key-env "$KEY"` instead of `--key-env KEY`).
+fn describe_env(var: &str) -> String {
+    if looks_like_key(var) {
+        "an environment variable whose name looks like a key (pass the variable's name, not its value)".into()
+    } else {
+        format!("environment variable {}", var.escape_debug())
+    }
+}
+
+/// Names a file in an error, unless the path is itself a key.
+fn describe_path(path: &Path) -> String {
+    if path.to_str().is_some_and(looks_like_key) {
+        "a file whose path looks like a key (pass the file's path, not the key)".into()
+    } else {
+        format!("file {}", path.display())
+    }
+}
+
+/// Whether `text` decodes as base64 to at least [`MIN_KEY_LEN`] bytes.
+fn looks_like_key(text: &str) -> bool {
+    decode_key_text(text).is_some_and(|bytes| bytes.len() >= MIN_KEY_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every type that holds key-equivalent state wipes itself when dropped.
+    /// An HMAC state (the HKDF PRK inside `Hkdf<Sha256>`, the keyed HMAC of
+    /// a key and its per-message clones) is two SHA-256 cores that have
+    /// absorbed the padded key; the XAES key wipes its subkeys (and the
+    /// crate its per-message AES-GCM key). Fails to compile without the
+    /// `zeroize` features of `sha2` and `xaes-256-gcm`.
+    #[test]
+    fn key_equivalent_state_wipes_itself() {
+        fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+        wiped_on_drop::<<Sha256 as hmac::EagerHash>::Core>();
+        wiped_on_drop::<Xaes256Gcm>();
+        wiped_on_drop::<KeyInner>();
+    }
+
+    #[test]
+    fn key_text_is_either_alphabet_never_both() {
+        // Starts with fb ff bf: "-_-_" in base64url, "+/+/" in base64.
+        let master: Vec<u8> = [0xfb, 0xff, 0xbf].into_iter().chain(3u8..32).collect();
+        let url = Base64UrlUnpadded::encode_string(&master);
+        let std = Base64Unpadded::encode_string(&master);
+        assert!(
+            url.contains(['-', '_']) && std.contains(['+', '/']),
+            "{url} {std}"
+        );
+        let key = Key::from_bytes(&master).unwrap();
+        for text in [
+            url.clone(),
+            std.clone(),
+            format!(" {std}==\n"),
+            format!("{url}="),
+        ] {
+            assert_eq!(Key::from_base64(&text).unwrap(), key, "{text:?}");
+        }
+        // One alphabet per key: a key that mixes them is damaged.
+        let mixed = url.replacen('-', "+", 1).replacen('_', "/", 1);
+        assert!(mixed.contains(['-', '_']) || mixed.contains(['+', '/']));
+        assert!(
+            matches!(Key::from_base64(&mixed), Err(Error::KeyEncoding)),
+            "{mixed}"
+        );
+        assert_eq!(key.export_base64().as_str(), url);
     }
 }

@@ -55,11 +55,30 @@
 //! session).
 //!
 //! # Features
-//! The library has no optional features yet: the default build is the codec
-//! alone (RustCrypto's `xaes-256-gcm`, `hkdf`, `hmac`, `sha2`; `cbor4ii` and
-//! `serde`; `base64-simd`; `time`; `rand`). The command-line tool is the
-//! separate package in `cli/`, so `clap` never enters a library user's build.
+//! The default build is the codec alone (RustCrypto's `xaes-256-gcm`,
+//! `hkdf`, `hmac`, `sha2`, `base64ct`; `cbor4ii` and `serde`; `base64-simd`;
+//! `time`; `rand`). The command-line tool is the separate package in `cli/`,
+//! so `clap` never enters a library user's build.
+//!
+//! - `dangerous-test-hooks`: the `vectors` and `fuzzing` modules, which seal
+//!   with a chosen nonce, session id and time, for the known-answer vectors,
+//!   the fuzz targets and the adversarial tests. Never enable it in an
+//!   application: a nonce that repeats under one key is GCM nonce reuse,
+//!   which lets an attacker forge tokens.
+#![cfg_attr(
+    not(feature = "dangerous-test-hooks"),
+    doc = r#"
+Without that feature, no public item seals with a chosen nonce:
 
+```compile_fail
+use sealed_session::vectors::seal_fixed;
+```
+
+```compile_fail
+use sealed_session::fuzzing::seal_body;
+```
+"#
+)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(
@@ -73,34 +92,47 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+// The codec, bottom up: identifiers, modes and time; keys; the byte layout
+// (no cryptography); claims and payload inside the seal; and `codec`, the one
+// place that ties them together. `untrusted` reads a token without a key.
 mod budget;
 mod claims;
+mod clock;
 mod codec;
 mod error;
 mod format;
+mod ids;
 mod input;
 mod key;
+mod mode;
 mod payload;
+mod policy;
 mod ring_file;
 mod rng;
 mod untrusted;
 
 // The public interface.
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
-pub use claims::{Claims, MAX_SUBJECT_LEN, SessionId};
+pub use claims::{Claims, MAX_SUBJECT_LEN, UnverifiedClaims};
 pub use codec::{Codec, CodecBuilder, Opened};
 pub use error::{ConfigError, Error, Malformed};
-pub use format::Mode;
+pub use ids::{KeyId, SessionId};
 pub use input::{InputError, extract_token};
-pub use key::{Key, KeyId, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
+pub use key::{Key, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
+pub use mode::Mode;
 pub use payload::RECURSION_LIMIT;
 pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
 pub use untrusted::UntrustedToken;
 
-#[doc(hidden)]
+/// Entry points for the fuzz targets and the adversarial tests. They seal
+/// with fixed keys and chosen nonces: only with the `dangerous-test-hooks`
+/// feature, never in a default build.
+#[cfg(feature = "dangerous-test-hooks")]
 pub mod fuzzing;
 
-/// Entry points for the known-answer vectors (`tests/vectors.rs`). Not
-/// public API: a fixed nonce is catastrophic in production.
-#[doc(hidden)]
+/// Entry points for the known-answer vectors (`tests/vectors.rs`): sealing
+/// with a chosen nonce, session id and times. Only with the
+/// `dangerous-test-hooks` feature: a repeated nonce under one key is GCM
+/// nonce reuse, which lets an attacker forge tokens.
+#[cfg(feature = "dangerous-test-hooks")]
 pub mod vectors;

@@ -21,7 +21,8 @@ use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::key::{Key, KeyId, KeyRing};
+use crate::ids::KeyId;
+use crate::key::{Key, KeyRing, read_secret_file};
 
 const MAGIC: &str = "sealed-session key ring v1";
 
@@ -79,28 +80,31 @@ impl KeyEntry {
 /// let next = Key::generate();
 /// file.add(next.clone(), now)?;           // 1. accepted everywhere
 /// file.promote(next.id())?;               // 2. primary everywhere
-/// let old = file.entries()[1].key().id();
+/// let old = file.accepted()[0].key().id();
 /// file.remove(old)?;                      // 3. after the longest session
 /// let again = KeyRingFile::parse(&file.to_text())?;
-/// assert_eq!(again.entries()[0].role(), KeyRole::Primary);
+/// assert_eq!(again.primary().role(), KeyRole::Primary);
 /// assert_eq!(again.key_ring().primary(), &next);
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct KeyRingFile {
-    /// The primary first, then accepted keys in the order they were added.
-    entries: Vec<KeyEntry>,
+    /// Always present: a ring without a primary key cannot be written down.
+    primary: KeyEntry,
+    /// In the order they were added.
+    accepted: Vec<KeyEntry>,
 }
 
 impl KeyRingFile {
     /// A file holding one primary key.
     pub fn new(primary: Key, created: OffsetDateTime) -> Self {
         Self {
-            entries: vec![KeyEntry {
+            primary: KeyEntry {
                 role: KeyRole::Primary,
                 key: primary,
                 created,
-            }],
+            },
+            accepted: Vec::new(),
         }
     }
 
@@ -155,7 +159,8 @@ impl KeyRingFile {
         }
         let primary = primary.ok_or(bad(1, "no primary key"))?;
         let mut file = Self {
-            entries: vec![primary],
+            primary,
+            accepted: Vec::new(),
         };
         for e in accepted {
             file.push_accepted(e)?;
@@ -169,12 +174,7 @@ impl KeyRingFile {
     /// [`Error::KeySource`] if it cannot be read, then as
     /// [`KeyRingFile::parse`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::KeySource {
-            source: format!("file {}", path.display()),
-            reason: e.to_string(),
-        })?);
-        Self::parse(&text)
+        Self::parse(&read_secret_file(path.as_ref())?)
     }
 
     /// Replaces the file: the new text goes to a temporary file beside it,
@@ -246,7 +246,7 @@ impl KeyRingFile {
             text,
             "# role     key id    created               secret (base64url)"
         );
-        for e in &self.entries {
+        for e in self.entries() {
             let created = e
                 .created
                 .format(&Rfc3339)
@@ -263,9 +263,19 @@ impl KeyRingFile {
         text
     }
 
-    /// The keys: the primary first, then the accepted ones.
-    pub fn entries(&self) -> &[KeyEntry] {
-        &self.entries
+    /// The primary key.
+    pub fn primary(&self) -> &KeyEntry {
+        &self.primary
+    }
+
+    /// The accepted keys, in the order they were added.
+    pub fn accepted(&self) -> &[KeyEntry] {
+        &self.accepted
+    }
+
+    /// Every key: the primary first, then the accepted ones.
+    pub fn entries(&self) -> impl Iterator<Item = &KeyEntry> {
+        std::iter::once(&self.primary).chain(&self.accepted)
     }
 
     /// Adds a key as accepted (step 1 of a rotation).
@@ -280,58 +290,59 @@ impl KeyRingFile {
         })
     }
 
-    /// Makes a key primary; the former primary becomes accepted (step 2).
+    /// Makes a key primary; the former primary becomes the first accepted
+    /// key (step 2). Promoting the primary changes nothing.
     ///
     /// # Errors
     /// [`Error::UnknownKey`] if no key has this id.
     pub fn promote(&mut self, id: KeyId) -> Result<(), Error> {
-        let i = self
-            .entries
-            .iter()
-            .position(|e| e.key.id() == id)
-            .ok_or(Error::UnknownKey(id))?;
-        let mut entry = self.entries.remove(i);
-        for e in &mut self.entries {
-            e.role = KeyRole::Accepted;
+        if self.primary.key.id() == id {
+            return Ok(());
         }
-        entry.role = KeyRole::Primary;
-        self.entries.insert(0, entry);
+        let i = self.accepted_position(id)?;
+        let mut promoted = self.accepted.remove(i);
+        promoted.role = KeyRole::Primary;
+        let mut former = std::mem::replace(&mut self.primary, promoted);
+        former.role = KeyRole::Accepted;
+        self.accepted.insert(0, former);
         Ok(())
     }
 
     /// Removes an accepted key (step 3): tokens it sealed stop opening.
     ///
     /// # Errors
-    /// [`Error::UnknownKey`] if no key has this id; [`Error::RemovePrimary`]
-    /// if it is the primary.
+    /// [`Error::RemovePrimary`] if it is the primary; [`Error::UnknownKey`]
+    /// if no key has this id.
     pub fn remove(&mut self, id: KeyId) -> Result<(), Error> {
-        let i = self
-            .entries
-            .iter()
-            .position(|e| e.key.id() == id)
-            .ok_or(Error::UnknownKey(id))?;
-        if self.entries.get(i).map(|e| e.role) == Some(KeyRole::Primary) {
+        if self.primary.key.id() == id {
             return Err(Error::RemovePrimary(id));
         }
-        self.entries.remove(i);
+        let i = self.accepted_position(id)?;
+        self.accepted.remove(i);
         Ok(())
     }
 
     /// The key ring to build a [`Codec`](crate::Codec) with.
     pub fn key_ring(&self) -> KeyRing {
-        let mut keys = self.entries.iter().map(|e| e.key.clone());
-        let mut ring = KeyRing::new(keys.next().unwrap_or_else(Key::generate));
-        for k in keys {
-            ring = ring.with_accepted(k);
-        }
-        ring
+        self.accepted
+            .iter()
+            .fold(KeyRing::new(self.primary.key.clone()), |ring, e| {
+                ring.with_accepted(e.key.clone())
+            })
+    }
+
+    fn accepted_position(&self, id: KeyId) -> Result<usize, Error> {
+        self.accepted
+            .iter()
+            .position(|e| e.key.id() == id)
+            .ok_or(Error::UnknownKey(id))
     }
 
     fn push_accepted(&mut self, entry: KeyEntry) -> Result<(), Error> {
-        if self.entries.iter().any(|e| e.key.id() == entry.key.id()) {
+        if self.entries().any(|e| e.key.id() == entry.key.id()) {
             return Err(Error::DuplicateKeyId(entry.key.id()));
         }
-        self.entries.push(entry);
+        self.accepted.push(entry);
         Ok(())
     }
 }
@@ -435,8 +446,8 @@ mod tests {
             .collect();
         for text in [module_doc, readme] {
             let file = KeyRingFile::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-            assert_eq!(file.entries().len(), 2, "{text}");
-            assert_eq!(file.entries()[0].role(), KeyRole::Primary);
+            assert_eq!(file.entries().count(), 2, "{text}");
+            assert_eq!(file.primary().role(), KeyRole::Primary);
         }
     }
 
@@ -452,8 +463,8 @@ mod tests {
             Err(Error::RemovePrimary(_))
         ));
         file.promote(second.id()).unwrap();
-        assert_eq!(file.entries()[0].key(), &second);
-        assert_eq!(file.entries()[1].role(), KeyRole::Accepted);
+        assert_eq!(file.primary().key(), &second);
+        assert_eq!(file.accepted()[0].role(), KeyRole::Accepted);
         let dir = std::env::temp_dir().join(format!("ring-test-{}", std::process::id()));
         file.save(&dir).unwrap();
         #[cfg(unix)]
@@ -483,7 +494,7 @@ mod tests {
         assert_eq!(ring.primary(), &second);
         assert_eq!(ring.accepted(), std::slice::from_ref(&first));
         file.remove(first.id()).unwrap();
-        assert_eq!(file.entries().len(), 1);
+        assert_eq!(file.entries().count(), 1);
         assert!(matches!(
             file.promote(first.id()),
             Err(Error::UnknownKey(_))

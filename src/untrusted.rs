@@ -1,9 +1,10 @@
 //! A token parsed but not verified: what `inspect` shows without a key.
 
-use crate::claims::Claims;
+use crate::claims::{Claims, UnverifiedClaims};
 use crate::error::{Error, Malformed};
-use crate::format::{self, GCM_TAG_LEN, HEADER_LEN, HMAC_TAG_LEN, Header, Mode, NONCE_LEN};
-use crate::key::KeyId;
+use crate::format::{self, Header};
+use crate::ids::KeyId;
+use crate::mode::{HEADER_LEN, Mode, NONCE_LEN};
 
 /// The public structure of a token, read without any key. **Nothing here is
 /// authenticated**: a forger chooses every byte. Use it to look at a token
@@ -96,18 +97,15 @@ impl UntrustedToken {
 
     /// The length of the authentication tag, in bytes.
     pub fn tag_len(&self) -> usize {
-        match self.header.mode {
-            Mode::Encrypted => GCM_TAG_LEN,
-            Mode::Signed => HMAC_TAG_LEN,
-        }
+        self.header.mode.tag_len()
     }
 
     /// In signed mode, the claims as written, **unverified**; `None` in
     /// encrypted mode or if they do not parse.
-    pub fn unverified_claims(&self) -> Option<Claims> {
+    pub fn unverified_claims(&self) -> Option<UnverifiedClaims> {
         self.signed_body()
             .and_then(|body| Claims::decode(body).ok())
-            .map(|(claims, _)| claims)
+            .map(|(claims, _)| UnverifiedClaims::new(claims))
     }
 
     /// In signed mode, the payload's CBOR bytes as written, **unverified**.

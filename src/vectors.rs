@@ -4,7 +4,10 @@
 
 use serde::Serialize;
 
-use crate::claims::{Claims, SessionId, unix_seconds};
+use crate::claims::Claims;
+use crate::clock::unix_seconds;
+use crate::codec::Nonce;
+use crate::ids::SessionId;
 use crate::{Codec, Error};
 
 /// The inputs a normal seal draws at random or from the clock.
@@ -35,7 +38,13 @@ pub fn seal_fixed<T: Serialize + ?Sized>(
     fixed: &Fixed<'_>,
 ) -> Result<String, Error> {
     let mut token = String::new();
-    codec.seal_claims(value, &fixed.claims()?, Some(fixed.nonce), &mut token)?;
+    let claims = fixed.claims()?;
+    codec.seal_claims_with(
+        &claims,
+        || Nonce::chosen(fixed.nonce),
+        &mut token,
+        |out| crate::payload::encode(value, out),
+    )?;
     Ok(token)
 }
 
@@ -46,10 +55,15 @@ pub fn seal_fixed<T: Serialize + ?Sized>(
 /// As [`seal_fixed`].
 pub fn seal_raw_payload(codec: &Codec, payload: &[u8], fixed: &Fixed<'_>) -> Result<String, Error> {
     let mut token = String::new();
-    codec.seal_claims_with(&fixed.claims()?, Some(fixed.nonce), &mut token, |out| {
-        out.extend_from_slice(payload);
-        Ok(())
-    })?;
+    codec.seal_claims_with(
+        &fixed.claims()?,
+        || Nonce::chosen(fixed.nonce),
+        &mut token,
+        |out| {
+            out.extend_from_slice(payload);
+            Ok(())
+        },
+    )?;
     Ok(token)
 }
 

@@ -4,7 +4,7 @@ use std::io::Read as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sealed_session::Claims;
+use sealed_session::{Claims, SessionId, UnverifiedClaims};
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -95,49 +95,87 @@ pub(crate) fn cbor_to_json(value: &ciborium::Value) -> Json {
     }
 }
 
-pub(crate) fn claims_json(claims: &Claims, now: OffsetDateTime) -> Json {
+/// What `open` (verified) and `inspect` (unverified) both show of claims.
+pub(crate) struct ClaimsView<'a> {
+    session_id: SessionId,
+    subject: Option<&'a str>,
+    created: OffsetDateTime,
+    issued: OffsetDateTime,
+    expires: OffsetDateTime,
+}
+
+impl<'a> From<&'a Claims> for ClaimsView<'a> {
+    fn from(c: &'a Claims) -> Self {
+        Self {
+            session_id: c.session_id(),
+            subject: c.subject(),
+            created: c.created(),
+            issued: c.issued(),
+            expires: c.expires(),
+        }
+    }
+}
+
+impl<'a> From<&'a UnverifiedClaims> for ClaimsView<'a> {
+    fn from(c: &'a UnverifiedClaims) -> Self {
+        Self {
+            session_id: c.session_id(),
+            subject: c.subject(),
+            created: c.created(),
+            issued: c.issued(),
+            expires: c.expires(),
+        }
+    }
+}
+
+pub(crate) fn claims_json<'a>(claims: impl Into<ClaimsView<'a>>, now: OffsetDateTime) -> Json {
+    let claims = claims.into();
     json!({
-        "session_id": claims.session_id().to_string(),
-        "subject": claims.subject(),
-        "created": rfc3339(claims.created()),
-        "issued": rfc3339(claims.issued()),
-        "expires": rfc3339(claims.expires()),
-        "expires_in_seconds": (claims.expires() - now).whole_seconds(),
+        "session_id": claims.session_id.to_string(),
+        "subject": claims.subject,
+        "created": rfc3339(claims.created),
+        "issued": rfc3339(claims.issued),
+        "expires": rfc3339(claims.expires),
+        "expires_in_seconds": (claims.expires - now).whole_seconds(),
     })
 }
 
-pub(crate) fn claims_lines(claims: &Claims, now: OffsetDateTime) -> Vec<(&'static str, String)> {
+pub(crate) fn claims_lines<'a>(
+    claims: impl Into<ClaimsView<'a>>,
+    now: OffsetDateTime,
+) -> Vec<(&'static str, String)> {
+    let claims = claims.into();
     vec![
-        ("session id", claims.session_id().to_string()),
+        ("session id", claims.session_id.to_string()),
         // Escaped: a subject is app data and may hold control characters.
         (
             "subject",
             claims
-                .subject()
+                .subject
                 .map_or_else(|| "(none)".to_owned(), |s| s.escape_debug().to_string()),
         ),
         (
             "created",
             format!(
                 "{} ({})",
-                rfc3339(claims.created()),
-                relative(claims.created(), now)
+                rfc3339(claims.created),
+                relative(claims.created, now)
             ),
         ),
         (
             "issued",
             format!(
                 "{} ({})",
-                rfc3339(claims.issued()),
-                relative(claims.issued(), now)
+                rfc3339(claims.issued),
+                relative(claims.issued, now)
             ),
         ),
         (
             "expires",
             format!(
                 "{} ({})",
-                rfc3339(claims.expires()),
-                relative(claims.expires(), now)
+                rfc3339(claims.expires),
+                relative(claims.expires, now)
             ),
         ),
     ]

@@ -105,7 +105,6 @@ fn list(ctx: &Context, file: &KeyRingFile) -> Result<(), CliError> {
     if ctx.json {
         let keys: Vec<_> = file
             .entries()
-            .iter()
             .map(|e| {
                 json!({
                     "role": e.role().as_str(),
