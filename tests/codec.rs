@@ -1,12 +1,15 @@
 //! Behaviour of seal and open through the public API.
 
+// A type nested 300 levels deep (`options!` below).
+#![recursion_limit = "1024"]
+
 mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use common::{Typical, large, typical};
 use sealed_session::vectors::{Fixed, seal_raw_payload};
-use sealed_session::{Codec, Error, Key, KeyRing, Malformed, Mode};
+use sealed_session::{Codec, Error, Key, KeyRing, Malformed, Mode, Opened};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -637,7 +640,24 @@ struct AnyValue {
     nested: Vec<(u8, Option<String>)>,
     #[serde(with = "serde_bytes_compat")]
     blob: Vec<u8>,
+    /// Written by ciborium in the shortest width that holds it exactly.
+    ratio: f64,
+    scale: f32,
+    unit: (),
 }
+
+/// A value nested through options, lists, enum variants and newtypes: the
+/// shapes whose nesting in the bytes and in serde's steps differ.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+enum Nest {
+    Leaf(u32),
+    Opt(Option<Box<Nest>>),
+    List(Vec<Nest>),
+    Wrapped(Box<Wrapper>),
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Wrapper(Nest);
 
 /// Serialize a byte vector as a CBOR byte string (what `serde_bytes` does).
 mod serde_bytes_compat {
@@ -682,6 +702,26 @@ fn payload_bytes_are_the_standard_cbor_of_the_value() {
     }
 }
 
+/// `Option<Option<...<u8>>>`, one `Option` per `x`.
+macro_rules! options {
+    ($t:ty;) => { $t };
+    ($t:ty; x $($tail:tt)*) => { options!(Option<$t>; $($tail)*) };
+}
+
+/// 300 nested options: the bytes of `Some(Some(...(5)))` are one integer,
+/// but a decoder that counts serde's steps takes 300 of them.
+type Options300 = options!(u8; x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x x);
+
+#[test]
+fn a_value_that_seals_opens_however_deep_its_type() {
+    let value: Options300 = serde_json::from_str("5").expect("json");
+    for c in both_modes() {
+        let token = c.seal_at(&value, at(T0)).expect("seals");
+        let opened = c.open_at::<Options300>(&token, at(T0)).expect("opens");
+        assert_eq!(opened.value(), &value);
+    }
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
@@ -695,16 +735,62 @@ mod properties {
             any::<Option<bool>>(),
             prop::collection::vec((any::<u8>(), prop::option::of(".{0,8}")), 0..5),
             prop::collection::vec(any::<u8>(), 0..64),
+            prop_oneof![
+                Just(1.5),
+                Just(0.1),
+                Just(-0.0),
+                Just(65504.0),
+                Just(1e300),
+                any::<f64>().prop_filter("not NaN", |f| !f.is_nan())
+            ],
+            prop_oneof![
+                Just(0.5f32),
+                Just(f32::MAX),
+                Just(f32::INFINITY),
+                any::<f32>().prop_filter("not NaN", |f| !f.is_nan())
+            ],
         )
-            .prop_map(|(id, neg, name, tags, maybe, nested, blob)| AnyValue {
-                id,
-                neg,
-                name,
-                tags,
-                maybe,
-                nested,
-                blob,
+            .prop_map(|(id, neg, name, tags, maybe, nested, blob, ratio, scale)| {
+                AnyValue {
+                    id,
+                    neg,
+                    name,
+                    tags,
+                    maybe,
+                    nested,
+                    blob,
+                    ratio,
+                    scale,
+                    unit: (),
+                }
             })
+    }
+
+    /// Nests of depth up to about 45 steps (90 byte levels): both sides of
+    /// the limit of 64.
+    fn nest() -> impl Strategy<Value = Nest> {
+        any::<u32>()
+            .prop_map(Nest::Leaf)
+            .prop_recursive(45, 200, 3, |inner| {
+                prop_oneof![
+                    prop::option::of(inner.clone()).prop_map(|n| Nest::Opt(n.map(Box::new))),
+                    prop::collection::vec(inner.clone(), 0..3).prop_map(Nest::List),
+                    inner.prop_map(|n| Nest::Wrapped(Box::new(Wrapper(n)))),
+                ]
+            })
+    }
+
+    /// Tokens that get past decoding: valid base64url of a plausible length
+    /// (at least the smallest encrypted token, 46 bytes)
+    /// whose header names this codec's mode and a key of its ring, followed
+    /// by random bytes.
+    fn hostile() -> impl Strategy<Value = (String, bool)> {
+        (any::<bool>(), prop::collection::vec(any::<u8>(), 41..400)).prop_map(|(signed, rest)| {
+            let mut bytes = vec![if signed { 2 } else { 1 }];
+            bytes.extend_from_slice(&key(1).id().to_bytes());
+            bytes.extend_from_slice(&rest);
+            (B64.encode(&bytes), signed)
+        })
     }
 
     proptest! {
@@ -730,10 +816,29 @@ mod properties {
         }
 
         #[test]
-        fn random_strings_never_open(s in ".{0,600}") {
-            for c in both_modes() {
-                prop_assert!(c.open_at::<ciborium::Value>(&s, at(T0)).is_err());
+        fn every_value_that_seals_opens(value in nest(), signed in any::<bool>()) {
+            let c = if signed { codec(Mode::Signed) } else { codec(Mode::Encrypted) };
+            match c.seal_at(&value, at(T0)) {
+                Ok(token) => {
+                    let opened = c.open_at::<Nest>(&token, at(T0));
+                    prop_assert!(opened.is_ok(), "sealed but refused: {:?}", opened.err());
+                    prop_assert_eq!(opened.map(Opened::into_value).ok(), Some(value));
+                }
+                Err(Error::Serialize(why)) => prop_assert!(why.contains("deeper than 64"), "{}", why),
+                Err(Error::TooLarge { .. }) => {}
+                Err(e) => prop_assert!(false, "{}", e),
             }
+        }
+
+        #[test]
+        fn hostile_tokens_past_decoding_are_refused_at_authentication((token, signed) in hostile()) {
+            let c = if signed { codec(Mode::Signed) } else { codec(Mode::Encrypted) };
+            let r = c.open_at::<ciborium::Value>(&token, at(T0));
+            prop_assert!(matches!(r, Err(Error::Invalid)), "{:?}", r);
+            // The other mode refuses it for its version byte alone.
+            let other = if signed { codec(Mode::Encrypted) } else { codec(Mode::Signed) };
+            let r = other.open_at::<ciborium::Value>(&token, at(T0));
+            prop_assert!(matches!(r, Err(Error::Malformed(Malformed::WrongMode { .. }))), "{:?}", r);
         }
 
         #[test]

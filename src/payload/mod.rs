@@ -1,0 +1,214 @@
+//! The application's value as CBOR (FORMAT.md §5.2).
+//!
+//! `cbor4ii` rather than `ciborium`: on the reference payloads it decodes the
+//! same bytes about 3× faster (BENCHMARKS.md), and decoding is the largest
+//! cost of an open. Three layers, each in its own file:
+//!
+//! - `structure`: one pass over the bytes before any value is built, on
+//!   seal and on open: well-formed, of the kinds a payload may hold, nested
+//!   at most [`RECURSION_LIMIT`] deep, text valid UTF-8, no duplicate map
+//!   keys, declared lengths backed by bytes. It is the only depth limit, so
+//!   whatever seals also opens.
+//! - cbor4ii's serde decoder, reading through a cell shared with
+//! - `lenient`, which accepts the other encodings of the same values that
+//!   other encoders write (float widths, `null` as unit, tags).
+
+mod float;
+mod lenient;
+mod structure;
+
+use std::cell::Cell;
+
+use cbor4ii::core::dec::{self, Reference};
+use cbor4ii::core::error::{DecodeError as Core, Never};
+use cbor4ii::core::utils::BufWriter;
+use cbor4ii::serde::{DecodeError, EncodeError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// Deepest nesting of CBOR items in a payload (a top-level scalar is at
+/// depth 1). Enforced on seal and on open, by a structural pass over the
+/// bytes before any value is built.
+pub const RECURSION_LIMIT: usize = 64;
+
+/// Appends the CBOR encoding of `value` to `out`, in place (the buffer is
+/// lent to the encoder and handed back, never copied).
+///
+/// The bytes pass the same structural check as on open: a value too deep,
+/// or a map with two equal keys, is refused here rather than sealed into a
+/// token no open would accept.
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
+    let start = out.len();
+    let mut ser = cbor4ii::serde::Serializer::new(BufWriter::new(std::mem::take(out)));
+    let result = value.serialize(&mut ser);
+    *out = ser.into_inner().into_inner();
+    result.map_err(|e| {
+        Error::Serialize(match e {
+            EncodeError::Custom(msg) => msg.into(),
+            EncodeError::Core(e) => format!("{e:?}"),
+        })
+    })?;
+    structure::check(out.get(start..).unwrap_or_default()).map_err(|e| match e {
+        Error::PayloadTooDeep { limit } => Error::Serialize(format!(
+            "the value nests deeper than {limit} levels, so it could never be opened"
+        )),
+        Error::Payload(why) => Error::Serialize(format!("{why}, so it could never be opened")),
+        other => other,
+    })
+}
+
+/// Decodes exactly one CBOR item from authenticated bytes into `T`
+/// (FORMAT.md §5.2).
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    structure::check(bytes)?;
+    let rest = Cell::new(bytes);
+    let mut de = cbor4ii::serde::Deserializer::new(SharedReader { rest: &rest });
+    let value = T::deserialize(lenient::Lenient {
+        de: &mut de,
+        rest: &rest,
+    })
+    .map_err(describe)?;
+    debug_assert!(rest.get().is_empty(), "checked by the structural pass");
+    Ok(value)
+}
+
+/// A slice reader whose position the lenient layer shares. No depth limit
+/// of its own: the structural pass has bounded the nesting of the bytes,
+/// and the nesting of the type is fixed by the type.
+struct SharedReader<'s, 'de> {
+    rest: lenient::Rest<'s, 'de>,
+}
+
+impl<'de> dec::Read<'de> for SharedReader<'_, 'de> {
+    type Error = Never;
+
+    fn fill<'short>(&'short mut self, want: usize) -> Result<Reference<'de, 'short>, Never> {
+        let rest = self.rest.get();
+        Ok(Reference::Long(rest.get(..want).unwrap_or(rest)))
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.rest.set(self.rest.get().get(n..).unwrap_or_default());
+    }
+}
+
+fn describe(e: DecodeError<Never>) -> Error {
+    let core = match e {
+        DecodeError::Custom(msg) => return Error::Payload(msg.into()),
+        DecodeError::Core(core) => core,
+    };
+    Error::Payload(match core {
+        Core::Mismatch { name, found } | Core::Unsupported { name, found } => {
+            format!("expected {name}, found CBOR initial byte 0x{found:02x}")
+        }
+        Core::Eof { name, .. } => format!("payload ends inside {name}"),
+        Core::RequireUtf8 { name } => format!("{name} is not valid UTF-8"),
+        Core::LengthOverflow { name, .. } | Core::CastOverflow { name } => {
+            format!("{name} is out of range")
+        }
+        Core::ArithmeticOverflow { name, .. } => format!("{name} overflows"),
+        Core::RequireLength { name, .. } => format!("{name} has the wrong length"),
+        other => format!("invalid CBOR: {other:?}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Reading {
+        value: f64,
+        ratio: f32,
+    }
+
+    /// `{"value": <value>, "ratio": <ratio>}` with the items as given.
+    fn reading(value: &[u8], ratio: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0xa2, 0x65];
+        bytes.extend_from_slice(b"value");
+        bytes.extend_from_slice(value);
+        bytes.push(0x65);
+        bytes.extend_from_slice(b"ratio");
+        bytes.extend_from_slice(ratio);
+        bytes
+    }
+
+    #[test]
+    fn floats_of_every_width_open_where_exact() {
+        let half = [0xf9, 0x3e, 0x00];
+        let single = [0xfa, 0x3f, 0xc0, 0x00, 0x00];
+        let double = [0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0];
+        for value in [&half[..], &single, &double, &[0x01], &[0x20]] {
+            for ratio in [&half[..], &single, &double] {
+                let r: Reading = decode(&reading(value, ratio)).unwrap();
+                assert!(matches!(r.value, 1.5 | 1.0 | -1.0), "{value:02x?}");
+                assert_eq!(r.ratio, 1.5);
+            }
+        }
+        // 0.1 as a double is not a single: refused for the f32 field.
+        let tenth = [0xfb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a];
+        let e = decode::<Reading>(&reading(&double, &tenth)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "payload does not match the requested type: 0.1 is not exactly a 32-bit float"
+        );
+        // 2^53 + 1 is not a double.
+        let big = [0x1b, 0, 0x20, 0, 0, 0, 0, 0, 0x01];
+        assert!(decode::<Reading>(&reading(&big, &half)).is_err());
+        // A generic value takes a half float too.
+        assert_eq!(decode::<f64>(&half).unwrap(), 1.5);
+        assert!(
+            matches!(decode::<cbor4ii::core::Value>(&half).unwrap(), cbor4ii::core::Value::Float(f) if f == 1.5)
+        );
+    }
+
+    #[test]
+    fn other_encoders_write_unit_as_null_and_tags_around_values() {
+        assert_eq!(decode::<()>(&[0x80]).unwrap(), ());
+        assert_eq!(decode::<()>(&[0xf6]).unwrap(), ());
+        assert_eq!(decode::<Option<u8>>(&[0xf7]).unwrap(), None);
+        // The self-describe tag (55799) around the payload, tag 1 (epoch
+        // time) around a field.
+        let tagged = [
+            0xd9, 0xd9, 0xf7, 0xa1, 0x61, b't', 0xc1, 0x1a, 0x65, 0x53, 0xf1, 0x00,
+        ];
+        let map: BTreeMap<String, i64> = decode(&tagged).unwrap();
+        assert_eq!(map["t"], 1_700_000_000);
+        assert!(decode::<cbor4ii::core::Value>(&tagged).is_ok());
+        // Bignums still read into 128-bit integers.
+        assert_eq!(decode::<u128>(&[0xc2, 0x41, 0x05]).unwrap(), 5);
+        assert_eq!(decode::<i128>(&[0xc3, 0x41, 0x05]).unwrap(), -6);
+        // A tuple from an indefinite-length array, of exactly its length.
+        assert_eq!(
+            decode::<(u8, u8)>(&[0x9f, 0x01, 0x02, 0xff]).unwrap(),
+            (1, 2)
+        );
+        assert!(decode::<(u8, u8)>(&[0x9f, 0x01, 0x02, 0x03, 0xff]).is_err());
+        assert!(decode::<(u8, u8)>(&[0x9f, 0x01, 0xff]).is_err());
+    }
+
+    #[test]
+    fn seal_refuses_what_open_refuses() {
+        struct Twice;
+        impl Serialize for Twice {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("k", &1)?;
+                map.serialize_entry("k", &2)?;
+                map.end()
+            }
+        }
+        let e = encode(&Twice, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot serialize the session value: a map holds the same key twice, so it could never be opened"
+        );
+    }
+}

@@ -1,0 +1,482 @@
+//! The structural pass over a payload (FORMAT.md §5.2), run before any value
+//! is built, on open and on seal alike: one well-formed CBOR item of the
+//! kinds a v1 payload may hold, nested at most [`RECURSION_LIMIT`] deep,
+//! text valid UTF-8, no map with two equal keys, and every declared length
+//! backed by bytes actually present.
+//!
+//! Iterative, with the open containers kept in fixed arrays: no recursion
+//! whatever the input, and no allocation unless the open maps hold more
+//! than 16 keys between them (or a key is a chunked string). (cbor4ii's own skipper does part of this job
+//! recursively at several times the cost, and lets malformed chunks and
+//! invalid UTF-8 through inside ignored fields.)
+
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
+
+use crate::error::Error;
+
+use super::RECURSION_LIMIT;
+
+/// What an indefinite-length container expects next, kept where a definite
+/// one keeps its count of items left. Definite counts never reach these
+/// values: they are at most the bytes left.
+/// An array: any item, or its break.
+const ARRAY: u64 = u64::MAX;
+/// A map: a key, or its break.
+const MAP_KEY: u64 = u64::MAX - 1;
+/// A map: the value of the key just read; no break.
+const MAP_VALUE: u64 = u64::MAX - 2;
+/// A byte string: a definite byte string chunk, or its break.
+const BYTE_CHUNKS: u64 = u64::MAX - 3;
+/// A text string: a definite text string chunk, or its break.
+const TEXT_CHUNKS: u64 = u64::MAX - 4;
+
+/// Maps with more keys than this are checked for duplicates by sorting
+/// rather than pairwise.
+const PAIRWISE_KEYS: usize = 16;
+
+/// The keys of the open maps; beyond 16 they move to the heap.
+type Keys<'a> = SmallVec<[Key<'a>; 16]>;
+
+/// An open container: what it still expects and, for a map, where its keys
+/// start in the list of keys seen.
+#[derive(Clone, Copy)]
+struct Open {
+    need: u64,
+    is_map: bool,
+    keys_from: usize,
+    key_start: usize,
+}
+
+impl Open {
+    const TOP: Self = Self {
+        need: 1,
+        is_map: false,
+        keys_from: 0,
+        key_start: 0,
+    };
+
+    /// Whether the next item of this container is a map key.
+    fn expects_key(&self) -> bool {
+        // A definite map counts down from an even number of items; MAP_KEY
+        // is even and MAP_VALUE odd.
+        self.is_map && self.need % 2 == 0
+    }
+}
+
+/// Checks `bytes` as a v1 payload.
+///
+/// # Errors
+/// [`Error::PayloadTooDeep`] beyond the nesting limit, [`Error::Payload`]
+/// for anything else, with the reason.
+pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
+    let malformed = |what: &str| Error::Payload(format!("invalid CBOR: {what}"));
+    // `outer[d]`: the container at depth `d` while one nested in it is
+    // open; depth 0 is the payload itself, one item.
+    let mut outer = [Open::TOP; RECURSION_LIMIT];
+    let mut depth = 0usize;
+    let mut open = Open::TOP;
+    let mut keys = Keys::new();
+    let mut rest = bytes;
+    loop {
+        while open.need == 0 {
+            if open.is_map {
+                check_unique(&mut keys, open.keys_from)?;
+            }
+            let Some(up) = depth.checked_sub(1) else {
+                return match rest.len() {
+                    0 => Ok(()),
+                    n => Err(Error::Payload(format!(
+                        "{n} bytes after the payload's CBOR item"
+                    ))),
+                };
+            };
+            depth = up;
+            open = outer.get(up).copied().unwrap_or(Open::TOP);
+        }
+        let start = bytes.len() - rest.len();
+        let (&initial, tail) = rest
+            .split_first()
+            .ok_or_else(|| malformed("the payload ends inside an item"))?;
+        rest = tail;
+        if initial == 0xff {
+            open.need = match open.need {
+                ARRAY | MAP_KEY | BYTE_CHUNKS | TEXT_CHUNKS => 0,
+                MAP_VALUE => return Err(malformed("a map key without a value")),
+                _ => return Err(malformed("a break outside an indefinite-length item")),
+            };
+            continue;
+        }
+        // An item at depth `d` is at nesting level `d + 1`; a break, which
+        // closes its container, is not an item.
+        if depth >= RECURSION_LIMIT {
+            return Err(Error::PayloadTooDeep {
+                limit: RECURSION_LIMIT,
+            });
+        }
+        if open.is_map {
+            if open.expects_key() {
+                open.key_start = start;
+            } else {
+                // The key ends where its value starts.
+                let key = bytes.get(open.key_start..start).unwrap_or_default();
+                keys.push(Key::of(key));
+            }
+        }
+        let major = initial >> 5;
+        let info = initial & 0x1f;
+        open.need = match open.need {
+            ARRAY => ARRAY,
+            MAP_KEY => MAP_VALUE,
+            MAP_VALUE => MAP_KEY,
+            BYTE_CHUNKS | TEXT_CHUNKS => {
+                let chunk_major = if open.need == BYTE_CHUNKS { 2 } else { 3 };
+                if major != chunk_major || info == 31 {
+                    return Err(malformed(
+                        "an indefinite-length string chunk that is not a definite string of its type",
+                    ));
+                }
+                open.need
+            }
+            left => left - 1,
+        };
+        let argument = match info {
+            0..=23 => u64::from(info),
+            24..=27 => {
+                let (arg, tail) = rest
+                    .split_at_checked(1 << (info - 24))
+                    .ok_or_else(|| malformed("the payload ends inside an item head"))?;
+                rest = tail;
+                arg.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
+            }
+            // Indefinite length (strings, arrays and maps only): no
+            // argument; the container ends at its break.
+            31 if matches!(major, 2..=5) => 0,
+            _ => return Err(malformed("a reserved item head")),
+        };
+        // What the new container expects, if this item opens one.
+        let (items, is_map) = match (major, info) {
+            // false, true, null, undefined and the three float widths.
+            (7, 20..=23 | 25..=27) => continue,
+            (7, 24) if argument < 32 => {
+                return Err(malformed("a two-byte simple value below 32"));
+            }
+            (7, _) => {
+                return Err(Error::Payload(format!(
+                    "simple value {argument} has no meaning in a payload"
+                )));
+            }
+            (0 | 1, _) => continue,
+            (2, 31) => (BYTE_CHUNKS, false),
+            (3, 31) => (TEXT_CHUNKS, false),
+            (4, 31) => (ARRAY, false),
+            (5, 31) => (MAP_KEY, true),
+            (2 | 3, _) => {
+                let (content, tail) = usize::try_from(argument)
+                    .ok()
+                    .and_then(|len| rest.split_at_checked(len))
+                    .ok_or_else(|| malformed("a string longer than the payload"))?;
+                // Each chunk of an indefinite text string on its own too
+                // (RFC 8949 §3.2.3).
+                if major == 3 && std::str::from_utf8(content).is_err() {
+                    return Err(Error::Payload("a text string is not valid UTF-8".into()));
+                }
+                rest = tail;
+                continue;
+            }
+            (4 | 5, _) => {
+                let items = if major == 5 {
+                    argument.saturating_mul(2)
+                } else {
+                    argument
+                };
+                // Each item takes at least one byte.
+                if items > rest.len() as u64 {
+                    return Err(malformed("a declared length beyond the bytes present"));
+                }
+                if items == 0 {
+                    continue;
+                }
+                (items, major == 5)
+            }
+            // A tag wraps exactly one item, one level down.
+            _ => (1, false),
+        };
+        if let Some(slot) = outer.get_mut(depth) {
+            *slot = open;
+        }
+        depth += 1;
+        open = Open {
+            need: items,
+            is_map,
+            keys_from: keys.len(),
+            key_start: 0,
+        };
+    }
+}
+
+/// A map key as the data item it is, so that two encodings of one value
+/// are the same key: integers by value, strings by their content (chunked
+/// or not), floats by their value as a 64-bit float, simple values by
+/// number. Arrays, maps and tags as keys compare by their bytes.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Key<'a> {
+    Integer { negative: bool, value: u64 },
+    String { text: bool, content: Cow<'a, [u8]> },
+    Float(u64),
+    Simple(u8),
+    Encoded(&'a [u8]),
+}
+
+impl<'a> Key<'a> {
+    /// `item` is one well-formed item (the pass has read it).
+    fn of(item: &'a [u8]) -> Self {
+        let Some((&initial, rest)) = item.split_first() else {
+            return Self::Encoded(item);
+        };
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        match (major, info) {
+            (0 | 1, _) => Self::Integer {
+                negative: major == 1,
+                value: argument(info, rest),
+            },
+            (2 | 3, _) => Self::String {
+                text: major == 3,
+                content: string_content(info, rest),
+            },
+            (7, 25..=27) => Self::Float(super::float::widen(info, rest).to_bits()),
+            (7, _) => Self::Simple(info),
+            _ => Self::Encoded(item),
+        }
+    }
+}
+
+/// The argument of a well-formed head whose initial byte was taken.
+fn argument(info: u8, rest: &[u8]) -> u64 {
+    match info {
+        0..=23 => u64::from(info),
+        _ => rest
+            .iter()
+            .take(1 << (info.saturating_sub(24) & 3))
+            .fold(0u64, |acc, &b| acc << 8 | u64::from(b)),
+    }
+}
+
+/// The content of a well-formed string item: borrowed when definite, the
+/// chunks joined when indefinite.
+fn string_content(info: u8, rest: &[u8]) -> Cow<'_, [u8]> {
+    let definite = |info: u8, rest: &[u8]| -> (usize, usize) {
+        let head = match info {
+            24..=27 => 1 << (info - 24),
+            _ => 0,
+        };
+        let len = usize::try_from(argument(info, rest)).unwrap_or(usize::MAX);
+        (head, len)
+    };
+    if info != 31 {
+        let (head, len) = definite(info, rest);
+        return Cow::Borrowed(
+            rest.get(head..)
+                .and_then(|r| r.get(..len))
+                .unwrap_or_default(),
+        );
+    }
+    let mut joined = Vec::new();
+    let mut chunks = rest;
+    while let Some((&initial, tail)) = chunks.split_first() {
+        if initial == 0xff {
+            break;
+        }
+        let (head, len) = definite(initial & 0x1f, tail);
+        let content = tail
+            .get(head..)
+            .and_then(|r| r.get(..len))
+            .unwrap_or_default();
+        joined.extend_from_slice(content);
+        chunks = tail.get(head.saturating_add(len)..).unwrap_or_default();
+    }
+    Cow::Owned(joined)
+}
+
+/// Refuses a map whose keys from `from` on hold two equal ones, then drops
+/// them from the list.
+fn check_unique(keys: &mut Keys<'_>, from: usize) -> Result<(), Error> {
+    let map = keys.get_mut(from..).unwrap_or_default();
+    let duplicate = if map.len() <= PAIRWISE_KEYS {
+        map.iter()
+            .enumerate()
+            .any(|(i, a)| map.iter().skip(i + 1).any(|b| a == b))
+    } else {
+        map.sort_unstable();
+        map.windows(2).any(|w| matches!(w, [a, b] if a == b))
+    };
+    keys.truncate(from);
+    if duplicate {
+        return Err(Error::Payload("a map holds the same key twice".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::RECURSION_LIMIT;
+
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut bytes = vec![0x81; levels - 1];
+        bytes.push(0x00);
+        bytes
+    }
+
+    #[test]
+    fn structure_refuses_what_rfc_8949_calls_not_well_formed() {
+        use serde::de::IgnoredAny;
+        // Before this pass checked them, cbor4ii let these through into a
+        // type that ignores the value (an unknown field of a struct).
+        for bad in [
+            // An indefinite map with a key and no value.
+            &[0xbf, 0x01, 0xff][..],
+            &[0xbf, 0x61, b'k', 0x01, 0x02, 0xff],
+            // Chunks of an indefinite string: definite, and of its own type.
+            &[0x5f, 0x01, 0xff],
+            &[0x5f, 0x61, b'a', 0xff],
+            &[0x7f, 0x41, 0x00, 0xff],
+            &[0x5f, 0x5f, 0xff, 0xff],
+            &[0x7f, 0x7f, 0xff, 0xff],
+            // Simple values below 32 in the two-byte form.
+            &[0xf8, 0x00],
+            &[0xf8, 0x1f],
+            // Simple values with no meaning in a payload.
+            &[0xf8, 0x20],
+            &[0xf8, 0xff],
+            &[0xe0],
+            &[0xf3],
+            // Text that is not UTF-8, also inside an ignored field, and a
+            // character split across the chunks of an indefinite string.
+            &[0xa1, 0x65, b'e', b'x', b't', b'r', b'a', 0x62, 0xff, 0xfe],
+            &[0x7f, 0x61, 0xc3, 0x61, 0xa9, 0xff],
+            &[0x62, 0xc3, 0x28],
+            // Two equal keys, in any encoding of the same key.
+            &[0xa2, 0x61, b'a', 0x01, 0x61, b'a', 0x02],
+            &[0xa2, 0x01, 0x00, 0x18, 0x01, 0x00],
+            &[0xbf, 0x7f, 0x61, b'k', 0xff, 0x01, 0x61, b'k', 0x02, 0xff],
+            &[
+                0xa2, 0xf9, 0x3e, 0x00, 0x00, 0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x01,
+            ],
+            &[0xa2, 0x81, 0x01, 0x00, 0x81, 0x01, 0x00],
+        ] {
+            assert!(check(bad).is_err(), "{bad:02x?}");
+            assert!(
+                super::super::decode::<IgnoredAny>(bad).is_err(),
+                "{bad:02x?}"
+            );
+        }
+        for ok in [
+            &[0xbf, 0x01, 0x02, 0xff][..],
+            &[0xbf, 0xff],
+            &[0x5f, 0x41, 0x00, 0x40, 0xff],
+            &[0x7f, 0x61, b'a', 0x60, 0xff],
+            &[0x7f, 0xff],
+            &[0x7f, 0x62, 0xc3, 0xa9, 0xff],
+            &[0xf4],
+            &[0xf7],
+            // Keys that differ, and one key in two maps.
+            &[0xa2, 0x01, 0x00, 0x21, 0x00],
+            &[0xa2, 0x61, b'a', 0x01, 0x41, b'a', 0x02],
+            &[0xa2, 0x01, 0xa1, 0x01, 0x00, 0x02, 0xa1, 0x01, 0x00],
+        ] {
+            assert!(check(ok).is_ok(), "{ok:02x?}");
+        }
+    }
+
+    #[test]
+    fn empty_containers_may_sit_at_the_last_level() {
+        for innermost in [&[0x80][..], &[0xa0], &[0x9f, 0xff], &[0xbf, 0xff]] {
+            let mut bytes = vec![0x81; RECURSION_LIMIT - 1];
+            bytes.extend_from_slice(innermost);
+            assert!(check(&bytes).is_ok(), "{innermost:02x?}");
+        }
+    }
+
+    #[test]
+    fn structure_accepts_well_formed_items() {
+        for ok in [
+            &[0x00][..],
+            &[0x1b, 0, 0, 0, 0, 0, 0, 0, 1],
+            &[0x63, b'a', b'b', b'c'],
+            &[0x82, 0x01, 0xa1, 0x61, b'k', 0xf6],
+            &[0x9f, 0x01, 0x02, 0xff],
+            &[0xbf, 0x61, b'k', 0x80, 0xff],
+            &[0x5f, 0x41, 0x00, 0x41, 0x01, 0xff],
+            &[0xc1, 0x1a, 0, 0, 0, 1],
+            &[0xfb, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[0x80],
+            &[0xa0],
+        ] {
+            assert!(check(ok).is_ok(), "{ok:02x?}");
+        }
+        assert!(check(&nested(RECURSION_LIMIT)).is_ok());
+    }
+
+    #[test]
+    fn structure_refuses_malformed_items() {
+        for bad in [
+            &[][..],
+            &[0x00, 0x00],
+            &[0x18],
+            &[0x62, b'a'],
+            &[0x82, 0x01],
+            &[0x9a, 0xff, 0xff, 0xff, 0xff, 0x00],
+            &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0xbb, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00],
+            // Counts that saturate to the largest u64 are still definite.
+            &[0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00],
+            &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x9f, 0x01],
+            &[0xff],
+            &[0x82, 0x01, 0xff],
+            &[0x1c],
+            &[0x3f],
+            &[0xdf, 0x00],
+            &[0xc6],
+        ] {
+            assert!(check(bad).is_err(), "{bad:02x?}");
+        }
+        assert!(matches!(
+            check(&nested(RECURSION_LIMIT + 1)),
+            Err(Error::PayloadTooDeep {
+                limit: RECURSION_LIMIT
+            })
+        ));
+        assert!(matches!(
+            check(&vec![0xc6; 100_000]),
+            Err(Error::PayloadTooDeep { .. })
+        ));
+    }
+}
+
+#[cfg(test)]
+mod large_maps {
+    use super::*;
+
+    /// A map of `n` integer keys 0..n (values 0), with `last` as its final key.
+    fn map_of(n: u8, last: u8) -> Vec<u8> {
+        let mut bytes = vec![0xb8, n];
+        for k in 0..n - 1 {
+            bytes.extend_from_slice(&[0x18, k, 0x00]);
+        }
+        bytes.extend_from_slice(&[0x18, last, 0x00]);
+        bytes
+    }
+
+    #[test]
+    fn duplicates_are_found_by_sorting_in_large_maps() {
+        assert!(check(&map_of(40, 39)).is_ok());
+        assert!(check(&map_of(40, 0)).is_err());
+        assert!(check(&map_of(40, 38)).is_err());
+        assert!(check(&map_of(17, 16)).is_ok());
+        assert!(check(&map_of(17, 3)).is_err());
+    }
+}
