@@ -5,14 +5,17 @@
 //! (or, for `expect_fail` cases, the error class it names). Sub-keys are
 //! recomputed here with HKDF directly, independently of the library.
 //!
-//! Regenerate after a deliberate format change (which also bumps the version
-//! rules of FORMAT.md): `SEALED_SESSION_WRITE_VECTORS=1 cargo test --test vectors`.
+//! The file is written by a separate command, never by the check: after a
+//! deliberate format change (which also bumps the version rules of
+//! FORMAT.md), `cargo test --all-features --test vectors -- --ignored
+//! write_vectors`, then review the diff.
 
 mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hkdf::Hkdf;
+use sealed_session::fuzzing::seal_body;
 use sealed_session::vectors::{Fixed, seal_raw_payload};
 use sealed_session::{Codec, Error, Key, KeyRing};
 use serde::{Deserialize, Serialize};
@@ -42,8 +45,8 @@ struct Vector {
     open_at: i64,
     token: String,
     expect_fail: bool,
-    /// For `expect_fail`: invalid, malformed, unknown_key, expired,
-    /// not_yet_valid, too_large.
+    /// For `expect_fail`, the class of FORMAT.md §8: too_large, malformed,
+    /// unknown_key, invalid, invalid_claims, not_yet_valid, expired, payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +122,8 @@ fn error_class(e: &Error) -> &'static str {
         Error::Expired { .. } => "expired",
         Error::NotYetValid { .. } => "not_yet_valid",
         Error::TooLarge { .. } => "too_large",
+        Error::InvalidClaims(_) => "invalid_claims",
+        Error::Payload(_) | Error::PayloadTooDeep { .. } => "payload",
         other => panic!("unexpected error class: {other}"),
     }
 }
@@ -458,14 +463,79 @@ fn generate() -> File {
             v.mode = "encrypted".into();
         },
     ));
+    vectors.push(failing(&enc, "empty token", "malformed", |v| {
+        v.token = String::new();
+    }));
+
+    // Authenticated, but the claims or the payload break FORMAT.md §5: only
+    // a key holder can seal these. The body is given whole, so these use a
+    // fixed session id and times like the valid vectors.
+    let claims = |subject_len: u8, subject: &[u8]| {
+        let mut body: Vec<u8> = (0xa0..0xb0).collect();
+        leb128(&mut body, T0 as u64);
+        leb128(&mut body, 0);
+        leb128(&mut body, 7200);
+        leb128(&mut body, u64::from(subject_len));
+        body.extend_from_slice(subject);
+        body
+    };
+    let sealed_body = |name: &str, error: &str, body: Vec<u8>| {
+        failing(&enc, name, error, |v| {
+            let nonce: [u8; 24] = core::array::from_fn(|i| 0x40 + i as u8);
+            v.token = seal_body(&codec_for(v), &body, nonce).expect("seals");
+        })
+    };
+    let with_payload = |payload: &[u8]| [claims(0, b""), payload.to_vec()].concat();
+    vectors.push(sealed_body(
+        "claims: subject length beyond the body",
+        "invalid_claims",
+        claims(200, b"user-42\xf6"),
+    ));
+    vectors.push(sealed_body(
+        "claims: no payload byte after the claims",
+        "invalid_claims",
+        claims(0, b""),
+    ));
+    vectors.push(sealed_body(
+        "payload: a byte after the CBOR item",
+        "payload",
+        with_payload(&[0xf6, 0x00]),
+    ));
+    vectors.push(sealed_body(
+        "payload: text that is not UTF-8, in a map value",
+        "payload",
+        with_payload(&[0xa1, 0x61, b'k', 0x62, 0xc3, 0x28]),
+    ));
+    vectors.push(sealed_body(
+        "payload: a character split across the chunks of a text string",
+        "payload",
+        with_payload(&[0x7f, 0x61, 0xc3, 0x61, 0xa9, 0xff]),
+    ));
+    vectors.push(sealed_body(
+        "payload: the same map key twice, in two encodings",
+        "payload",
+        with_payload(&[0xa2, 0x01, 0xf6, 0x18, 0x01, 0xf6]),
+    ));
+    vectors.push(sealed_body(
+        "payload: nested 65 levels",
+        "payload",
+        with_payload(&[vec![0x81; 64], vec![0x00]].concat()),
+    ));
+    vectors.push(sealed_body(
+        "payload: simple value 16",
+        "payload",
+        with_payload(&[0xf0]),
+    ));
     File {
         format: "sealed-session v1".into(),
         description: "Known-answer vectors for FORMAT.md. Keys are base64url master secrets \
-                      (first = primary); times are unix seconds; binary fields are hex. A \
-                      valid vector's token is what sealing `sealed` under the first key of \
-                      `ring` gives, and opening it at `open_at` with a codec of `mode`, \
-                      `purpose`, `max_lifetime`, `idle_timeout` and `leeway` (seconds) \
-                      succeeds. An `expect_fail` vector's open fails with `error`."
+                      (the first is the primary); times are unix seconds; binary fields \
+                      are hex. A valid vector's token is what sealing `sealed` under the key \
+                      of `ring` whose id is `sealed.key_id` gives (the first key, except in \
+                      the re-sealed vector, sealed by the ring's accepted key), and opening \
+                      it at `open_at` with a codec of `mode`, `purpose`, `max_lifetime`, \
+                      `idle_timeout` and `leeway` (seconds) succeeds. An `expect_fail` \
+                      vector's open fails with `error`, a class of FORMAT.md §8."
             .into(),
         vectors,
     }
@@ -473,20 +543,51 @@ fn generate() -> File {
 
 // --- checking -------------------------------------------------------------
 
+/// The writer: a separate command, so that the check below can never pass
+/// by comparing the generator with its own output.
+#[test]
+#[ignore = "writes tests/vectors/v1.json; run by hand after a format change"]
+fn write_vectors() {
+    let text = serde_json::to_string_pretty(&generate()).expect("json") + "\n";
+    std::fs::write(PATH, text).expect("write vectors");
+}
+
 #[test]
 fn vectors_hold() {
     let generated = generate();
-    if std::env::var_os("SEALED_SESSION_WRITE_VECTORS").is_some() {
-        let text = serde_json::to_string_pretty(&generated).expect("json") + "\n";
-        std::fs::write(PATH, text).expect("write vectors");
-    }
     let text = std::fs::read_to_string(PATH).expect("tests/vectors/v1.json exists");
     let file: File = serde_json::from_str(&text).expect("vectors parse");
-    assert_eq!(
-        file, generated,
-        "the library no longer produces the frozen vectors"
-    );
+    // Vector by vector, so that a failure names the one that changed.
+    assert_eq!(file.description, generated.description, "description");
+    let names = |f: &File| f.vectors.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&file), names(&generated), "the list of vectors");
+    for (frozen, now) in file.vectors.iter().zip(&generated.vectors) {
+        assert!(
+            frozen == now,
+            "the library no longer produces the frozen vector {:?}",
+            frozen.name
+        );
+    }
     assert!(file.vectors.iter().filter(|v| v.expect_fail).count() >= 10);
+    let classes: std::collections::BTreeSet<_> = file
+        .vectors
+        .iter()
+        .filter_map(|v| v.error.as_deref())
+        .collect();
+    assert_eq!(
+        classes.into_iter().collect::<Vec<_>>(),
+        [
+            "expired",
+            "invalid",
+            "invalid_claims",
+            "malformed",
+            "not_yet_valid",
+            "payload",
+            "too_large",
+            "unknown_key"
+        ],
+        "every class of FORMAT.md §8 has a vector"
+    );
 
     for v in &file.vectors {
         let codec = codec_for(v);
