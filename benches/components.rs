@@ -98,9 +98,29 @@ fn parts<T: Serialize + DeserializeOwned>(c: &mut Criterion, name: &str, value: 
     g.finish();
 }
 
+/// What fork safety adds to a draw of randomness (src/rng.rs): one
+/// `getpid` per draw, two per new seal (session id, nonce).
+fn randomness(c: &mut Criterion) {
+    use rand::Rng as _;
+    let mut g = c.benchmark_group("randomness");
+    g.bench_function("getpid (the fork check)", |b| {
+        b.iter(|| black_box(std::process::id()))
+    });
+    g.bench_function("ThreadRng, 24 bytes", |b| {
+        let mut rng = rand::rng();
+        b.iter(|| {
+            let mut nonce = [0u8; 24];
+            rng.fill_bytes(&mut nonce);
+            black_box(nonce)
+        })
+    });
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     parts(c, "typical", &common::typical());
     parts(c, "large", &common::large());
+    randomness(c);
 }
 
 criterion_group!(components, benches);

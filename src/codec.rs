@@ -423,7 +423,7 @@ impl Codec {
             expires,
         );
         let mut token = String::new();
-        self.seal_claims(&opened.value, &claims, &mut token)?;
+        self.seal_claims(&opened.value, &claims, Nonce::random, &mut token)?;
         Ok(token)
     }
 
@@ -523,14 +523,16 @@ impl Codec {
             // Only at the end of the representable time range.
             return Err(Error::Expired { at: expires, now });
         }
+        // One draw for both: one fork check (a system call) per seal.
+        let (session_id, nonce) = crate::rng::fill_pair::<{ SessionId::LEN }, NONCE_LEN>();
         let claims = Claims::new(
-            SessionId::random(),
+            SessionId::from_bytes(session_id),
             subject.map(str::to_owned),
             now,
             now,
             expires,
         );
-        self.seal_claims(value, &claims, token)
+        self.seal_claims(value, &claims, || Nonce(nonce), token)
     }
 
     /// FORMAT.md §2: header, nonce, body = claims || payload, tag; then
@@ -539,11 +541,10 @@ impl Codec {
         &self,
         value: &T,
         claims: &Claims,
+        nonce: impl FnOnce() -> Nonce,
         token: &mut String,
     ) -> Result<(), Error> {
-        self.seal_claims_with(claims, Nonce::random, token, |bytes| {
-            payload::encode(value, bytes)
-        })
+        self.seal_claims_with(claims, nonce, token, |bytes| payload::encode(value, bytes))
     }
 
     /// Seals the claims followed by whatever `write_payload` appends: the
@@ -645,8 +646,8 @@ impl Codec {
     }
 }
 
-/// A 24-byte XAES-256-GCM nonce. In a default build the only way to make
-/// one is [`Nonce::random`]: a chosen nonce exists only behind the
+/// A 24-byte XAES-256-GCM nonce. In a default build a nonce comes only from
+/// the CSPRNG (`rng`): a chosen nonce exists only behind the
 /// `dangerous-test-hooks` feature, for the known-answer vectors.
 pub(crate) struct Nonce([u8; NONCE_LEN]);
 

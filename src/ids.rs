@@ -69,13 +69,6 @@ impl SessionId {
     /// Length of a session id, in bytes.
     pub const LEN: usize = 16;
 
-    /// A fresh random id from the thread's CSPRNG.
-    pub(crate) fn random() -> Self {
-        let mut id = [0u8; Self::LEN];
-        crate::rng::fill(&mut id);
-        Self(id)
-    }
-
     /// A session id from its bytes.
     pub const fn from_bytes(bytes: [u8; 16]) -> Self {
         Self(bytes)

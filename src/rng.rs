@@ -25,6 +25,19 @@ thread_local! {
     static SEEDED_IN: Cell<u32> = const { Cell::new(0) };
 }
 
+/// Two arrays from one draw (one fork check): a new seal's session id and
+/// nonce.
+///
+/// # Panics
+/// As [`fill`].
+pub(crate) fn fill_pair<const A: usize, const B: usize>() -> ([u8; A], [u8; B]) {
+    let mut rng = checked();
+    let (mut a, mut b) = ([0u8; A], [0u8; B]);
+    rng.fill_bytes(&mut a);
+    rng.fill_bytes(&mut b);
+    (a, b)
+}
+
 /// Fills `buf` from the calling thread's CSPRNG, reseeded first if this is
 /// a new process.
 ///
@@ -32,6 +45,12 @@ thread_local! {
 /// If the operating system cannot provide randomness to reseed, as `rand`
 /// itself does.
 pub(crate) fn fill(buf: &mut [u8]) {
+    checked().fill_bytes(buf);
+}
+
+/// The thread's generator, reseeded if this process is not the one it was
+/// last seeded in.
+fn checked() -> rand::rngs::ThreadRng {
     let mut rng = rand::rng();
     let pid = std::process::id();
     if SEEDED_IN.get() != pid {
@@ -42,7 +61,7 @@ pub(crate) fn fill(buf: &mut [u8]) {
         }
         SEEDED_IN.set(pid);
     }
-    rng.fill_bytes(buf);
+    rng
 }
 
 /// Fills `buf` straight from the operating system, for key generation.

@@ -9,7 +9,8 @@
 //!   at most [`RECURSION_LIMIT`] deep, text valid UTF-8, no duplicate map
 //!   keys, declared lengths backed by bytes. It is the only depth limit, so
 //!   whatever seals also opens.
-//! - cbor4ii's serde decoder, reading through a cell shared with
+//! - cbor4ii's serde decoder, which reads what this library writes; and,
+//!   where it refuses,
 //! - `lenient`, which accepts the other encodings of the same values that
 //!   other encoders write (float widths, `null` as unit, tags).
 
@@ -61,15 +62,31 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
 
 /// Decodes exactly one CBOR item from authenticated bytes into `T`
 /// (FORMAT.md §5.2).
+///
+/// cbor4ii alone first: it reads whatever this library wrote, at full
+/// speed. Only if it refuses do the bytes go through the lenient layer,
+/// which accepts a superset (it widens only where cbor4ii fails), so the
+/// result is the same either way and a payload from another encoder costs a
+/// second pass.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     structure::check(bytes)?;
     let rest = Cell::new(bytes);
-    let mut de = cbor4ii::serde::Deserializer::new(SharedReader { rest: &rest });
-    let value = T::deserialize(lenient::Lenient {
-        de: &mut de,
-        rest: &rest,
-    })
-    .map_err(describe)?;
+    let strict = {
+        let mut de = cbor4ii::serde::Deserializer::new(SharedReader { rest: &rest });
+        T::deserialize(&mut de)
+    };
+    let value = match strict {
+        Ok(value) => value,
+        Err(_) => {
+            rest.set(bytes);
+            let mut de = cbor4ii::serde::Deserializer::new(SharedReader { rest: &rest });
+            T::deserialize(lenient::Lenient {
+                de: &mut de,
+                rest: &rest,
+            })
+            .map_err(describe)?
+        }
+    };
     debug_assert!(rest.get().is_empty(), "checked by the structural pass");
     Ok(value)
 }

@@ -39,6 +39,11 @@ const PAIRWISE_KEYS: usize = 16;
 /// The keys of the open maps; beyond 16 they move to the heap.
 type Keys<'a> = SmallVec<[Key<'a>; 16]>;
 
+/// The open containers that enclose the current one; beyond 16 levels they
+/// move to the heap. (Uninitialised until used: a fixed array of 64 would be
+/// written in full on every call.)
+type Enclosing = SmallVec<[Open; 16]>;
+
 /// An open container: what it still expects and, for a map, where its keys
 /// start in the list of keys seen.
 #[derive(Clone, Copy)]
@@ -72,10 +77,9 @@ impl Open {
 /// for anything else, with the reason.
 pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
     let malformed = |what: &str| Error::Payload(format!("invalid CBOR: {what}"));
-    // `outer[d]`: the container at depth `d` while one nested in it is
-    // open; depth 0 is the payload itself, one item.
-    let mut outer = [Open::TOP; RECURSION_LIMIT];
-    let mut depth = 0usize;
+    // The containers that enclose `open`, outermost first; its length is the
+    // depth, and depth 0 is the payload itself, one item.
+    let mut outer = Enclosing::new();
     let mut open = Open::TOP;
     let mut keys = Keys::new();
     let mut rest = bytes;
@@ -84,7 +88,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
             if open.is_map {
                 check_unique(&mut keys, open.keys_from)?;
             }
-            let Some(up) = depth.checked_sub(1) else {
+            let Some(up) = outer.pop() else {
                 return match rest.len() {
                     0 => Ok(()),
                     n => Err(Error::Payload(format!(
@@ -92,8 +96,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
                     ))),
                 };
             };
-            depth = up;
-            open = outer.get(up).copied().unwrap_or(Open::TOP);
+            open = up;
         }
         let start = bytes.len() - rest.len();
         let (&initial, tail) = rest
@@ -110,7 +113,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
         }
         // An item at depth `d` is at nesting level `d + 1`; a break, which
         // closes its container, is not an item.
-        if depth >= RECURSION_LIMIT {
+        if outer.len() >= RECURSION_LIMIT {
             return Err(Error::PayloadTooDeep {
                 limit: RECURSION_LIMIT,
             });
@@ -179,7 +182,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
                     .ok_or_else(|| malformed("a string longer than the payload"))?;
                 // Each chunk of an indefinite text string on its own too
                 // (RFC 8949 §3.2.3).
-                if major == 3 && std::str::from_utf8(content).is_err() {
+                if major == 3 && !is_utf8(content) {
                     return Err(Error::Payload("a text string is not valid UTF-8".into()));
                 }
                 rest = tail;
@@ -203,10 +206,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
             // A tag wraps exactly one item, one level down.
             _ => (1, false),
         };
-        if let Some(slot) = outer.get_mut(depth) {
-            *slot = open;
-        }
-        depth += 1;
+        outer.push(open);
         open = Open {
             need: items,
             is_map,
@@ -216,38 +216,106 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Valid UTF-8, with a fast path for ASCII, which most session text is.
+fn is_utf8(bytes: &[u8]) -> bool {
+    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+}
+
 /// A map key as the data item it is, so that two encodings of one value
 /// are the same key: integers by value, strings by their content (chunked
-/// or not), floats by their value as a 64-bit float, simple values by
-/// number. Arrays, maps and tags as keys compare by their bytes.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum Key<'a> {
-    Integer { negative: bool, value: u64 },
-    String { text: bool, content: Cow<'a, [u8]> },
-    Float(u64),
-    Simple(u8),
-    Encoded(&'a [u8]),
+/// or not), floats by the bits of their value as a 64-bit float, simple
+/// values by number. Arrays, maps and tags as keys compare by their bytes.
+///
+/// Small and `Copy`, compared field by field (kind, then number, then
+/// bytes), so that usual keys, text of different lengths, differ at once.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key<'a> {
+    kind: KeyKind,
+    /// The integer's value, the string's length, the float's bits, the
+    /// simple value; 0 for the rest.
+    number: u64,
+    /// The definite string's content, or the whole item for `Encoded` and
+    /// chunked strings.
+    content: &'a [u8],
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyKind {
+    Unsigned,
+    Negative,
+    Bytes,
+    Text,
+    Float,
+    Simple,
+    Encoded,
+    /// An indefinite-length string: equal to a definite one with the same
+    /// content, so compared after joining its chunks (`joined`).
+    ChunkedBytes,
+    ChunkedText,
 }
 
 impl<'a> Key<'a> {
     /// `item` is one well-formed item (the pass has read it).
     fn of(item: &'a [u8]) -> Self {
+        let encoded = Self {
+            kind: KeyKind::Encoded,
+            number: 0,
+            content: item,
+        };
         let Some((&initial, rest)) = item.split_first() else {
-            return Self::Encoded(item);
+            return encoded;
         };
         let (major, info) = (initial >> 5, initial & 0x1f);
-        match (major, info) {
-            (0 | 1, _) => Self::Integer {
-                negative: major == 1,
-                value: argument(info, rest),
-            },
-            (2 | 3, _) => Self::String {
-                text: major == 3,
-                content: string_content(info, rest),
-            },
-            (7, 25..=27) => Self::Float(super::float::widen(info, rest).to_bits()),
-            (7, _) => Self::Simple(info),
-            _ => Self::Encoded(item),
+        let (kind, number, content): (KeyKind, u64, &[u8]) = match (major, info) {
+            (0, _) => (KeyKind::Unsigned, argument(info, rest), &[]),
+            (1, _) => (KeyKind::Negative, argument(info, rest), &[]),
+            (2, 31) => (KeyKind::ChunkedBytes, 0, item),
+            (3, 31) => (KeyKind::ChunkedText, 0, item),
+            (2 | 3, _) => {
+                let head = match info {
+                    24..=27 => 1 << (info - 24),
+                    _ => 0,
+                };
+                let content = rest.get(head..).unwrap_or_default();
+                let kind = if major == 2 {
+                    KeyKind::Bytes
+                } else {
+                    KeyKind::Text
+                };
+                (kind, content.len() as u64, content)
+            }
+            (7, 25..=27) => (
+                KeyKind::Float,
+                super::float::widen(info, rest).to_bits(),
+                &[],
+            ),
+            (7, _) => (KeyKind::Simple, u64::from(info), &[]),
+            _ => return encoded,
+        };
+        Self {
+            kind,
+            number,
+            content,
+        }
+    }
+
+    fn is_chunked(&self) -> bool {
+        matches!(self.kind, KeyKind::ChunkedBytes | KeyKind::ChunkedText)
+    }
+
+    /// A chunked string as the definite one it equals.
+    fn joined(&self) -> (KeyKind, Cow<'a, [u8]>) {
+        match self.kind {
+            KeyKind::ChunkedBytes | KeyKind::ChunkedText => {
+                let kind = if self.kind == KeyKind::ChunkedBytes {
+                    KeyKind::Bytes
+                } else {
+                    KeyKind::Text
+                };
+                let rest = self.content.get(1..).unwrap_or_default();
+                (kind, string_content(31, rest))
+            }
+            _ => (self.kind, Cow::Borrowed(self.content)),
         }
     }
 }
@@ -303,7 +371,22 @@ fn string_content(info: u8, rest: &[u8]) -> Cow<'_, [u8]> {
 /// them from the list.
 fn check_unique(keys: &mut Keys<'_>, from: usize) -> Result<(), Error> {
     let map = keys.get_mut(from..).unwrap_or_default();
-    let duplicate = if map.len() <= PAIRWISE_KEYS {
+    let duplicate = if map.iter().any(Key::is_chunked) {
+        // Rare: compare every key as its joined content (and its kind and
+        // number for the keys that are not strings).
+        let joined: Vec<_> = map
+            .iter()
+            .map(|k| (k.joined(), k.number, k.is_chunked()))
+            .collect();
+        joined
+            .iter()
+            .enumerate()
+            .any(|(i, (a, number_a, chunked_a))| {
+                joined.iter().skip(i + 1).any(|(b, number_b, chunked_b)| {
+                    a == b && (*chunked_a || *chunked_b || number_a == number_b)
+                })
+            })
+    } else if map.len() <= PAIRWISE_KEYS {
         map.iter()
             .enumerate()
             .any(|(i, a)| map.iter().skip(i + 1).any(|b| a == b))
@@ -317,7 +400,6 @@ fn check_unique(keys: &mut Keys<'_>, from: usize) -> Result<(), Error> {
     }
     Ok(())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
