@@ -49,13 +49,6 @@ pub enum Error {
     },
     /// The primary key cannot be removed from a ring; promote another first.
     RemovePrimary(KeyId),
-    /// A file could not be written.
-    Write {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
     /// Two different keys of a key ring share a key id; generate another key.
     DuplicateKeyId(KeyId),
     /// A codec setting is out of range.
@@ -205,7 +198,6 @@ impl fmt::Display for Error {
                 f,
                 "key {id} is the primary key; promote another key before removing it"
             ),
-            Self::Write { path, reason } => write!(f, "cannot write {path}: {reason}"),
             Self::DuplicateKeyId(id) => write!(
                 f,
                 "two different keys share key id {id}; generate another key"

@@ -177,67 +177,6 @@ impl KeyRingFile {
         Self::parse(&read_secret_file(path.as_ref())?)
     }
 
-    /// Replaces the file: the new text goes to a temporary file beside it,
-    /// readable by the owner only, which is then renamed over it, so a reader
-    /// never sees half a ring. A symbolic link is followed: the file it
-    /// points to is replaced, the link stays.
-    ///
-    /// # Errors
-    /// [`Error::Write`] if the file cannot be written.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        let path = path.as_ref();
-        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        self.write_atomically(&target, |tmp, target| std::fs::rename(tmp, target))
-            .map_err(|e| write_error(path, e))
-    }
-
-    /// Writes a new file, as [`KeyRingFile::save`] does, but refuses to
-    /// replace an existing one, even one created a moment before.
-    ///
-    /// # Errors
-    /// [`Error::Write`] if the file exists or cannot be written.
-    pub fn save_new(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        let path = path.as_ref();
-        // A hard link fails if the name is taken; the temporary name is then
-        // removed, leaving one complete file.
-        self.write_atomically(path, |tmp, target| {
-            std::fs::hard_link(tmp, target)?;
-            std::fs::remove_file(tmp)
-        })
-        .map_err(|e| write_error(path, e))
-    }
-
-    fn write_atomically(
-        &self,
-        target: &Path,
-        publish: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        let mut tmp = target.as_os_str().to_owned();
-        tmp.push(format!(".tmp{}", std::process::id()));
-        let tmp = std::path::PathBuf::from(tmp);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let result = options
-            .open(&tmp)
-            .and_then(|mut f| {
-                std::io::Write::write_all(&mut f, self.to_text().as_bytes())?;
-                f.sync_all()
-            })
-            .and_then(|()| publish(&tmp, target));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-            return result;
-        }
-        // Make the new name itself durable.
-        #[cfg(unix)]
-        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    }
-
     /// The text of the file, zeroized on drop (it holds the secrets).
     pub fn to_text(&self) -> Zeroizing<String> {
         let mut text = Zeroizing::new(String::new());
@@ -347,13 +286,6 @@ impl KeyRingFile {
     }
 }
 
-fn write_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Write {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    }
-}
-
 impl KeyRing {
     /// Loads the ring of a key-ring file (see [`KeyRingFile`]).
     ///
@@ -452,7 +384,7 @@ mod tests {
     }
 
     #[test]
-    fn rotation_steps_and_save_round_trip() {
+    fn rotation_steps_and_text_round_trip() {
         let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let first = Key::generate();
         let mut file = KeyRingFile::new(first.clone(), t);
@@ -466,29 +398,7 @@ mod tests {
         assert_eq!(file.primary().key(), &second);
         assert_eq!(file.accepted()[0].role(), KeyRole::Accepted);
         let dir = std::env::temp_dir().join(format!("ring-test-{}", std::process::id()));
-        file.save(&dir).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert!(matches!(file.save_new(&dir), Err(Error::Write { .. })));
-        #[cfg(unix)]
-        {
-            // Saving through a symbolic link replaces its target.
-            let link = dir.with_extension("link");
-            let _ = std::fs::remove_file(&link);
-            std::os::unix::fs::symlink(&dir, &link).unwrap();
-            file.save(&link).unwrap();
-            assert!(
-                std::fs::symlink_metadata(&link)
-                    .unwrap()
-                    .file_type()
-                    .is_symlink()
-            );
-            std::fs::remove_file(&link).unwrap();
-        }
+        std::fs::write(&dir, file.to_text().as_bytes()).unwrap();
         let ring = KeyRing::from_file(&dir).unwrap();
         std::fs::remove_file(&dir).unwrap();
         assert_eq!(ring.primary(), &second);

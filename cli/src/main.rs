@@ -5,6 +5,7 @@ mod cmd;
 mod exit;
 mod keys;
 mod output;
+mod ring_store;
 
 use std::process::ExitCode;
 

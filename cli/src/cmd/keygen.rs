@@ -38,7 +38,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         ));
     }
     // `save_new` also refuses a file created between the check and the write.
-    KeyRingFile::new(key.clone(), ctx.now).save_new(&path)?;
+    crate::ring_store::save_new(&KeyRingFile::new(key.clone(), ctx.now), &path)?;
     if ctx.json {
         print_json(&json!({
             "ring": path.display().to_string(),

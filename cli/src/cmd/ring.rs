@@ -72,19 +72,19 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
                 _ => Key::generate(),
             };
             file.add(key.clone(), ctx.now)?;
-            file.save(&ring)?;
+            crate::ring_store::save(&file, &ring)?;
             report(ctx, "added", key.id(), "accepted")
         }
         Command::Promote { ring, key_id } => {
             let mut file = KeyRingFile::load(&ring)?;
             file.promote(key_id)?;
-            file.save(&ring)?;
+            crate::ring_store::save(&file, &ring)?;
             report(ctx, "promoted", key_id, "primary")
         }
         Command::Remove { ring, key_id } => {
             let mut file = KeyRingFile::load(&ring)?;
             file.remove(key_id)?;
-            file.save(&ring)?;
+            crate::ring_store::save(&file, &ring)?;
             report(ctx, "removed", key_id, "removed")
         }
     }
