@@ -852,3 +852,31 @@ mod properties {
         }
     }
 }
+
+/// In signed mode anyone can write claims: a forger relabels a token of
+/// their own key with our key id. Inspection shows what it says, as
+/// `UnverifiedClaims`; only `open` gives `Claims`, and it refuses.
+#[test]
+fn inspection_shows_unverified_claims_that_open_refuses() {
+    let ours = codec(Mode::Signed);
+    let forger = Codec::builder(KeyRing::new(key(99)))
+        .purpose("session")
+        .signed()
+        .build()
+        .expect("codec");
+    let forged = forger
+        .seal_with_subject_at(&1u8, "admin", at(T0))
+        .expect("seals");
+    let mut bytes = B64.decode(&forged).expect("b64");
+    bytes[1..5].copy_from_slice(&key(1).id().to_bytes());
+    let forged = B64.encode(&bytes);
+
+    let seen = sealed_session::UntrustedToken::parse(&forged).expect("parses");
+    let claims: sealed_session::UnverifiedClaims = seen.unverified_claims().expect("signed");
+    assert_eq!(claims.subject(), Some("admin"));
+    assert_eq!(seen.key_id(), key(1).id());
+    assert!(matches!(
+        ours.open_at::<u8>(&forged, at(T0)),
+        Err(Error::Invalid)
+    ));
+}
