@@ -1,6 +1,4 @@
-//! Shared output helpers: times, durations, CBOR as JSON, token input.
-
-use std::io::Read as _;
+//! Shared output helpers: times, durations, CBOR as JSON.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,8 +6,6 @@ use sealed_session::Claims;
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-use crate::exit::{CliError, OTHER};
 
 /// What every subcommand needs to know about the invocation.
 pub(crate) struct Context {
@@ -41,22 +37,6 @@ pub(crate) fn relative(t: OffsetDateTime, now: OffsetDateTime) -> String {
         0 => "now".into(),
         s if s > 0 => format!("in {span}"),
         _ => format!("{span} ago"),
-    }
-}
-
-/// Reads the token argument: the text itself, or standard input for `-` or
-/// when absent.
-pub(crate) fn read_input(arg: Option<&str>) -> Result<String, CliError> {
-    match arg {
-        Some(text) if text != "-" => Ok(text.to_owned()),
-        _ => {
-            let mut text = String::new();
-            std::io::stdin()
-                .take(1 << 20)
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::new(OTHER, format!("cannot read standard input: {e}")))?;
-            Ok(text)
-        }
     }
 }
 

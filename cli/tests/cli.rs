@@ -488,3 +488,11 @@ fn demo_explains_the_main_job() {
     assert_eq!(v["payload"]["username"], "alice.example");
     assert_eq!(v["tampered"], "token failed authentication");
 }
+
+#[test]
+fn output_helpers_do_not_depend_on_exit_codes() {
+    // `exit` formats times with `output`; the reverse import made a cycle.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/output.rs");
+    let source = std::fs::read_to_string(path).expect("output.rs");
+    assert!(!source.contains("crate::exit"), "output.rs imports exit");
+}

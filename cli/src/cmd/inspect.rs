@@ -4,8 +4,9 @@ use sealed_session::{DEFAULT_BUDGET, Mode, UntrustedToken, extract_token};
 use serde_json::json;
 
 use crate::exit::CliError;
+use crate::input::read_input;
 use crate::output::{
-    Context, cbor_to_json, claims_json, claims_lines, hex, print_json, print_lines, read_input,
+    Context, cbor_to_json, claims_json, claims_lines, hex, print_json, print_lines,
 };
 
 #[derive(clap::Args, Debug)]

@@ -4,10 +4,10 @@ use sealed_session::{Codec, Error, Malformed, Mode, UntrustedToken, extract_toke
 use serde_json::json;
 
 use crate::exit::CliError;
+use crate::input::read_input;
 use crate::keys::KeySource;
 use crate::output::{
     Context, cbor_to_json, claims_json, claims_lines, parse_duration, print_json, print_lines,
-    read_input,
 };
 
 #[derive(clap::Args, Debug)]

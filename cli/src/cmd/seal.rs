@@ -1,11 +1,10 @@
 //! `seal`: JSON on standard input, a token on standard output.
 
-use std::io::Read as _;
-
 use sealed_session::Codec;
 use serde_json::json;
 
 use crate::exit::{CliError, OTHER};
+use crate::input::read_stdin;
 use crate::keys::KeySource;
 use crate::output::{Context, parse_duration, print_json};
 
@@ -31,11 +30,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let mut text = String::new();
-    std::io::stdin()
-        .take(1 << 20)
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::new(OTHER, format!("cannot read standard input: {e}")))?;
+    let text = read_stdin()?;
     let payload: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| CliError::new(OTHER, format!("standard input is not JSON: {e}")))?;
 
