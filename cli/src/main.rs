@@ -1,6 +1,7 @@
 //! `sealed-session`: generate keys, manage key rings, inspect, open and seal
 //! session tokens from the command line.
 
+mod budget;
 mod cmd;
 mod exit;
 mod input;

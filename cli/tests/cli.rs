@@ -496,3 +496,87 @@ fn output_helpers_do_not_depend_on_exit_codes() {
     let source = std::fs::read_to_string(path).expect("output.rs");
     assert!(!source.contains("crate::exit"), "output.rs imports exit");
 }
+
+#[test]
+fn open_keeps_to_the_default_budget_unless_raised() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let payload = format!("\"{}\"", "x".repeat(3000));
+    // The library's default budget refuses to seal it; --budget raises it.
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin(payload.clone())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::ends_with(
+            "limit is 3840 (the default budget; pass --budget to seal larger tokens)\n",
+        ));
+    let token = stdout_of(
+        bin()
+            .args([
+                "seal",
+                "--key-file",
+                s(&a),
+                "--budget",
+                "8192",
+                "--now",
+                NOW,
+            ])
+            .write_stdin(payload.clone()),
+    );
+    let token = token.trim();
+    assert_eq!(token.len(), 4099);
+
+    let open = |budget: Option<&str>| {
+        let mut c = bin();
+        c.args(["open", token, "--key-file", s(&a), "--now", NOW, "--json"]);
+        if let Some(b) = budget {
+            c.args(["--budget", b]);
+        }
+        c
+    };
+    open(None).assert().code(3).stderr(
+        "sealed-session: token is 4099 bytes, limit is 3840 \
+         (the default budget; pass --budget to open larger tokens)\n",
+    );
+    open(Some("4000"))
+        .assert()
+        .code(3)
+        .stderr("sealed-session: token is 4099 bytes, limit is 4000 (set by --budget)\n");
+    let out = stdout_of(&mut open(Some("8192")));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let expected: serde_json::Value = serde_json::from_str(&payload).expect("json");
+    assert_eq!(v["payload"], expected);
+
+    // inspect reports against the same budget.
+    let inspect = |extra: &[&str]| {
+        let out = stdout_of(bin().args(["inspect", token, "--json"]).args(extra));
+        serde_json::from_str::<serde_json::Value>(&out).expect("json")
+    };
+    let v = inspect(&[]);
+    assert_eq!(
+        (v["budget"].as_u64(), v["budget_left"].as_i64()),
+        (Some(3840), Some(-259))
+    );
+    let v = inspect(&["--budget", "8192"]);
+    assert_eq!(
+        (v["budget"].as_u64(), v["budget_left"].as_i64()),
+        (Some(8192), Some(4093))
+    );
+    let out = stdout_of(bin().args(["inspect", token, "--budget", "8192"]));
+    assert!(
+        out.starts_with("token       4099 bytes of text, 3074 decoded; budget 8192, 4093 left\n"),
+        "{out}"
+    );
+
+    // Out of the codec's range: a usage error.
+    for bad in ["127", "8193", "lots"] {
+        bin()
+            .args(["open", token, "--key-file", s(&a), "--budget", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "expected a number of bytes from 128 to 8192",
+            ));
+    }
+}

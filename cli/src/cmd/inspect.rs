@@ -1,8 +1,9 @@
 //! `inspect`: a token's structure, no key needed.
 
-use sealed_session::{DEFAULT_BUDGET, Mode, UntrustedToken, extract_token};
+use sealed_session::{Mode, UntrustedToken, extract_token};
 use serde_json::json;
 
+use crate::budget::Budget;
 use crate::exit::CliError;
 use crate::input::read_input;
 use crate::output::{
@@ -17,13 +18,18 @@ pub(crate) struct Args {
     /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line.
     #[arg(long, default_value = "session")]
     name: String,
+    // Only what the size is reported against: inspect reads any token up to
+    // MAX_BUDGET.
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let input = read_input(args.token.as_deref())?;
     let token = extract_token(&input, &args.name)?;
     let seen = UntrustedToken::parse(token)?;
-    let left = DEFAULT_BUDGET as i64 - seen.text_len() as i64;
+    let budget = args.budget.bytes;
+    let left = budget as i64 - seen.text_len() as i64;
     let claims = seen.unverified_claims();
     let payload = seen
         .unverified_value::<ciborium::Value>()
@@ -41,7 +47,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             "decoded_bytes": seen.decoded_len(),
             "body_bytes": seen.body_len(),
             "tag_bytes": seen.tag_len(),
-            "budget": DEFAULT_BUDGET,
+            "budget": budget,
             "budget_left": left,
             "unverified": claims.as_ref().map(|c| json!({
                 "claims": claims_json(c, ctx.now),
@@ -59,9 +65,14 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         (
             "token",
             format!(
-                "{} bytes of text, {} decoded; default budget {DEFAULT_BUDGET}, {left} left",
+                "{} bytes of text, {} decoded; {}budget {budget}, {left} left",
                 seen.text_len(),
-                seen.decoded_len()
+                seen.decoded_len(),
+                if args.budget.is_default() {
+                    "default "
+                } else {
+                    ""
+                }
             ),
         ),
         (

@@ -3,7 +3,8 @@
 use sealed_session::{Codec, Error, Malformed, Mode, UntrustedToken, extract_token};
 use serde_json::json;
 
-use crate::exit::CliError;
+use crate::budget::Budget;
+use crate::exit::{CliError, MALFORMED};
 use crate::input::read_input;
 use crate::keys::KeySource;
 use crate::output::{
@@ -35,6 +36,8 @@ pub(crate) struct Args {
     /// Clock skew tolerated.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     leeway: time::Duration,
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
@@ -44,7 +47,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .purpose(&args.purpose)
         .max_lifetime(args.lifetime)
         .leeway(args.leeway)
-        .budget(sealed_session::MAX_BUDGET);
+        .budget(args.budget.bytes);
     if let Some(idle) = args.idle {
         builder = builder.idle_timeout(idle);
     }
@@ -65,6 +68,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 err.message = format!("{}; {hint}", err.message);
                 err
             }
+            e @ Error::TooLarge { .. } => CliError::new(MALFORMED, args.budget.over(&e, "open")),
             other => other.into(),
         })?;
     // Authenticated: the header's key id is now trustworthy.

@@ -3,6 +3,7 @@
 use sealed_session::Codec;
 use serde_json::json;
 
+use crate::budget::Budget;
 use crate::exit::{CliError, OTHER};
 use crate::input::read_stdin;
 use crate::keys::KeySource;
@@ -27,6 +28,8 @@ pub(crate) struct Args {
     /// Signed mode (HMAC-SHA256): the payload stays readable.
     #[arg(long)]
     signed: bool,
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
@@ -36,7 +39,8 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
 
     let mut builder = Codec::builder(args.keys.load()?)
         .purpose(&args.purpose)
-        .max_lifetime(args.lifetime);
+        .max_lifetime(args.lifetime)
+        .budget(args.budget.bytes);
     if let Some(idle) = args.idle {
         builder = builder.idle_timeout(idle);
     }
@@ -50,7 +54,9 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
     .map_err(|e| match e {
         // Over budget is not a malformed token (3): the payload is too big.
-        e @ sealed_session::Error::TooLarge { .. } => CliError::new(OTHER, e.to_string()),
+        e @ sealed_session::Error::TooLarge { .. } => {
+            CliError::new(OTHER, args.budget.over(&e, "seal"))
+        }
         other => other.into(),
     })?;
     if ctx.json {
