@@ -580,3 +580,157 @@ fn open_keeps_to_the_default_budget_unless_raised() {
             ));
     }
 }
+
+/// A token whose payload is `payload` verbatim, sealed with KEY_A for
+/// "session" a minute before NOW.
+fn seal_raw(payload: &[u8], signed: bool) -> String {
+    use sealed_session::vectors::{Fixed, seal_raw_payload};
+    let ring = sealed_session::KeyRing::new(sealed_session::Key::from_base64(KEY_A).expect("key"));
+    let mut builder = sealed_session::Codec::builder(ring);
+    if signed {
+        builder = builder.signed();
+    }
+    let fixed = Fixed {
+        session_id: [7; 16],
+        subject: None,
+        created: 1_700_000_000,
+        issued: 1_700_000_000,
+        expires: 1_700_007_200,
+        nonce: [9; 24],
+    };
+    seal_raw_payload(&builder.build().expect("codec"), payload, &fixed).expect("seal")
+}
+
+/// A CBOR bignum: `tag` (2 or 3) over big-endian `bytes` (at most 23).
+fn bignum(tag: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut cbor = vec![0xc0 | tag, 0x40 | u8::try_from(bytes.len()).expect("short")];
+    cbor.extend_from_slice(bytes);
+    cbor
+}
+
+#[test]
+fn bignums_reach_the_cli_as_integers_up_to_64_bits_and_as_tags_up_to_128() {
+    use ciborium::Value as V;
+    // What the library's decoder hands `open` and `inspect` (signed mode,
+    // so the unverified payload shows it without a key).
+    let decoded = |cbor: &[u8]| {
+        sealed_session::UntrustedToken::parse(&seal_raw(cbor, true))
+            .expect("token")
+            .unverified_value::<V>()
+    };
+    let int = |n: i128| Some(V::Integer(n.try_into().expect("64-bit")));
+    let tag = |t: u64, b: &[u8]| Some(V::Tag(t, Box::new(V::Bytes(b.to_vec()))));
+    let ff8 = [0xff; 8];
+    let two64 = [1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let ff16 = [0xff; 16];
+    let mut max127 = [0xff; 16];
+    max127[0] = 0x7f;
+    assert_eq!(decoded(&bignum(2, &[5])).ok(), Some(int(5)));
+    assert_eq!(decoded(&bignum(3, &[5])).ok(), Some(int(-6)));
+    assert_eq!(decoded(&bignum(2, &ff8)).ok(), Some(int(u64::MAX.into())));
+    assert_eq!(
+        decoded(&bignum(3, &ff8)).ok(),
+        Some(int(-1 - i128::from(u64::MAX)))
+    );
+    // Beyond 64 bits: the tag over its significant bytes (leading zeros go).
+    assert_eq!(decoded(&bignum(2, &two64)).ok(), Some(tag(2, &two64)));
+    assert_eq!(decoded(&bignum(3, &two64)).ok(), Some(tag(3, &two64)));
+    assert_eq!(
+        decoded(&bignum(2, &[0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])).ok(),
+        Some(tag(2, &two64))
+    );
+    assert_eq!(decoded(&bignum(2, &ff16)).ok(), Some(tag(2, &ff16)));
+    assert_eq!(decoded(&bignum(3, &max127)).ok(), Some(tag(3, &max127)));
+    // Beyond 128 bits, and tag 3 below -2^127: refused.
+    let mut min127 = [0; 16];
+    min127[0] = 0x80;
+    assert!(decoded(&bignum(3, &min127)).is_err());
+    assert!(decoded(&bignum(2, &[1; 17])).is_err());
+    assert!(decoded(&bignum(3, &[1; 17])).is_err());
+}
+
+#[test]
+fn open_and_inspect_print_bignums_as_their_integer() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let mut max127 = [0xff; 16];
+    max127[0] = 0x7f;
+    let two64 = [1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let cases: [(Vec<u8>, &str); 9] = [
+        (bignum(2, &[5]), "5"),
+        (bignum(3, &[5]), "-6"),
+        (bignum(3, &[0xff; 8]), "-18446744073709551616"),
+        // A major type 1 integer past i64: was printed as a string.
+        ([&[0x3b][..], &[0xff; 8]].concat(), "-18446744073709551616"),
+        (bignum(2, &two64), "18446744073709551616"),
+        // Tag 3 over the same bytes as tag 2 used to print the same number.
+        (bignum(3, &two64), "-18446744073709551617"),
+        (
+            bignum(2, &[0xff; 16]),
+            "340282366920938463463374607431768211455",
+        ),
+        (
+            bignum(3, &max127),
+            "-170141183460469231731687303715884105728",
+        ),
+        // In an array and as a map key.
+        (
+            [&[0x82, 0x01][..], &bignum(3, &two64)].concat(),
+            "[1,-18446744073709551617]",
+        ),
+    ];
+    for (cbor, expected) in cases {
+        for signed in [false, true] {
+            let mut open = bin();
+            open.args([
+                "open",
+                &seal_raw(&cbor, signed),
+                "--key-file",
+                s(&a),
+                "--now",
+                NOW,
+            ]);
+            open.arg("--json");
+            if signed {
+                open.arg("--signed");
+            }
+            let out = stdout_of(&mut open);
+            let payload = out
+                .split_once("\"payload\": ")
+                .and_then(|(_, rest)| rest.split_once(",\n  \"reseal_due\""))
+                .map(|(p, _)| p.split_whitespace().collect::<String>())
+                .expect("payload field");
+            assert_eq!(payload, expected, "{cbor:02x?} signed = {signed}");
+        }
+        let out = stdout_of(bin().args(["inspect", &seal_raw(&cbor, true), "--now", NOW]));
+        assert!(
+            out.contains(&format!("payload     {expected}\n")),
+            "{cbor:02x?}: {out}"
+        );
+    }
+    let map = [&[0xa1][..], &bignum(3, &two64), &[0xf6]].concat();
+    let out = stdout_of(bin().args(["inspect", &seal_raw(&map, true), "--now", NOW]));
+    assert!(
+        out.contains("payload     {\"-18446744073709551617\":null}\n"),
+        "{out}"
+    );
+
+    // What the decoder refuses is an error, not a number.
+    let mut min127 = [0; 16];
+    min127[0] = 0x80;
+    for cbor in [bignum(3, &min127), bignum(2, &[1; 17])] {
+        bin()
+            .args([
+                "open",
+                &seal_raw(&cbor, false),
+                "--key-file",
+                s(&a),
+                "--now",
+                NOW,
+            ])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::starts_with("sealed-session: "));
+    }
+}

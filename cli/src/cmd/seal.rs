@@ -65,7 +65,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             "bytes": token.len(),
             "key_id": codec.key_ring().primary().id().to_string(),
             "mode": codec.mode().to_string(),
-        }));
+        }))?;
     } else {
         println!("{token}");
     }
