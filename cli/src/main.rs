@@ -3,6 +3,7 @@
 
 mod budget;
 mod cmd;
+mod exact_json;
 mod exit;
 mod input;
 mod keys;

@@ -649,6 +649,25 @@ fn bignums_reach_the_cli_as_integers_up_to_64_bits_and_as_tags_up_to_128() {
     assert!(decoded(&bignum(3, &[1; 17])).is_err());
 }
 
+/// The payload of `open --json` output as compact text: serde_json's
+/// Value holds no integer past 64 bits, so the text is compared.
+fn payload_text(out: &str) -> String {
+    out.split_once("\"payload\": ")
+        .and_then(|(_, rest)| rest.rsplit_once(",\n  \"reseal_due\""))
+        .map(|(p, _)| p.split_whitespace().collect())
+        .expect("payload field")
+}
+
+/// `open --json` of a token sealed with `key`: its payload, compact.
+fn opened_payload(token: &str, key: &Path, signed: bool) -> String {
+    let mut open = bin();
+    open.args(["open", token, "--key-file", s(key), "--now", NOW, "--json"]);
+    if signed {
+        open.arg("--signed");
+    }
+    payload_text(&stdout_of(&mut open))
+}
+
 #[test]
 fn open_and_inspect_print_bignums_as_their_integer() {
     let dir = Dir::new();
@@ -681,25 +700,7 @@ fn open_and_inspect_print_bignums_as_their_integer() {
     ];
     for (cbor, expected) in cases {
         for signed in [false, true] {
-            let mut open = bin();
-            open.args([
-                "open",
-                &seal_raw(&cbor, signed),
-                "--key-file",
-                s(&a),
-                "--now",
-                NOW,
-            ]);
-            open.arg("--json");
-            if signed {
-                open.arg("--signed");
-            }
-            let out = stdout_of(&mut open);
-            let payload = out
-                .split_once("\"payload\": ")
-                .and_then(|(_, rest)| rest.split_once(",\n  \"reseal_due\""))
-                .map(|(p, _)| p.split_whitespace().collect::<String>())
-                .expect("payload field");
+            let payload = opened_payload(&seal_raw(&cbor, signed), &a, signed);
             assert_eq!(payload, expected, "{cbor:02x?} signed = {signed}");
         }
         let out = stdout_of(bin().args(["inspect", &seal_raw(&cbor, true), "--now", NOW]));
@@ -733,4 +734,139 @@ fn open_and_inspect_print_bignums_as_their_integer() {
             .stdout("")
             .stderr(predicate::str::starts_with("sealed-session: "));
     }
+}
+
+#[test]
+fn seal_gives_back_the_json_that_went_in() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    for (input, output) in [
+        // serde_json's Value::Null is a serde unit: sealed as [] before.
+        ("null", "null"),
+        (r#"[null,{"a":null}]"#, r#"[null,{"a":null}]"#),
+        // Parsed correctly rounded (serde_json gave -2.5000000000000003e-308).
+        ("-2.5e-308", "-2.5e-308"),
+        ("0.1", "0.1"),
+        ("1.0", "1.0"),
+        ("-0.0", "-0.0"),
+        ("-0", "-0.0"),
+        ("1.50e1", "15.0"),
+        ("5e-324", "5e-324"),
+        ("18446744073709551615", "18446744073709551615"),
+        ("-9223372036854775808", "-9223372036854775808"),
+        ("-18446744073709551616", "-18446744073709551616"),
+        // Past 64 bits: CBOR bignums.
+        ("18446744073709551616", "18446744073709551616"),
+        (
+            "340282366920938463463374607431768211455",
+            "340282366920938463463374607431768211455",
+        ),
+        (
+            "-170141183460469231731687303715884105728",
+            "-170141183460469231731687303715884105728",
+        ),
+        (r#"{"b":true,"a":"\u0000é"}"#, r#"{"a":"\u0000é","b":true}"#),
+    ] {
+        for signed in [false, true] {
+            let mut seal = bin();
+            seal.args(["seal", "--key-file", s(&a), "--now", NOW]);
+            if signed {
+                seal.arg("--signed");
+            }
+            let token = stdout_of(seal.write_stdin(input));
+            let got = opened_payload(token.trim(), &a, signed);
+            assert_eq!(got, output, "{input} signed = {signed}");
+        }
+    }
+
+    // Objects are sealed in input order (open prints them sorted).
+    let token = stdout_of(
+        bin()
+            .args(["seal", "--key-file", s(&a), "--signed"])
+            .write_stdin(r#"{"b":1,"a":null}"#),
+    );
+    let value = sealed_session::UntrustedToken::parse(token.trim())
+        .expect("token")
+        .unverified_value::<ciborium::Value>()
+        .expect("payload")
+        .expect("signed");
+    assert_eq!(
+        value,
+        ciborium::Value::Map(vec![
+            ("b".into(), 1.into()),
+            ("a".into(), ciborium::Value::Null),
+        ])
+    );
+}
+
+#[test]
+fn seal_refuses_json_a_token_would_not_give_back() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let refused = |input: &str, why: &str| {
+        bin()
+            .args(["seal", "--key-file", s(&a)])
+            .write_stdin(input.to_owned())
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(format!(
+                "sealed-session: cannot seal standard input as written: {why}\n"
+            ));
+    };
+    refused(
+        "9007199254740993.0",
+        "9007199254740993.0 would open as 9007199254740992.0, the nearest 64-bit float; \
+         seal that, or the number as a string",
+    );
+    refused(
+        r#"{"n":[1e400]}"#,
+        "1e400 is beyond the range of a 64-bit float: the nearest is 1.7976931348623157e+308; \
+         seal that, or the number as a string",
+    );
+    refused(
+        "-1e-400",
+        "-1e-400 would open as -0.0, the nearest 64-bit float; seal that, or the number as a string",
+    );
+    refused(
+        "0.30000000000000001",
+        "0.30000000000000001 would open as 0.3, the nearest 64-bit float; \
+         seal that, or the number as a string",
+    );
+    refused(
+        "340282366920938463463374607431768211456",
+        "340282366920938463463374607431768211456 is out of range: the largest integer a token \
+         holds is 2^128 - 1 = 340282366920938463463374607431768211455; seal it as a string",
+    );
+    refused(
+        "-170141183460469231731687303715884105729",
+        "-170141183460469231731687303715884105729 is out of range: the smallest integer a token \
+         holds is -2^127 = -170141183460469231731687303715884105728; seal it as a string",
+    );
+    refused(
+        r#"{"a":1,"a":2}"#,
+        "the key \"a\" appears twice in one object",
+    );
+    // Nesting: 63 arrays around a scalar open; 64 could not.
+    let nested = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin(nested(63))
+        .assert()
+        .success();
+    refused(
+        &nested(64),
+        "the value nests deeper than 64 levels, so it could never be opened",
+    );
+    // Far deeper: refused without overflowing the stack.
+    refused(
+        &nested(100_000),
+        "the value nests deeper than 64 levels, so it could never be opened",
+    );
+    // A zero with any exponent is zero.
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin("0e99999999999999999999")
+        .assert()
+        .success();
 }

@@ -4,6 +4,7 @@ use sealed_session::Codec;
 use serde_json::json;
 
 use crate::budget::Budget;
+use crate::exact_json::{self, JsonError};
 use crate::exit::{CliError, OTHER};
 use crate::input::read_stdin;
 use crate::keys::KeySource;
@@ -34,8 +35,17 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let text = read_stdin()?;
-    let payload: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| CliError::new(OTHER, format!("standard input is not JSON: {e}")))?;
+    let payload = exact_json::parse(&text).map_err(|e| {
+        CliError::new(
+            OTHER,
+            match e {
+                JsonError::Syntax(e) => format!("standard input is not JSON: {e}"),
+                JsonError::Unsealable(why) => {
+                    format!("cannot seal standard input as written: {why}")
+                }
+            },
+        )
+    })?;
 
     let mut builder = Codec::builder(args.keys.load()?)
         .purpose(&args.purpose)
