@@ -173,3 +173,41 @@ pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), serde_j
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use ciborium::Value as V;
+
+    use super::*;
+
+    fn tagged(tag: u64, bytes: &[u8]) -> V {
+        V::Tag(tag, Box::new(V::Bytes(bytes.to_vec())))
+    }
+
+    #[test]
+    fn bignums_the_decoder_never_hands_over_are_errors_not_numbers() {
+        // The library refuses these on open (tests/cli.rs); were one to
+        // arrive, it must not print as some other number.
+        let mut two127 = [0; 16];
+        two127[0] = 0x80;
+        for bad in [
+            tagged(2, &[1; 17]),
+            tagged(3, &[1; 17]),
+            tagged(3, &two127),
+            V::Tag(2, Box::new(V::Text("1".into()))),
+        ] {
+            assert!(cbor_to_json(&bad).is_err(), "{bad:?}");
+        }
+        // Leading zeros do not count towards the 128 bits.
+        let mut padded = vec![0; 8];
+        padded.extend_from_slice(&[0xff; 16]);
+        assert_eq!(
+            cbor_to_json(&tagged(2, &padded)),
+            Ok(Value::Unsigned(u128::MAX))
+        );
+        assert_eq!(
+            cbor_to_json(&tagged(3, &[0x7f; 1])),
+            Ok(Value::Negative(-128))
+        );
+    }
+}
