@@ -70,3 +70,9 @@ impl From<sealed_session::InputError> for CliError {
         Self::new(MALFORMED, e.to_string())
     }
 }
+
+impl From<serde_json::Error> for CliError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::new(OTHER, format!("cannot write JSON: {e}"))
+    }
+}

@@ -1,11 +1,15 @@
 //! `sealed-session`: generate keys, manage key rings, inspect, open and seal
 //! session tokens from the command line.
 
+mod budget;
 mod cmd;
+mod exact_json;
 mod exit;
+mod input;
 mod keys;
 mod output;
 mod ring_store;
+mod value;
 
 use std::process::ExitCode;
 

@@ -1,15 +1,16 @@
-//! Shared output helpers: times, durations, CBOR as JSON, token input.
+//! Shared output helpers: times, durations, CBOR as JSON.
 
-use std::io::Read as _;
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sealed_session::{Claims, SessionId, UnverifiedClaims};
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::exit::{CliError, OTHER};
+use crate::value::Value;
 
 /// What every subcommand needs to know about the invocation.
 pub(crate) struct Context {
@@ -44,54 +45,67 @@ pub(crate) fn relative(t: OffsetDateTime, now: OffsetDateTime) -> String {
     }
 }
 
-/// Reads the token argument: the text itself, or standard input for `-` or
-/// when absent.
-pub(crate) fn read_input(arg: Option<&str>) -> Result<String, CliError> {
-    match arg {
-        Some(text) if text != "-" => Ok(text.to_owned()),
-        _ => {
-            let mut text = String::new();
-            std::io::stdin()
-                .take(1 << 20)
-                .read_to_string(&mut text)
-                .map_err(|e| CliError::new(OTHER, format!("cannot read standard input: {e}")))?;
-            Ok(text)
+/// A CBOR value as JSON: byte strings become base64url text, bignums (tags
+/// 2 and 3) their integer, other tags are dropped, non-text map keys are
+/// written as their JSON text, and maps are sorted by key, the last of equal
+/// keys winning (as `serde_json`'s map printed them).
+///
+/// The library's decoder hands over integers and bignums up to 64 bits as
+/// integers, larger bignums as tags over their bytes, and refuses bignums
+/// beyond 128 bits (and tag-3 ones below -2^127); what this cannot print
+/// exactly is an error, never a wrong number.
+pub(crate) fn cbor_to_json(value: &ciborium::Value) -> Result<Value, String> {
+    use ciborium::Value as V;
+    Ok(match value {
+        V::Integer(i) => integer(i128::from(*i)),
+        V::Tag(tag @ (2 | 3), inner) => bignum(*tag, inner)?,
+        V::Bytes(b) => Value::Text(URL_SAFE_NO_PAD.encode(b)),
+        V::Float(f) if f.is_finite() => Value::Float(*f),
+        V::Text(s) => Value::Text(s.clone()),
+        V::Bool(b) => Value::Bool(*b),
+        V::Tag(_, inner) => cbor_to_json(inner)?,
+        V::Array(items) => Value::Array(items.iter().map(cbor_to_json).collect::<Result<_, _>>()?),
+        V::Map(entries) => {
+            let mut sorted = BTreeMap::new();
+            for (k, v) in entries {
+                let key = match k {
+                    V::Text(s) => s.clone(),
+                    other => {
+                        serde_json::to_string(&cbor_to_json(other)?).map_err(|e| e.to_string())?
+                    }
+                };
+                sorted.insert(key, cbor_to_json(v)?);
+            }
+            Value::Object(sorted.into_iter().collect())
         }
-    }
+        // Null, and floats JSON cannot write (NaN, infinities).
+        _ => Value::Null,
+    })
 }
 
-/// A CBOR value as JSON: byte strings become base64url text, tags are
-/// dropped, non-text map keys are written as their JSON text.
-pub(crate) fn cbor_to_json(value: &ciborium::Value) -> Json {
-    use ciborium::Value as V;
-    match value {
-        V::Integer(i) => {
-            let n = i128::from(*i);
-            i64::try_from(n)
-                .map(Json::from)
-                .or_else(|_| u64::try_from(n).map(Json::from))
-                .unwrap_or_else(|_| Json::String(n.to_string()))
-        }
-        V::Bytes(b) => Json::String(URL_SAFE_NO_PAD.encode(b)),
-        V::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        V::Text(s) => Json::String(s.clone()),
-        V::Bool(b) => Json::Bool(*b),
-        V::Null => Json::Null,
-        V::Tag(_, inner) => cbor_to_json(inner),
-        V::Array(items) => Json::Array(items.iter().map(cbor_to_json).collect()),
-        V::Map(entries) => Json::Object(
-            entries
-                .iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        V::Text(s) => s.clone(),
-                        other => cbor_to_json(other).to_string(),
-                    };
-                    (key, cbor_to_json(v))
-                })
-                .collect(),
-        ),
-        _ => Json::Null,
+fn integer(n: i128) -> Value {
+    u128::try_from(n).map_or(Value::Negative(n), Value::Unsigned)
+}
+
+/// Tag 2 over big-endian bytes `n` is n; tag 3 is -1 - n (RFC 8949 §3.4.3).
+fn bignum(tag: u64, inner: &ciborium::Value) -> Result<Value, String> {
+    let ciborium::Value::Bytes(bytes) = inner else {
+        return Err(format!(
+            "a bignum (tag {tag}) over something other than bytes"
+        ));
+    };
+    let n = bytes
+        .iter()
+        .try_fold(0u128, |n, &b| n.checked_mul(256).map(|n| n | u128::from(b)));
+    let len = bytes.len();
+    match tag {
+        2 => n
+            .map(Value::Unsigned)
+            .ok_or_else(|| format!("a bignum of {len} bytes, beyond 128 bits")),
+        _ => n
+            .and_then(|n| i128::try_from(n).ok())
+            .map(|n| integer(-1 - n))
+            .ok_or_else(|| format!("a negative bignum of {len} bytes, below -2^127")),
     }
 }
 
@@ -188,13 +202,50 @@ pub(crate) fn print_lines(lines: &[(&str, String)]) {
     }
 }
 
-pub(crate) fn print_json(value: &Json) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-    );
+/// Prints `value` as indented JSON.
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), serde_json::Error> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use ciborium::Value as V;
+
+    use super::*;
+
+    fn tagged(tag: u64, bytes: &[u8]) -> V {
+        V::Tag(tag, Box::new(V::Bytes(bytes.to_vec())))
+    }
+
+    #[test]
+    fn bignums_the_decoder_never_hands_over_are_errors_not_numbers() {
+        // The library refuses these on open (tests/cli.rs); were one to
+        // arrive, it must not print as some other number.
+        let mut two127 = [0; 16];
+        two127[0] = 0x80;
+        for bad in [
+            tagged(2, &[1; 17]),
+            tagged(3, &[1; 17]),
+            tagged(3, &two127),
+            V::Tag(2, Box::new(V::Text("1".into()))),
+        ] {
+            assert!(cbor_to_json(&bad).is_err(), "{bad:?}");
+        }
+        // Leading zeros do not count towards the 128 bits.
+        let mut padded = vec![0; 8];
+        padded.extend_from_slice(&[0xff; 16]);
+        assert_eq!(
+            cbor_to_json(&tagged(2, &padded)),
+            Ok(Value::Unsigned(u128::MAX))
+        );
+        assert_eq!(
+            cbor_to_json(&tagged(3, &[0x7f; 1])),
+            Ok(Value::Negative(-128))
+        );
+    }
 }

@@ -488,3 +488,385 @@ fn demo_explains_the_main_job() {
     assert_eq!(v["payload"]["username"], "alice.example");
     assert_eq!(v["tampered"], "token failed authentication");
 }
+
+#[test]
+fn output_helpers_do_not_depend_on_exit_codes() {
+    // `exit` formats times with `output`; the reverse import made a cycle.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/output.rs");
+    let source = std::fs::read_to_string(path).expect("output.rs");
+    assert!(!source.contains("crate::exit"), "output.rs imports exit");
+}
+
+#[test]
+fn open_keeps_to_the_default_budget_unless_raised() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let payload = format!("\"{}\"", "x".repeat(3000));
+    // The library's default budget refuses to seal it; --budget raises it.
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin(payload.clone())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::ends_with(
+            "limit is 3840 (the default budget; pass --budget to seal larger tokens)\n",
+        ));
+    let token = stdout_of(
+        bin()
+            .args([
+                "seal",
+                "--key-file",
+                s(&a),
+                "--budget",
+                "8192",
+                "--now",
+                NOW,
+            ])
+            .write_stdin(payload.clone()),
+    );
+    let token = token.trim();
+    assert_eq!(token.len(), 4099);
+
+    let open = |budget: Option<&str>| {
+        let mut c = bin();
+        c.args(["open", token, "--key-file", s(&a), "--now", NOW, "--json"]);
+        if let Some(b) = budget {
+            c.args(["--budget", b]);
+        }
+        c
+    };
+    open(None).assert().code(3).stderr(
+        "sealed-session: token is 4099 bytes, limit is 3840 \
+         (the default budget; pass --budget to open larger tokens)\n",
+    );
+    open(Some("4000"))
+        .assert()
+        .code(3)
+        .stderr("sealed-session: token is 4099 bytes, limit is 4000 (set by --budget)\n");
+    let out = stdout_of(&mut open(Some("8192")));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let expected: serde_json::Value = serde_json::from_str(&payload).expect("json");
+    assert_eq!(v["payload"], expected);
+
+    // inspect reports against the same budget.
+    let inspect = |extra: &[&str]| {
+        let out = stdout_of(bin().args(["inspect", token, "--json"]).args(extra));
+        serde_json::from_str::<serde_json::Value>(&out).expect("json")
+    };
+    let v = inspect(&[]);
+    assert_eq!(
+        (v["budget"].as_u64(), v["budget_left"].as_i64()),
+        (Some(3840), Some(-259))
+    );
+    let v = inspect(&["--budget", "8192"]);
+    assert_eq!(
+        (v["budget"].as_u64(), v["budget_left"].as_i64()),
+        (Some(8192), Some(4093))
+    );
+    let out = stdout_of(bin().args(["inspect", token, "--budget", "8192"]));
+    assert!(
+        out.starts_with("token       4099 bytes of text, 3074 decoded; budget 8192, 4093 left\n"),
+        "{out}"
+    );
+
+    // Out of the codec's range: a usage error.
+    for bad in ["127", "8193", "lots"] {
+        bin()
+            .args(["open", token, "--key-file", s(&a), "--budget", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "expected a number of bytes from 128 to 8192",
+            ));
+    }
+}
+
+/// A token whose payload is `payload` verbatim, sealed with KEY_A for
+/// "session" a minute before NOW.
+fn seal_raw(payload: &[u8], signed: bool) -> String {
+    use sealed_session::vectors::{Fixed, seal_raw_payload};
+    let ring = sealed_session::KeyRing::new(sealed_session::Key::from_base64(KEY_A).expect("key"));
+    let mut builder = sealed_session::Codec::builder(ring);
+    if signed {
+        builder = builder.signed();
+    }
+    let fixed = Fixed {
+        session_id: [7; 16],
+        subject: None,
+        created: 1_700_000_000,
+        issued: 1_700_000_000,
+        expires: 1_700_007_200,
+        nonce: [9; 24],
+    };
+    seal_raw_payload(&builder.build().expect("codec"), payload, &fixed).expect("seal")
+}
+
+/// A CBOR bignum: `tag` (2 or 3) over big-endian `bytes` (at most 23).
+fn bignum(tag: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut cbor = vec![0xc0 | tag, 0x40 | u8::try_from(bytes.len()).expect("short")];
+    cbor.extend_from_slice(bytes);
+    cbor
+}
+
+#[test]
+fn bignums_reach_the_cli_as_integers_up_to_64_bits_and_as_tags_up_to_128() {
+    use ciborium::Value as V;
+    // What the library's decoder hands `open` and `inspect` (signed mode,
+    // so the unverified payload shows it without a key).
+    let decoded = |cbor: &[u8]| {
+        sealed_session::UntrustedToken::parse(&seal_raw(cbor, true))
+            .expect("token")
+            .unverified_value::<V>()
+    };
+    let int = |n: i128| Some(V::Integer(n.try_into().expect("64-bit")));
+    let tag = |t: u64, b: &[u8]| Some(V::Tag(t, Box::new(V::Bytes(b.to_vec()))));
+    let ff8 = [0xff; 8];
+    let two64 = [1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let ff16 = [0xff; 16];
+    let mut max127 = [0xff; 16];
+    max127[0] = 0x7f;
+    assert_eq!(decoded(&bignum(2, &[5])).ok(), Some(int(5)));
+    assert_eq!(decoded(&bignum(3, &[5])).ok(), Some(int(-6)));
+    assert_eq!(decoded(&bignum(2, &ff8)).ok(), Some(int(u64::MAX.into())));
+    assert_eq!(
+        decoded(&bignum(3, &ff8)).ok(),
+        Some(int(-1 - i128::from(u64::MAX)))
+    );
+    // Beyond 64 bits: the tag over its significant bytes (leading zeros go).
+    assert_eq!(decoded(&bignum(2, &two64)).ok(), Some(tag(2, &two64)));
+    assert_eq!(decoded(&bignum(3, &two64)).ok(), Some(tag(3, &two64)));
+    assert_eq!(
+        decoded(&bignum(2, &[0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])).ok(),
+        Some(tag(2, &two64))
+    );
+    assert_eq!(decoded(&bignum(2, &ff16)).ok(), Some(tag(2, &ff16)));
+    assert_eq!(decoded(&bignum(3, &max127)).ok(), Some(tag(3, &max127)));
+    // Beyond 128 bits, and tag 3 below -2^127: refused.
+    let mut min127 = [0; 16];
+    min127[0] = 0x80;
+    assert!(decoded(&bignum(3, &min127)).is_err());
+    assert!(decoded(&bignum(2, &[1; 17])).is_err());
+    assert!(decoded(&bignum(3, &[1; 17])).is_err());
+}
+
+/// The payload of `open --json` output as compact text: serde_json's
+/// Value holds no integer past 64 bits, so the text is compared.
+fn payload_text(out: &str) -> String {
+    out.split_once("\"payload\": ")
+        .and_then(|(_, rest)| rest.rsplit_once(",\n  \"reseal_due\""))
+        .map(|(p, _)| p.split_whitespace().collect())
+        .expect("payload field")
+}
+
+/// `open --json` of a token sealed with `key`: its payload, compact.
+fn opened_payload(token: &str, key: &Path, signed: bool) -> String {
+    let mut open = bin();
+    open.args(["open", token, "--key-file", s(key), "--now", NOW, "--json"]);
+    if signed {
+        open.arg("--signed");
+    }
+    payload_text(&stdout_of(&mut open))
+}
+
+#[test]
+fn open_and_inspect_print_bignums_as_their_integer() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let mut max127 = [0xff; 16];
+    max127[0] = 0x7f;
+    let two64 = [1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let cases: [(Vec<u8>, &str); 9] = [
+        (bignum(2, &[5]), "5"),
+        (bignum(3, &[5]), "-6"),
+        (bignum(3, &[0xff; 8]), "-18446744073709551616"),
+        // A major type 1 integer past i64: was printed as a string.
+        ([&[0x3b][..], &[0xff; 8]].concat(), "-18446744073709551616"),
+        (bignum(2, &two64), "18446744073709551616"),
+        // Tag 3 over the same bytes as tag 2 used to print the same number.
+        (bignum(3, &two64), "-18446744073709551617"),
+        (
+            bignum(2, &[0xff; 16]),
+            "340282366920938463463374607431768211455",
+        ),
+        (
+            bignum(3, &max127),
+            "-170141183460469231731687303715884105728",
+        ),
+        // In an array and as a map key.
+        (
+            [&[0x82, 0x01][..], &bignum(3, &two64)].concat(),
+            "[1,-18446744073709551617]",
+        ),
+    ];
+    for (cbor, expected) in cases {
+        for signed in [false, true] {
+            let payload = opened_payload(&seal_raw(&cbor, signed), &a, signed);
+            assert_eq!(payload, expected, "{cbor:02x?} signed = {signed}");
+        }
+        let out = stdout_of(bin().args(["inspect", &seal_raw(&cbor, true), "--now", NOW]));
+        assert!(
+            out.contains(&format!("payload     {expected}\n")),
+            "{cbor:02x?}: {out}"
+        );
+    }
+    let map = [&[0xa1][..], &bignum(3, &two64), &[0xf6]].concat();
+    let out = stdout_of(bin().args(["inspect", &seal_raw(&map, true), "--now", NOW]));
+    assert!(
+        out.contains("payload     {\"-18446744073709551617\":null}\n"),
+        "{out}"
+    );
+
+    // What the decoder refuses is an error, not a number.
+    let mut min127 = [0; 16];
+    min127[0] = 0x80;
+    for cbor in [bignum(3, &min127), bignum(2, &[1; 17])] {
+        bin()
+            .args([
+                "open",
+                &seal_raw(&cbor, false),
+                "--key-file",
+                s(&a),
+                "--now",
+                NOW,
+            ])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::starts_with("sealed-session: "));
+    }
+}
+
+#[test]
+fn seal_gives_back_the_json_that_went_in() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    for (input, output) in [
+        // serde_json's Value::Null is a serde unit: sealed as [] before.
+        ("null", "null"),
+        (r#"[null,{"a":null}]"#, r#"[null,{"a":null}]"#),
+        // Parsed correctly rounded (serde_json gave -2.5000000000000003e-308).
+        ("-2.5e-308", "-2.5e-308"),
+        ("0.1", "0.1"),
+        ("1.0", "1.0"),
+        ("-0.0", "-0.0"),
+        ("-0", "-0.0"),
+        ("1.50e1", "15.0"),
+        ("5e-324", "5e-324"),
+        ("18446744073709551615", "18446744073709551615"),
+        ("-9223372036854775808", "-9223372036854775808"),
+        ("-18446744073709551616", "-18446744073709551616"),
+        // Past 64 bits: CBOR bignums.
+        ("18446744073709551616", "18446744073709551616"),
+        (
+            "340282366920938463463374607431768211455",
+            "340282366920938463463374607431768211455",
+        ),
+        (
+            "-170141183460469231731687303715884105728",
+            "-170141183460469231731687303715884105728",
+        ),
+        (r#"{"b":true,"a":"\u0000é"}"#, r#"{"a":"\u0000é","b":true}"#),
+    ] {
+        for signed in [false, true] {
+            let mut seal = bin();
+            seal.args(["seal", "--key-file", s(&a), "--now", NOW]);
+            if signed {
+                seal.arg("--signed");
+            }
+            let token = stdout_of(seal.write_stdin(input));
+            let got = opened_payload(token.trim(), &a, signed);
+            assert_eq!(got, output, "{input} signed = {signed}");
+        }
+    }
+
+    // Objects are sealed in input order (open prints them sorted).
+    let token = stdout_of(
+        bin()
+            .args(["seal", "--key-file", s(&a), "--signed"])
+            .write_stdin(r#"{"b":1,"a":null}"#),
+    );
+    let value = sealed_session::UntrustedToken::parse(token.trim())
+        .expect("token")
+        .unverified_value::<ciborium::Value>()
+        .expect("payload")
+        .expect("signed");
+    assert_eq!(
+        value,
+        ciborium::Value::Map(vec![
+            ("b".into(), 1.into()),
+            ("a".into(), ciborium::Value::Null),
+        ])
+    );
+}
+
+#[test]
+fn seal_refuses_json_a_token_would_not_give_back() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let refused = |input: &str, why: &str| {
+        bin()
+            .args(["seal", "--key-file", s(&a)])
+            .write_stdin(input.to_owned())
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(format!(
+                "sealed-session: cannot seal standard input as written: {why}\n"
+            ));
+    };
+    refused(
+        "9007199254740993.0",
+        "9007199254740993.0 would open as 9007199254740992.0, the nearest 64-bit float; \
+         seal that, or the number as a string",
+    );
+    refused(
+        r#"{"n":[1e400]}"#,
+        "1e400 is beyond the range of a 64-bit float: the nearest is 1.7976931348623157e+308; \
+         seal that, or the number as a string",
+    );
+    refused(
+        "-1e-400",
+        "-1e-400 would open as -0.0, the nearest 64-bit float; seal that, or the number as a string",
+    );
+    refused(
+        "0.30000000000000001",
+        "0.30000000000000001 would open as 0.3, the nearest 64-bit float; \
+         seal that, or the number as a string",
+    );
+    refused(
+        "340282366920938463463374607431768211456",
+        "340282366920938463463374607431768211456 is out of range: the largest integer a token \
+         holds is 2^128 - 1 = 340282366920938463463374607431768211455; seal it as a string",
+    );
+    refused(
+        "-170141183460469231731687303715884105729",
+        "-170141183460469231731687303715884105729 is out of range: the smallest integer a token \
+         holds is -2^127 = -170141183460469231731687303715884105728; seal it as a string",
+    );
+    refused(
+        r#"{"a":1,"a":2}"#,
+        "the key \"a\" appears twice in one object",
+    );
+    // Nesting: 63 arrays around a scalar open; 64 could not.
+    let nested = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin(nested(63))
+        .assert()
+        .success();
+    refused(
+        &nested(64),
+        "the value nests deeper than 64 levels, so it could never be opened",
+    );
+    // Far deeper: refused without overflowing the stack.
+    refused(
+        &nested(100_000),
+        "the value nests deeper than 64 levels, so it could never be opened",
+    );
+    // A zero with any exponent is zero.
+    bin()
+        .args(["seal", "--key-file", s(&a)])
+        .write_stdin("0e99999999999999999999")
+        .assert()
+        .success();
+}

@@ -60,7 +60,7 @@ pub(crate) fn run(ctx: &Context) -> Result<(), CliError> {
             "payload": opened.value(),
             "tampered": refused,
             "expired": expired,
-        }));
+        }))?;
         return Ok(());
     }
     println!(

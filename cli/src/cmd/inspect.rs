@@ -1,12 +1,41 @@
 //! `inspect`: a token's structure, no key needed.
 
-use sealed_session::{DEFAULT_BUDGET, Mode, UntrustedToken, extract_token};
-use serde_json::json;
+use sealed_session::{Mode, UntrustedToken, extract_token};
+use serde::Serialize;
+use serde_json::Value as Json;
 
+use crate::budget::Budget;
 use crate::exit::CliError;
+use crate::input::read_input;
 use crate::output::{
-    Context, cbor_to_json, claims_json, claims_lines, hex, print_json, print_lines, read_input,
+    Context, cbor_to_json, claims_json, claims_lines, hex, print_json, print_lines,
 };
+use crate::value::Value;
+
+/// `inspect --json`: fields in alphabetical order, as `serde_json`'s map
+/// printed them before the payload needed integers beyond 64 bits.
+#[derive(Serialize)]
+struct Report {
+    body_bytes: usize,
+    budget: usize,
+    budget_left: i64,
+    decoded_bytes: usize,
+    key_id: String,
+    mode: String,
+    nonce: Option<String>,
+    tag_bytes: usize,
+    token_bytes: usize,
+    unverified: Option<Unverified>,
+    version: u8,
+}
+
+/// Signed mode only.
+#[derive(Serialize)]
+struct Unverified {
+    claims: Json,
+    /// Null if the payload does not decode or cannot be shown.
+    payload: Option<Value>,
+}
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -16,37 +45,42 @@ pub(crate) struct Args {
     /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line.
     #[arg(long, default_value = "session")]
     name: String,
+    // Only what the size is reported against: inspect reads any token up to
+    // MAX_BUDGET.
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let input = read_input(args.token.as_deref())?;
     let token = extract_token(&input, &args.name)?;
     let seen = UntrustedToken::parse(token)?;
-    let left = DEFAULT_BUDGET as i64 - seen.text_len() as i64;
+    let budget = args.budget.bytes;
+    let left = budget as i64 - seen.text_len() as i64;
     let claims = seen.unverified_claims();
     let payload = seen
         .unverified_value::<ciborium::Value>()
         .ok()
         .flatten()
-        .map(|v| cbor_to_json(&v));
+        .and_then(|v| cbor_to_json(&v).ok());
 
     if ctx.json {
-        print_json(&json!({
-            "version": seen.version_byte(),
-            "mode": seen.mode().to_string(),
-            "key_id": seen.key_id().to_string(),
-            "nonce": seen.nonce().map(hex),
-            "token_bytes": seen.text_len(),
-            "decoded_bytes": seen.decoded_len(),
-            "body_bytes": seen.body_len(),
-            "tag_bytes": seen.tag_len(),
-            "budget": DEFAULT_BUDGET,
-            "budget_left": left,
-            "unverified": claims.as_ref().map(|c| json!({
-                "claims": claims_json(c, ctx.now),
-                "payload": payload,
-            })),
-        }));
+        print_json(&Report {
+            body_bytes: seen.body_len(),
+            budget,
+            budget_left: left,
+            decoded_bytes: seen.decoded_len(),
+            key_id: seen.key_id().to_string(),
+            mode: seen.mode().to_string(),
+            nonce: seen.nonce().map(hex),
+            tag_bytes: seen.tag_len(),
+            token_bytes: seen.text_len(),
+            unverified: claims.as_ref().map(|c| Unverified {
+                claims: claims_json(c, ctx.now),
+                payload,
+            }),
+            version: seen.version_byte(),
+        })?;
         return Ok(());
     }
 
@@ -58,9 +92,14 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         (
             "token",
             format!(
-                "{} bytes of text, {} decoded; default budget {DEFAULT_BUDGET}, {left} left",
+                "{} bytes of text, {} decoded; {}budget {budget}, {left} left",
                 seen.text_len(),
-                seen.decoded_len()
+                seen.decoded_len(),
+                if args.budget.is_default() {
+                    "default "
+                } else {
+                    ""
+                }
             ),
         ),
         (

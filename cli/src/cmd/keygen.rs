@@ -22,7 +22,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         // The one place key bytes are printed: that is the point of keygen.
         let text = key.export_base64();
         if ctx.json {
-            print_json(&json!({ "key": text.as_str(), "key_id": key.id().to_string() }));
+            print_json(&json!({ "key": text.as_str(), "key_id": key.id().to_string() }))?;
         } else {
             println!("{}", text.as_str());
         }
@@ -44,7 +44,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             "ring": path.display().to_string(),
             "key_id": key.id().to_string(),
             "role": "primary",
-        }));
+        }))?;
     } else {
         println!("wrote {} with primary key {}", path.display(), key.id());
     }

@@ -1,14 +1,29 @@
 //! `open`: authenticate a token and show what it holds.
 
 use sealed_session::{Codec, Error, Malformed, Mode, UntrustedToken, extract_token};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::Value as Json;
 
-use crate::exit::CliError;
+use crate::budget::Budget;
+use crate::exit::{CliError, MALFORMED, OTHER};
+use crate::input::read_input;
 use crate::keys::KeySource;
 use crate::output::{
     Context, cbor_to_json, claims_json, claims_lines, parse_duration, print_json, print_lines,
-    read_input,
 };
+use crate::value::Value;
+
+/// `open --json`: fields in alphabetical order, as `serde_json`'s map
+/// printed them before the payload needed integers beyond 64 bits.
+#[derive(Serialize)]
+struct Report<'a> {
+    authentic: bool,
+    claims: Json,
+    key_id: String,
+    mode: String,
+    payload: &'a Value,
+    reseal_due: bool,
+}
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -35,6 +50,8 @@ pub(crate) struct Args {
     /// Clock skew tolerated.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     leeway: time::Duration,
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
@@ -44,7 +61,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         .purpose(&args.purpose)
         .max_lifetime(args.lifetime)
         .leeway(args.leeway)
-        .budget(sealed_session::MAX_BUDGET);
+        .budget(args.budget.bytes);
     if let Some(idle) = args.idle {
         builder = builder.idle_timeout(idle);
     }
@@ -65,21 +82,27 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 err.message = format!("{}; {hint}", err.message);
                 err
             }
+            e @ Error::TooLarge { .. } => CliError::new(MALFORMED, args.budget.over(&e, "open")),
             other => other.into(),
         })?;
     // Authenticated: the header's key id is now trustworthy.
     let key_id = UntrustedToken::parse(token)?.key_id();
-    let payload = cbor_to_json(opened.value());
+    let payload = cbor_to_json(opened.value()).map_err(|e| {
+        CliError::new(
+            OTHER,
+            format!("the payload authenticated but cannot be shown as JSON: {e}"),
+        )
+    })?;
 
     if ctx.json {
-        print_json(&json!({
-            "authentic": true,
-            "mode": codec.mode().to_string(),
-            "key_id": key_id.to_string(),
-            "reseal_due": opened.needs_reseal(),
-            "claims": claims_json(opened.claims(), ctx.now),
-            "payload": payload,
-        }));
+        print_json(&Report {
+            authentic: true,
+            claims: claims_json(opened.claims(), ctx.now),
+            key_id: key_id.to_string(),
+            mode: codec.mode().to_string(),
+            payload: &payload,
+            reseal_due: opened.needs_reseal(),
+        })?;
         return Ok(());
     }
     let role = if opened.needs_reseal() {
@@ -102,6 +125,6 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     ));
     print_lines(&lines);
     println!("payload");
-    print_json(&payload);
+    print_json(&payload)?;
     Ok(())
 }

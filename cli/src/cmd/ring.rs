@@ -92,7 +92,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
 
 fn report(ctx: &Context, action: &str, id: KeyId, role: &str) -> Result<(), CliError> {
     if ctx.json {
-        print_json(&json!({ "action": action, "key_id": id.to_string(), "role": role }));
+        print_json(&json!({ "action": action, "key_id": id.to_string(), "role": role }))?;
     } else if role == "removed" {
         println!("removed key {id}");
     } else {
@@ -113,7 +113,7 @@ fn list(ctx: &Context, file: &KeyRingFile) -> Result<(), CliError> {
                 })
             })
             .collect();
-        print_json(&json!({ "keys": keys }));
+        print_json(&json!({ "keys": keys }))?;
         return Ok(());
     }
     println!("{:<10}{:<10}{:<22}age", "role", "key id", "created");

@@ -1,11 +1,12 @@
 //! `seal`: JSON on standard input, a token on standard output.
 
-use std::io::Read as _;
-
 use sealed_session::Codec;
 use serde_json::json;
 
+use crate::budget::Budget;
+use crate::exact_json::{self, JsonError};
 use crate::exit::{CliError, OTHER};
+use crate::input::read_stdin;
 use crate::keys::KeySource;
 use crate::output::{Context, parse_duration, print_json};
 
@@ -28,20 +29,28 @@ pub(crate) struct Args {
     /// Signed mode (HMAC-SHA256): the payload stays readable.
     #[arg(long)]
     signed: bool,
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let mut text = String::new();
-    std::io::stdin()
-        .take(1 << 20)
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::new(OTHER, format!("cannot read standard input: {e}")))?;
-    let payload: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| CliError::new(OTHER, format!("standard input is not JSON: {e}")))?;
+    let text = read_stdin()?;
+    let payload = exact_json::parse(&text).map_err(|e| {
+        CliError::new(
+            OTHER,
+            match e {
+                JsonError::Syntax(e) => format!("standard input is not JSON: {e}"),
+                JsonError::Unsealable(why) => {
+                    format!("cannot seal standard input as written: {why}")
+                }
+            },
+        )
+    })?;
 
     let mut builder = Codec::builder(args.keys.load()?)
         .purpose(&args.purpose)
-        .max_lifetime(args.lifetime);
+        .max_lifetime(args.lifetime)
+        .budget(args.budget.bytes);
     if let Some(idle) = args.idle {
         builder = builder.idle_timeout(idle);
     }
@@ -55,7 +64,9 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
     .map_err(|e| match e {
         // Over budget is not a malformed token (3): the payload is too big.
-        e @ sealed_session::Error::TooLarge { .. } => CliError::new(OTHER, e.to_string()),
+        e @ sealed_session::Error::TooLarge { .. } => {
+            CliError::new(OTHER, args.budget.over(&e, "seal"))
+        }
         other => other.into(),
     })?;
     if ctx.json {
@@ -64,7 +75,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             "bytes": token.len(),
             "key_id": codec.key_ring().primary().id().to_string(),
             "mode": codec.mode().to_string(),
-        }));
+        }))?;
     } else {
         println!("{token}");
     }
