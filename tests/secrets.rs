@@ -6,8 +6,11 @@
 
 use std::path::PathBuf;
 
+mod leaks;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use leaks::leaked;
 use sealed_session::{Error, Key, KeyRingFile};
 
 /// 32 bytes that are not UTF-8 (a Kubernetes `secretKeyRef` puts raw bytes
@@ -16,52 +19,6 @@ const SECRET: [u8; 32] = [
     0x80, 0xa5, 0x13, 0xfe, 0x42, 0x99, 0x07, 0xc3, 0x28, 0xd1, 0x5a, 0xee, 0x31, 0x8f, 0x64, 0xb0,
     0x0c, 0x77, 0xfa, 0x9e, 0x23, 0xc8, 0x4d, 0x16, 0xe2, 0x5b, 0xa9, 0x38, 0xf1, 0x6d, 0x84, 0xcf,
 ];
-
-/// The first form of some 4-byte run of `secret` that `text` contains.
-fn leaked(text: &str, secret: &[u8]) -> Option<String> {
-    let lower = text.to_lowercase();
-    for run in secret.windows(4) {
-        let hex: String = run.iter().map(|b| format!("{b:02x}")).collect();
-        let escaped: String = run.iter().map(|b| format!("\\x{b:02x}")).collect();
-        let spaced: String = run
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let hex_list = run
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let prefixed_list = run
-            .iter()
-            .map(|b| format!("0x{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let decimal = run.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
-        if text.as_bytes().windows(4).any(|w| w == run) {
-            return Some(format!("raw bytes {run:02x?}"));
-        }
-        for form in [hex, escaped, spaced, hex_list, prefixed_list, decimal] {
-            if lower.contains(&form) {
-                return Some(form);
-            }
-        }
-    }
-    // Base64 at each of the three alignments: six characters carry 4.5 bytes.
-    for skip in 0..3 {
-        let tail = secret.get(skip..).unwrap_or_default();
-        for encoded in [URL_SAFE_NO_PAD.encode(tail), STANDARD_NO_PAD.encode(tail)] {
-            for i in 0..encoded.len().saturating_sub(6) {
-                let run = &encoded[i..i + 6];
-                if text.contains(run) {
-                    return Some(format!("base64 {run}"));
-                }
-            }
-        }
-    }
-    None
-}
 
 #[track_caller]
 fn assert_quiet<T: std::fmt::Debug>(what: &str, result: Result<T, Error>, secret: &[u8]) {

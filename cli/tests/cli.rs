@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+#[path = "../../tests/leaks/mod.rs"]
+mod leaks;
+
 /// Master secret 00 01 .. 1f: key id 2ee8cbfa (tests/vectors/v1.json).
 const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 /// Master secret 20 21 .. 3f.
@@ -869,4 +872,79 @@ fn seal_refuses_json_a_token_would_not_give_back() {
         .write_stdin("0e99999999999999999999")
         .assert()
         .success();
+}
+
+/// The CLI prints errors: none of those that a key option can cause may
+/// quote the key, whether it sits in a variable as raw bytes, is passed as
+/// the variable's name or the file's path, or is damaged in a key-ring file.
+#[test]
+fn no_key_option_prints_the_key() {
+    use base64::Engine as _;
+    #[cfg(unix)]
+    use std::os::unix::ffi::OsStrExt as _;
+
+    let secret: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(73) ^ 0x9c).collect();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&secret);
+    let dir = Dir::new();
+    let token = vector_token(0);
+    let raw_file = dir.0.path().join("raw.key");
+    std::fs::write(&raw_file, &secret).expect("write");
+    let ring_file = dir.0.path().join("ring.txt");
+    std::fs::write(
+        &ring_file,
+        format!("sealed-session key ring v1\nprimary 00000000 2026-01-01T00:00:00Z {b64}!\n"),
+    )
+    .expect("write");
+
+    let mut runs: Vec<(&str, Command)> = Vec::new();
+    #[cfg(unix)]
+    {
+        let mut raw_env = bin();
+        raw_env
+            .args(["open", &token, "--key-env", "K"])
+            .env("K", std::ffi::OsStr::from_bytes(&secret));
+        runs.push(("raw bytes in the variable", raw_env));
+        let mut ring_add = bin();
+        ring_add
+            .args(["ring", "add", "--ring"])
+            .arg(&ring_file)
+            .args(["--key-env", "K"])
+            .env("K", std::ffi::OsStr::from_bytes(&secret));
+        runs.push(("ring add from raw bytes", ring_add));
+    }
+    let mut name_is_key = bin();
+    name_is_key.args(["open", &token, "--key-env", &b64]);
+    runs.push(("the key as the variable's name", name_is_key));
+    let mut path_is_key = bin();
+    path_is_key.args(["open", &token, "--key-file", &b64]);
+    runs.push(("the key as the file's path", path_is_key));
+    let mut raw_key_file = bin();
+    raw_key_file
+        .args(["open", &token, "--key-file"])
+        .arg(&raw_file);
+    runs.push(("a file of raw bytes", raw_key_file));
+    let mut bad_ring = bin();
+    bad_ring.args(["open", &token, "--ring"]).arg(&ring_file);
+    runs.push(("a damaged key-ring file", bad_ring));
+    let mut ring_path_is_key = bin();
+    ring_path_is_key.args(["ring", "list", "--ring", &b64]);
+    runs.push(("the key as the ring's path", ring_path_is_key));
+
+    for (what, mut cmd) in runs {
+        let out = cmd.output().expect("runs");
+        assert!(!out.status.success(), "{what}: succeeded");
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                leaks::leaked(&text, &secret).is_none(),
+                "{what}: the output quotes the key: {text}"
+            );
+            assert!(
+                stream
+                    .windows(4)
+                    .all(|w| !secret.windows(4).any(|s| s == w)),
+                "{what}: raw key bytes in the output"
+            );
+        }
+    }
 }
