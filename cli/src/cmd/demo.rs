@@ -73,13 +73,14 @@ pub(crate) fn run(ctx: &Context) -> Result<(), CliError> {
     println!("   Set-Cookie: {cookie}\n");
     println!("3. Inspect it without the key: only the structure is visible.");
     println!(
-        "   version 0x{:02x}, key id {}, nonce {}..., {} bytes of text (budget 3840)\n",
+        "   version 0x{:02x}, key id {}, nonce {}..., {} bytes of text (budget {})\n",
         seen.version_byte(),
         seen.key_id(),
         seen.nonce()
             .map(|n| hex(n.get(..6).unwrap_or(n)))
             .unwrap_or_default(),
-        seen.text_len()
+        seen.text_len(),
+        codec.budget()
     );
     let claims = opened.claims();
     println!("4. Open it on the next request (any node holding the key ring can):");
