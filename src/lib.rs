@@ -124,6 +124,12 @@ pub use payload::RECURSION_LIMIT;
 pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
 pub use untrusted::UntrustedToken;
 
+// `cargo test --doc` compiles the README's Rust code, so it cannot drift
+// from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme_doctests {}
+
 /// Entry points for the fuzz targets and the adversarial tests. They seal
 /// with fixed keys and chosen nonces: only with the `dangerous-test-hooks`
 /// feature, never in a default build.
