@@ -1,5 +1,5 @@
-//! Seal and open of DESIGN.md's reference payloads, side by side with the
-//! `cookie` crate's `PrivateJar` carrying the payload as serde_json (what
+//! Seal and open of the reference payloads (`tests/common/mod.rs`), side by
+//! side with the `cookie` crate's `PrivateJar` carrying the payload as serde_json (what
 //! actix-session does), in the same run; a bare AES-256-GCM seal with the
 //! cipher built once (the floor of a 96-bit-nonce design, no claims, no
 //! purpose); and the rejection path (a tampered token), measured on purpose.

@@ -1,5 +1,5 @@
 //! Heap allocations per seal and per open (BENCHMARKS.md): at most 2 made by
-//! the codec itself on DESIGN.md's typical payload. The app's own `String`s
+//! the codec itself on the typical payload (`tests/common/mod.rs`). The app's own `String`s
 //! and `Vec`s, made while its type deserializes, are counted separately.
 
 mod common;

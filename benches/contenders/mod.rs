@@ -1,5 +1,5 @@
 //! The two sides of every comparison, shared by `codec` (criterion) and
-//! `interleaved`: our codec as DESIGN.md's typical app configures it, and
+//! `interleaved`: our codec as a typical app configures it, and
 //! the peer, the `cookie` crate's `PrivateJar` carrying the session as
 //! serde_json (what actix-session does).
 

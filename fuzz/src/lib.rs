@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use arbitrary::Arbitrary;
 use serde::{Deserialize, Serialize};
 
-/// DESIGN.md's typical session, the type the `payload` target decodes into.
+/// The typical session of `tests/common/mod.rs`, the type the `payload`
+/// target decodes into.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Typical {
     pub user_id: u64,

@@ -1,4 +1,5 @@
-//! DESIGN.md's reference payloads, shared by tests, examples and benches.
+//! The reference payloads, shared by tests, examples and benches: the
+//! shapes every size and speed figure of the project is measured on.
 #![allow(dead_code)]
 
 use serde::{Deserialize, Serialize};
