@@ -7,12 +7,30 @@ use crate::format::{Reader, put_varint};
 use crate::ids::SessionId;
 
 /// Longest subject, in bytes.
+///
+/// ```
+/// # use sealed_session::{Codec, Key, KeyRing};
+/// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// use sealed_session::{Error, MAX_SUBJECT_LEN};
+/// let long = "x".repeat(MAX_SUBJECT_LEN + 1);
+/// assert!(matches!(codec.seal_with_subject(&1u8, &long), Err(Error::SubjectLength { len: 256, max: 255 })));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 pub const MAX_SUBJECT_LEN: usize = 255;
 
 /// What a token says about its session, sealed with the payload. Returned
 /// only by [`Codec::open`](crate::Codec::open) after authentication and the
 /// expiry checks, so every field can be trusted. (What a token says before
 /// that is an [`UnverifiedClaims`].)
+///
+/// ```
+/// # use sealed_session::{Codec, Key, KeyRing};
+/// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let opened = codec.open::<u8>(&codec.seal(&1u8)?)?;
+/// let claims = opened.claims();
+/// assert!(claims.created() <= claims.issued() && claims.issued() < claims.expires());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claims {
     session_id: SessionId,
@@ -24,42 +42,124 @@ pub struct Claims {
 
 impl Claims {
     /// The session's random id.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// let renewed = codec.open_at::<u8>(&codec.reseal_at(&opened, now)?, now)?;
+    /// assert_eq!(renewed.claims().session_id(), claims.session_id()); // kept across re-seals
+    /// println!("session {}", claims.session_id()); // 32 hex digits
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn session_id(&self) -> SessionId {
         self.session_id
     }
 
     /// Whose session this is, if the app said so when sealing (the key for
     /// "log out everywhere").
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// assert_eq!(claims.subject(), Some("user-42"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn subject(&self) -> Option<&str> {
         self.subject.as_deref()
     }
 
     /// When the session began; kept across re-seals.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// assert_eq!(claims.created(), now);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn created(&self) -> OffsetDateTime {
         to_datetime(self.created)
     }
 
     /// When this token was sealed; renewed by every re-seal.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// assert_eq!(claims.issued(), now);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn issued(&self) -> OffsetDateTime {
         to_datetime(self.issued)
     }
 
     /// When this token stops opening (exclusive: at this second it is expired).
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// assert_eq!(claims.expires(), now + time::Duration::days(7)); // the default lifetime
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn expires(&self) -> OffsetDateTime {
         to_datetime(self.expires)
     }
 
     /// `created` in unix seconds.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// assert_eq!(claims.created_unix(), 1_700_000_000);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn created_unix(&self) -> i64 {
         self.created
     }
 
     /// `issued` in unix seconds.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// assert_eq!(claims.issued_unix(), 1_700_000_000);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn issued_unix(&self) -> i64 {
         self.issued
     }
 
     /// `expires` in unix seconds.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let claims = opened.claims();
+    /// assert_eq!(claims.expires_unix(), 1_700_000_000 + 7 * 86_400);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn expires_unix(&self) -> i64 {
         self.expires
     }
@@ -145,6 +245,15 @@ impl Claims {
 /// verified**. A forger writes any session id, subject and times they like.
 /// Show it (as `sealed-session inspect` does), never decide with it: only
 /// [`Codec::open`](crate::Codec::open) returns [`Claims`].
+///
+/// ```
+/// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+/// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+/// let token = codec.seal_with_subject(&1u8, "alice")?;
+/// let said = UntrustedToken::parse(&token)?.unverified_claims();
+/// assert_eq!(said.as_ref().and_then(|c| c.subject()), Some("alice"));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnverifiedClaims(Claims);
 
@@ -154,41 +263,121 @@ impl UnverifiedClaims {
     }
 
     /// The session id the token claims.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.session_id(), codec.open_at::<u8>(&token, now)?.claims().session_id());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn session_id(&self) -> SessionId {
         self.0.session_id()
     }
 
     /// The subject the token claims.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.subject(), Some("user-42")); // says the token; nothing verified
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn subject(&self) -> Option<&str> {
         self.0.subject()
     }
 
     /// The `created` time the token claims.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.created(), now);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn created(&self) -> OffsetDateTime {
         self.0.created()
     }
 
     /// The `issued` time the token claims.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.issued(), now);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn issued(&self) -> OffsetDateTime {
         self.0.issued()
     }
 
     /// The `expires` time the token claims.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert!(claims.expires() > now);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn expires(&self) -> OffsetDateTime {
         self.0.expires()
     }
 
     /// The claimed `created`, in unix seconds.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.created_unix(), 1_700_000_000);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn created_unix(&self) -> i64 {
         self.0.created_unix()
     }
 
     /// The claimed `issued`, in unix seconds.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.issued_unix(), 1_700_000_000);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn issued_unix(&self) -> i64 {
         self.0.issued_unix()
     }
 
     /// The claimed `expires`, in unix seconds.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.expires_unix(), 1_700_000_000 + 7 * 86_400);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn expires_unix(&self) -> i64 {
         self.0.expires_unix()
     }

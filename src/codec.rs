@@ -93,6 +93,17 @@ impl RingKey {
 }
 
 /// Settings of a [`Codec`]; every one has a default.
+///
+/// ```
+/// use sealed_session::{Codec, Key, KeyRing};
+/// use time::Duration;
+/// let codec = Codec::builder(KeyRing::new(Key::generate()))
+///     .purpose("session")
+///     .idle_timeout(Duration::hours(2))
+///     .build()?;
+/// # let _ = codec;
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Debug)]
 #[must_use]
 pub struct CodecBuilder {
@@ -109,6 +120,16 @@ impl CodecBuilder {
     /// What the tokens are for, bound into every seal: a token sealed for one
     /// purpose never opens under another. Use the cookie name or another
     /// app-chosen context. Default `"session"`; 1 to 255 bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Error, Key, KeyRing};
+    /// let key = Key::generate();
+    /// let session = Codec::builder(KeyRing::new(key.clone())).purpose("session").build()?;
+    /// let csrf = Codec::builder(KeyRing::new(key)).purpose("csrf").build()?;
+    /// let token = session.seal(&1u8)?;
+    /// assert!(matches!(csrf.open::<u8>(&token), Err(Error::Invalid)));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn purpose(mut self, purpose: impl AsRef<[u8]>) -> Self {
         self.purpose = purpose.as_ref().to_vec();
         self
@@ -116,6 +137,21 @@ impl CodecBuilder {
 
     /// Absolute lifetime, counted from the session's `created`: re-sealing
     /// does not extend it. Default 7 days, at most 400 days.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Error, Key, KeyRing};
+    /// use time::{Duration, OffsetDateTime};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate()))
+    ///     .max_lifetime(Duration::hours(8))
+    ///     .leeway(Duration::ZERO)
+    ///     .build()?;
+    /// let start = OffsetDateTime::now_utc();
+    /// let token = codec.seal_at(&1u8, start)?;
+    /// assert!(codec.open_at::<u8>(&token, start + Duration::hours(7)).is_ok());
+    /// let late = codec.open_at::<u8>(&token, start + Duration::hours(8));
+    /// assert!(matches!(late, Err(Error::Expired { .. })));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
         self.max_lifetime = lifetime;
         self
@@ -123,6 +159,23 @@ impl CodecBuilder {
 
     /// Idle timeout, counted from the token's `issued`: every re-seal extends
     /// it, up to the absolute lifetime. Default: none.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Error, Key, KeyRing};
+    /// use time::{Duration, OffsetDateTime};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate()))
+    ///     .idle_timeout(Duration::minutes(30))
+    ///     .leeway(Duration::ZERO)
+    ///     .build()?;
+    /// let start = OffsetDateTime::now_utc();
+    /// let token = codec.seal_at(&1u8, start)?;
+    /// // Re-sealed after 20 minutes: idle again from then.
+    /// let later = start + Duration::minutes(20);
+    /// let renewed = codec.reseal_at(&codec.open_at::<u8>(&token, later)?, later)?;
+    /// assert!(codec.open_at::<u8>(&renewed, start + Duration::minutes(45)).is_ok());
+    /// assert!(codec.open_at::<u8>(&token, start + Duration::minutes(45)).is_err());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
         self
@@ -131,6 +184,19 @@ impl CodecBuilder {
     /// Clock skew tolerated between the node that sealed and the one that
     /// opens, both for expiry and for `issued` in the future. Default 30 s,
     /// at most 10 minutes.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing};
+    /// use time::{Duration, OffsetDateTime};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate()))
+    ///     .leeway(Duration::seconds(5))
+    ///     .build()?;
+    /// // Sealed by a node whose clock runs 3 s ahead.
+    /// let now = OffsetDateTime::now_utc();
+    /// let token = codec.seal_at(&1u8, now + Duration::seconds(3))?;
+    /// assert!(codec.open_at::<u8>(&token, now).is_ok());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -139,6 +205,17 @@ impl CodecBuilder {
     /// Largest token, in bytes of text. Default [`DEFAULT_BUDGET`] (3840:
     /// a 4096-byte cookie less 256 for its name and attributes); from
     /// [`MIN_BUDGET`] to [`MAX_BUDGET`].
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Error, Key, KeyRing};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).budget(256).build()?;
+    /// let big = "x".repeat(300);
+    /// match codec.seal(&big) {
+    ///     Err(Error::TooLarge { size, limit }) => assert!(size > limit && limit == 256),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn budget(mut self, bytes: usize) -> Self {
         self.budget = bytes;
         self
@@ -147,12 +224,36 @@ impl CodecBuilder {
     /// Signed mode: HMAC-SHA256 instead of XAES-256-GCM. The payload and
     /// claims are readable by anyone who decodes the token, but cannot be
     /// changed. Use it only for values the client may see.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, Mode, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// assert_eq!(codec.mode(), Mode::Signed);
+    /// let token = codec.seal(&"visible")?;
+    /// // Anyone can read it; only the key holder can change it.
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.unverified_value::<String>()?.as_deref(), Some("visible"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn signed(mut self) -> Self {
         self.mode = Mode::Signed;
         self
     }
 
     /// Checks the settings and builds the codec.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, ConfigError, Error, Key, KeyRing};
+    /// use time::Duration;
+    /// let refused = Codec::builder(KeyRing::new(Key::generate()))
+    ///     .max_lifetime(Duration::days(500))
+    ///     .build();
+    /// assert!(matches!(refused, Err(Error::Config(ConfigError::DurationTooLong { .. }))));
+    /// assert_eq!(
+    ///     refused.unwrap_err().to_string(),
+    ///     "invalid codec setting: max_lifetime is 43200000 s, at most 34560000 s is allowed"
+    /// );
+    /// ```
     ///
     /// # Errors
     /// [`Error::Config`] for a purpose that is empty or over 255 bytes, a
@@ -197,6 +298,15 @@ impl CodecBuilder {
 
 /// An authenticated, unexpired session: the value, its claims, and whether
 /// the token should be re-sealed.
+///
+/// ```
+/// # use sealed_session::{Codec, Key, KeyRing};
+/// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let opened = codec.open::<String>(&codec.seal("hello")?)?;
+/// assert_eq!(opened.value(), "hello");
+/// assert!(!opened.needs_reseal());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Opened<T> {
     value: T,
@@ -206,27 +316,77 @@ pub struct Opened<T> {
 
 impl<T> Opened<T> {
     /// The session value.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let opened = codec.open::<u32>(&codec.seal(&7u32)?)?;
+    /// assert_eq!(*opened.value(), 7);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn value(&self) -> &T {
         &self.value
     }
 
     /// The session value, to change before [`Codec::reseal`].
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let mut opened = codec.open::<u32>(&codec.seal(&7u32)?)?;
+    /// *opened.value_mut() += 1;
+    /// let token = codec.reseal(&opened)?; // same session id, new value
+    /// assert_eq!(*codec.open::<u32>(&token)?.value(), 8);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn value_mut(&mut self) -> &mut T {
         &mut self.value
     }
 
     /// The session value, dropping the claims.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let value: String = codec.open::<String>(&codec.seal("hi")?)?.into_value();
+    /// assert_eq!(value, "hi");
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn into_value(self) -> T {
         self.value
     }
 
     /// The authenticated claims: session id, subject, times.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal_with_subject(&1u8, "user-42")?;
+    /// let opened = codec.open::<u8>(&token)?;
+    /// assert_eq!(opened.claims().subject(), Some("user-42"));
+    /// assert!(opened.claims().expires() > opened.claims().issued());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn claims(&self) -> &Claims {
         &self.claims
     }
 
     /// True when the token was sealed under an accepted (not primary) key:
     /// re-seal it so that the old key can be retired.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing};
+    /// let (old, new) = (Key::generate(), Key::generate());
+    /// let before = Codec::builder(KeyRing::new(old.clone())).build()?;
+    /// let token = before.seal(&1u8)?;
+    /// // The new key is primary now; the old one still opens.
+    /// let after = Codec::builder(KeyRing::new(new).with_accepted(old)).build()?;
+    /// let opened = after.open::<u8>(&token)?;
+    /// assert!(opened.needs_reseal());
+    /// let renewed = after.reseal(&opened)?;
+    /// assert!(!after.open::<u8>(&renewed)?.needs_reseal());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn needs_reseal(&self) -> bool {
         self.needs_reseal
     }
@@ -235,6 +395,13 @@ impl<T> Opened<T> {
 impl Codec {
     /// Starts configuring a codec that seals with `ring`'s primary key and
     /// opens with any of its keys.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?; // every default
+    /// assert_eq!(codec.purpose(), b"session");
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn builder(ring: KeyRing) -> CodecBuilder {
         CodecBuilder {
             ring,
@@ -248,26 +415,65 @@ impl Codec {
     }
 
     /// The mode this codec seals and opens.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// assert_eq!(codec.mode(), sealed_session::Mode::Encrypted);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn mode(&self) -> Mode {
         self.inner.mode
     }
 
     /// The purpose bound into every token.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).purpose("csrf").build()?;
+    /// assert_eq!(codec.purpose(), b"csrf");
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn purpose(&self) -> &[u8] {
         &self.inner.purpose
     }
 
     /// The size budget, in bytes of token text.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// assert_eq!(codec.budget(), sealed_session::DEFAULT_BUDGET);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn budget(&self) -> usize {
         self.inner.budget
     }
 
     /// The key ring.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&1u8)?;
+    /// let primary = codec.key_ring().primary().id();
+    /// assert_eq!(sealed_session::UntrustedToken::parse(&token)?.key_id(), primary);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn key_ring(&self) -> &KeyRing {
         &self.inner.ring
     }
 
     /// Seals `value` as a new session (fresh id, no subject), now.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&vec!["admin", "editor"])?;
+    /// assert!(token.len() < 200);
+    /// assert_eq!(codec.open::<Vec<String>>(&token)?.value(), &["admin", "editor"]);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Serialize`] if the value does not serialize;
@@ -306,6 +512,17 @@ impl Codec {
 
     /// Seals `value` as a new session, at `now`.
     ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let token = codec.seal_at(&1u8, now)?;
+    /// let opened = codec.open_at::<u8>(&token, now)?;
+    /// assert_eq!(opened.claims().created_unix(), 1_700_000_000);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`Codec::seal`].
     pub fn seal_at<T: Serialize + ?Sized>(
@@ -321,6 +538,15 @@ impl Codec {
     /// Seals `value` as a new session of `subject` (a user id: the key for
     /// "log out everywhere"), now.
     ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal_with_subject(&1u8, "user-42")?;
+    /// assert_eq!(codec.open::<u8>(&token)?.claims().subject(), Some("user-42"));
+    /// assert!(codec.seal_with_subject(&1u8, "").is_err()); // 1 to 255 bytes
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::SubjectLength`] unless the subject is 1 to 255 bytes; then as
     /// [`Codec::seal`].
@@ -335,6 +561,16 @@ impl Codec {
     }
 
     /// Seals `value` as a new session of `subject`, at `now`.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let opened = codec.open_at::<u8>(&token, now)?;
+    /// assert_eq!(opened.claims().subject(), Some("user-42"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Codec::seal_with_subject`].
@@ -352,6 +588,16 @@ impl Codec {
     /// Re-seals an opened session, now: same session id, subject and
     /// `created`, a new `issued`, `expires` recomputed, under the primary key.
     ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let opened = codec.open::<u8>(&codec.seal(&1u8)?)?;
+    /// let renewed = codec.open::<u8>(&codec.reseal(&opened)?)?;
+    /// assert_eq!(renewed.claims().session_id(), opened.claims().session_id());
+    /// assert_eq!(renewed.claims().created(), opened.claims().created());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Expired`] if the session has reached its absolute lifetime;
     /// then as [`Codec::seal`].
@@ -360,6 +606,18 @@ impl Codec {
     }
 
     /// Re-seals an opened session, at `now`.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// use time::{Duration, OffsetDateTime};
+    /// let start = OffsetDateTime::now_utc();
+    /// let opened = codec.open_at::<u8>(&codec.seal_at(&1u8, start)?, start)?;
+    /// let later = start + Duration::hours(1);
+    /// let renewed = codec.open_at::<u8>(&codec.reseal_at(&opened, later)?, later)?;
+    /// assert_eq!(renewed.claims().issued_unix(), later.unix_timestamp());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Codec::reseal`].
@@ -374,6 +632,18 @@ impl Codec {
     /// Opens a token sealed by a codec with the same keys, purpose and mode,
     /// now. The token is read in place, never copied.
     ///
+    /// ```
+    /// use sealed_session::{Codec, Error, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&42u64)?;
+    /// assert_eq!(*codec.open::<u64>(&token)?.value(), 42);
+    /// // A tampered, truncated or foreign token is refused, never a panic.
+    /// assert!(matches!(codec.open::<u64>(&token[..token.len() - 1]), Err(Error::Invalid | Error::Malformed(_))));
+    /// // Authentic, but not the type asked for: start a new session.
+    /// assert!(matches!(codec.open::<String>(&token), Err(Error::Payload(_))));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::TooLarge`] for input over the budget (checked first, before
     /// decoding); [`Error::Malformed`] for input that is not a token of this
@@ -387,6 +657,17 @@ impl Codec {
     }
 
     /// Opens a token at `now`.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// use time::{Duration, OffsetDateTime};
+    /// let now = OffsetDateTime::now_utc();
+    /// let token = codec.seal_at(&1u8, now)?;
+    /// assert!(codec.open_at::<u8>(&token, now + Duration::days(6)).is_ok());
+    /// assert!(codec.open_at::<u8>(&token, now + Duration::days(8)).is_err()); // 7-day default
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Codec::open`], and [`Error::TimeOutOfRange`] for a `now` before

@@ -12,6 +12,23 @@ use crate::mode::Mode;
 /// [`Error::Invalid`]: a wrong key, a tampered byte, a wrong purpose and a
 /// token forged from scratch all look the same to the caller, so they look the
 /// same to an attacker.
+///
+/// ```
+/// use sealed_session::{Codec, Error, Key, KeyRing};
+/// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// # let cookie = codec.seal(&7u64)?;
+/// // What a web app does with an incoming cookie:
+/// let user_id = match codec.open::<u64>(&cookie) {
+///     Ok(opened) => Some(*opened.value()),
+///     // Forged, tampered, expired, from a retired key, or of an old shape:
+///     // the visitor starts a new session.
+///     Err(Error::Invalid | Error::Expired { .. } | Error::UnknownKey(_)) => None,
+///     Err(Error::Payload(_) | Error::Malformed(_) | Error::TooLarge { .. }) => None,
+///     Err(other) => return Err(other), // a problem on our side
+/// };
+/// assert_eq!(user_id, Some(7));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -115,6 +132,13 @@ pub enum Error {
 }
 
 /// Why a codec setting was refused.
+///
+/// ```
+/// use sealed_session::{Codec, ConfigError, Error, Key, KeyRing};
+/// let e = Codec::builder(KeyRing::new(Key::generate())).purpose("").build().unwrap_err();
+/// assert!(matches!(e, Error::Config(ConfigError::PurposeLength { len: 0 })));
+/// assert_eq!(e.to_string(), "invalid codec setting: purpose is 0 bytes, it must be 1 to 255");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -152,6 +176,15 @@ pub enum ConfigError {
 
 /// Why an input is not a token. Everything here is public structure checked
 /// before any key is used, so naming the reason leaks nothing.
+///
+/// ```
+/// use sealed_session::{Codec, Error, Key, KeyRing, Malformed};
+/// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let e = codec.open::<u8>("not a token!").unwrap_err();
+/// assert!(matches!(e, Error::Malformed(Malformed::Base64)));
+/// assert_eq!(e.to_string(), "malformed token: not strict unpadded base64url");
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Malformed {

@@ -6,19 +6,42 @@ use std::fmt;
 
 /// The 4-byte id of a key, written in the token header so that `open` finds
 /// its key directly (FORMAT.md §3.2). Not secret.
+///
+/// ```
+/// use sealed_session::Key;
+/// let key = Key::generate();
+/// println!("sealing with key {}", key.id()); // 8 hex digits, not secret
+/// assert_eq!(key.id().to_string().len(), 8);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId([u8; 4]);
 
 impl KeyId {
     /// Length of a key id, in bytes.
+    ///
+    /// ```
+    /// assert_eq!(sealed_session::KeyId::LEN, 4);
+    /// ```
     pub const LEN: usize = 4;
 
     /// A key id from its bytes.
+    ///
+    /// ```
+    /// use sealed_session::KeyId;
+    /// let id = KeyId::from_bytes([0x2e, 0xe8, 0xcb, 0xfa]);
+    /// assert_eq!(id.to_string(), "2ee8cbfa");
+    /// ```
     pub const fn from_bytes(bytes: [u8; 4]) -> Self {
         Self(bytes)
     }
 
     /// The bytes of the key id, as written in a token.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId};
+    /// let key = Key::generate();
+    /// assert_eq!(KeyId::from_bytes(key.id().to_bytes()), key.id());
+    /// ```
     pub const fn to_bytes(self) -> [u8; 4] {
         self.0
     }
@@ -62,19 +85,48 @@ impl fmt::Debug for KeyId {
 
 /// The 128-bit random id of a session. It stays the same across re-seals, so
 /// it can name the session in logs and in a revocation list.
+///
+/// ```
+/// # use sealed_session::{Codec, Key, KeyRing};
+/// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let a = codec.open::<u8>(&codec.seal(&1u8)?)?.claims().session_id();
+/// let b = codec.open::<u8>(&codec.seal(&1u8)?)?.claims().session_id();
+/// assert_ne!(a, b); // 128 random bits per new session
+/// assert_eq!(a.to_string().len(), 32);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SessionId([u8; 16]);
 
 impl SessionId {
     /// Length of a session id, in bytes.
+    ///
+    /// ```
+    /// assert_eq!(sealed_session::SessionId::LEN, 16);
+    /// ```
     pub const LEN: usize = 16;
 
     /// A session id from its bytes.
+    ///
+    /// ```
+    /// use sealed_session::SessionId;
+    /// let id = SessionId::from_bytes([0xab; 16]);
+    /// assert_eq!(id.to_string(), "ab".repeat(16));
+    /// ```
     pub const fn from_bytes(bytes: [u8; 16]) -> Self {
         Self(bytes)
     }
 
     /// The 16 bytes of the id.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let id = codec.open::<u8>(&codec.seal(&1u8)?)?.claims().session_id();
+    /// let bytes: [u8; 16] = id.to_bytes(); // e.g. a key in a revocation list
+    /// assert_eq!(sealed_session::SessionId::from_bytes(bytes), id);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub const fn to_bytes(self) -> [u8; 16] {
         self.0
     }

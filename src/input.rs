@@ -4,6 +4,13 @@
 use std::fmt;
 
 /// Why no token could be taken from an input.
+///
+/// ```
+/// use sealed_session::{InputError, extract_token};
+/// let e = extract_token("Cookie: theme=dark", "session").unwrap_err();
+/// assert!(matches!(e, InputError::CookieNotFound { .. }));
+/// assert_eq!(e.to_string(), "no cookie named \"session\"; present: theme");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InputError {

@@ -17,8 +17,19 @@ use crate::error::Error;
 use crate::ids::KeyId;
 
 /// Smallest accepted master secret, in bytes.
+///
+/// ```
+/// use sealed_session::{Key, MIN_KEY_LEN};
+/// assert!(Key::from_bytes(&[1u8; MIN_KEY_LEN - 1]).is_err());
+/// ```
 pub const MIN_KEY_LEN: usize = 32;
 /// Largest accepted master secret, in bytes.
+///
+/// ```
+/// use sealed_session::{Key, MAX_KEY_LEN};
+/// let long: Vec<u8> = (0..=MAX_KEY_LEN).map(|i| i as u8).collect();
+/// assert!(Key::from_bytes(&long).is_err());
+/// ```
 pub const MAX_KEY_LEN: usize = 1024;
 /// Length of a generated master secret, in bytes.
 const GENERATED_KEY_LEN: usize = 32;
@@ -67,6 +78,13 @@ struct KeyInner {
 impl Key {
     /// A new random 32-byte key from the operating system's RNG.
     ///
+    /// ```
+    /// use sealed_session::Key;
+    /// let key = Key::generate();
+    /// println!("new key {}", key.id()); // the id only: key bytes are never printed
+    /// assert_ne!(key, Key::generate());
+    /// ```
+    ///
     /// # Panics
     /// If the operating system cannot provide randomness.
     pub fn generate() -> Self {
@@ -76,6 +94,16 @@ impl Key {
     }
 
     /// A key from the raw bytes of a master secret.
+    ///
+    /// ```
+    /// use sealed_session::{Error, Key};
+    /// let master: Vec<u8> = (0u8..32).collect();
+    /// let key = Key::from_bytes(&master)?;
+    /// assert_eq!(key.id().to_string(), "2ee8cbfa");
+    /// assert!(matches!(Key::from_bytes(&master[..16]), Err(Error::KeyTooShort { len: 16, min: 32 })));
+    /// assert!(matches!(Key::from_bytes(&[7; 32]), Err(Error::WeakKey)));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::KeyTooShort`] below 32 bytes, [`Error::KeyTooLong`] above 1024,
@@ -103,6 +131,15 @@ impl Key {
     /// whitespace ignored), as written by [`Key::export_base64`] or
     /// `openssl rand -base64 32`.
     ///
+    /// ```
+    /// use sealed_session::Key;
+    /// // `openssl rand -base64 32` writes this alphabet, padded:
+    /// let key = Key::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n")?;
+    /// assert_eq!(key.id().to_string(), "2ee8cbfa");
+    /// assert!(Key::from_base64("not a key").is_err());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::KeyEncoding`] if the text is not base64, then as
     /// [`Key::from_bytes`].
@@ -112,6 +149,17 @@ impl Key {
     }
 
     /// A key from the base64 text held in an environment variable.
+    ///
+    /// ```
+    /// use sealed_session::{Error, Key};
+    /// // In production: `let key = Key::from_env("SESSION_KEY")?;`
+    /// let e = Key::from_env("SEALED_SESSION_EXAMPLE_UNSET").unwrap_err();
+    /// assert!(matches!(e, Error::KeySource { .. }));
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "cannot read key from environment variable SEALED_SESSION_EXAMPLE_UNSET: it is not set"
+    /// );
+    /// ```
     ///
     /// # Errors
     /// [`Error::KeySource`] if the variable is unset or not UTF-8 text, then
@@ -134,6 +182,16 @@ impl Key {
 
     /// A key from a file holding its base64 text.
     ///
+    /// ```
+    /// use sealed_session::Key;
+    /// let path = std::env::temp_dir().join(format!("doc-key-{}", std::process::id()));
+    /// let key = Key::generate();
+    /// std::fs::write(&path, key.export_base64().as_bytes()).unwrap();
+    /// assert_eq!(Key::from_file(&path)?, key);
+    /// std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::KeySource`] if the file cannot be read or is not UTF-8 text,
     /// then as [`Key::from_base64`]. No error quotes the file's contents.
@@ -145,11 +203,29 @@ impl Key {
     /// The master secret as unpadded base64url, for storing a generated key.
     /// This is the only way key bytes leave the type; the returned string is
     /// zeroized on drop.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    /// let key = Key::generate();
+    /// let text = key.export_base64(); // 43 characters of base64url, wiped on drop
+    /// assert_eq!(text.len(), 43);
+    /// assert_eq!(Key::from_base64(&text)?, key);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn export_base64(&self) -> Zeroizing<String> {
         Zeroizing::new(Base64UrlUnpadded::encode_string(&self.0.master))
     }
 
     /// The key id written in tokens sealed under this key.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let key = Key::generate();
+    /// let codec = Codec::builder(KeyRing::new(key.clone())).build()?;
+    /// let token = codec.seal(&1u8)?;
+    /// assert_eq!(UntrustedToken::parse(&token)?.key_id(), key.id());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn id(&self) -> KeyId {
         self.0.id
     }
@@ -210,6 +286,15 @@ impl fmt::Debug for Key {
 /// then make it primary everywhere, then drop the old key once the longest
 /// session lifetime has passed. A token opened under an accepted key reports
 /// [`Opened::needs_reseal`](crate::Opened::needs_reseal).
+///
+/// ```
+/// use sealed_session::{Codec, Key, KeyRing};
+/// let (old, new) = (Key::generate(), Key::generate());
+/// let ring = KeyRing::new(new).with_accepted(old);
+/// let codec = Codec::builder(ring).build()?;
+/// assert_eq!(codec.key_ring().accepted().len(), 1);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct KeyRing {
     primary: Key,
@@ -218,6 +303,12 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// A ring whose only key is `primary`.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing};
+    /// let ring = KeyRing::new(Key::generate());
+    /// assert!(ring.accepted().is_empty());
+    /// ```
     pub fn new(primary: Key) -> Self {
         Self {
             primary,
@@ -227,6 +318,13 @@ impl KeyRing {
 
     /// Adds a key that opens tokens but does not seal. Adding the primary key
     /// or a key already in the ring changes nothing.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing};
+    /// let (new, old) = (Key::generate(), Key::generate());
+    /// let ring = KeyRing::new(new.clone()).with_accepted(old.clone()).with_accepted(new);
+    /// assert_eq!(ring.accepted(), [old]); // the primary is not added twice
+    /// ```
     #[must_use]
     pub fn with_accepted(mut self, key: Key) -> Self {
         if key != self.primary && !self.accepted.contains(&key) {
@@ -236,16 +334,38 @@ impl KeyRing {
     }
 
     /// The key that seals.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing};
+    /// let key = Key::generate();
+    /// assert_eq!(KeyRing::new(key.clone()).primary(), &key);
+    /// ```
     pub fn primary(&self) -> &Key {
         &self.primary
     }
 
     /// The keys that only open.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing};
+    /// let old = Key::generate();
+    /// let ring = KeyRing::new(Key::generate()).with_accepted(old.clone());
+    /// assert_eq!(ring.accepted(), std::slice::from_ref(&old));
+    /// ```
     pub fn accepted(&self) -> &[Key] {
         &self.accepted
     }
 
     /// The key with this id, and whether it is the primary.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing};
+    /// let (new, old) = (Key::generate(), Key::generate());
+    /// let ring = KeyRing::new(new.clone()).with_accepted(old.clone());
+    /// assert_eq!(ring.find(old.id()), Some((&old, false)));
+    /// assert_eq!(ring.find(new.id()), Some((&new, true)));
+    /// assert_eq!(ring.find(Key::generate().id()), None);
+    /// ```
     pub fn find(&self, id: KeyId) -> Option<(&Key, bool)> {
         let i = self.position(id)?;
         self.keys().nth(i).map(|k| (k, i == 0))
@@ -253,6 +373,15 @@ impl KeyRing {
 
     /// Every key, the primary first, then the accepted keys in the order
     /// they were added.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing};
+    /// let ring = KeyRing::new(Key::generate()).with_accepted(Key::generate());
+    /// for key in ring.keys() {
+    ///     println!("{}", key.id());
+    /// }
+    /// assert_eq!(ring.keys().count(), 2);
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &Key> {
         std::iter::once(&self.primary).chain(&self.accepted)
     }

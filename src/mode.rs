@@ -19,6 +19,18 @@ pub(crate) const HMAC_TAG_LEN: usize = 32;
 
 /// How a token is protected. The codec chooses the mode; a token whose
 /// version byte names the other mode is refused, never followed.
+///
+/// ```
+/// use sealed_session::{Codec, Error, Key, KeyRing, Malformed, Mode};
+/// let key = Key::generate();
+/// let signed = Codec::builder(KeyRing::new(key.clone())).signed().build()?;
+/// let encrypted = Codec::builder(KeyRing::new(key)).build()?;
+/// let token = signed.seal(&1u8)?;
+/// // The token's version byte never chooses the algorithm: a codec opens its own mode only.
+/// let e = encrypted.open::<u8>(&token).unwrap_err();
+/// assert!(matches!(e, Error::Malformed(Malformed::WrongMode { token: Mode::Signed, codec: Mode::Encrypted })));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Mode {

@@ -27,6 +27,12 @@ use crate::key::{Key, KeyRing, read_secret_file};
 const MAGIC: &str = "sealed-session key ring v1";
 
 /// What a key of a ring does.
+///
+/// ```
+/// use sealed_session::{Key, KeyRingFile, KeyRole};
+/// let file = KeyRingFile::new(Key::generate(), time::OffsetDateTime::now_utc());
+/// assert_eq!(file.primary().role(), KeyRole::Primary);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyRole {
     /// Seals new tokens, and opens.
@@ -37,6 +43,12 @@ pub enum KeyRole {
 
 impl KeyRole {
     /// `"primary"` or `"accepted"`, as written in the file.
+    ///
+    /// ```
+    /// use sealed_session::KeyRole;
+    /// assert_eq!(KeyRole::Primary.as_str(), "primary");
+    /// assert_eq!(KeyRole::Accepted.as_str(), "accepted");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Primary => "primary",
@@ -46,6 +58,14 @@ impl KeyRole {
 }
 
 /// One key of a key-ring file.
+///
+/// ```
+/// use sealed_session::{Key, KeyRingFile};
+/// let file = KeyRingFile::new(Key::generate(), time::OffsetDateTime::now_utc());
+/// for entry in file.entries() {
+///     println!("{} {} {}", entry.role().as_str(), entry.key().id(), entry.created());
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct KeyEntry {
     role: KeyRole,
@@ -55,16 +75,41 @@ pub struct KeyEntry {
 
 impl KeyEntry {
     /// Primary or accepted.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let file = KeyRingFile::new(Key::generate(), now);
+    /// assert_eq!(file.primary().role(), KeyRole::Primary);
+    /// ```
     pub fn role(&self) -> KeyRole {
         self.role
     }
 
     /// The key.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let key = Key::generate();
+    /// let file = KeyRingFile::new(key.clone(), now);
+    /// assert_eq!(file.primary().key(), &key);
+    /// ```
     pub fn key(&self) -> &Key {
         &self.key
     }
 
     /// When the key was created.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let file = KeyRingFile::new(Key::generate(), now);
+    /// assert_eq!(file.primary().created(), now);
+    /// ```
     pub fn created(&self) -> OffsetDateTime {
         self.created
     }
@@ -97,6 +142,15 @@ pub struct KeyRingFile {
 
 impl KeyRingFile {
     /// A file holding one primary key.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let file = KeyRingFile::new(Key::generate(), now);
+    /// assert_eq!(file.entries().count(), 1);
+    /// assert!(file.to_text().starts_with("sealed-session key ring v1\n"));
+    /// ```
     pub fn new(primary: Key, created: OffsetDateTime) -> Self {
         Self {
             primary: KeyEntry {
@@ -109,6 +163,18 @@ impl KeyRingFile {
     }
 
     /// Parses the text of a key-ring file.
+    ///
+    /// ```
+    /// use sealed_session::{Error, KeyRingFile};
+    /// let text = "sealed-session key ring v1
+    /// primary  2ee8cbfa  2026-11-23T10:00:00Z  AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8
+    /// ";
+    /// let file = KeyRingFile::parse(text)?;
+    /// assert_eq!(file.primary().key().id().to_string(), "2ee8cbfa");
+    /// let wrong = text.replace("2ee8cbfa", "00000000");
+    /// assert!(matches!(KeyRingFile::parse(&wrong), Err(Error::RingFile { line: 2, .. })));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::RingFile`] with the line number and the reason, or a key error
@@ -170,6 +236,19 @@ impl KeyRingFile {
 
     /// Reads and parses a key-ring file.
     ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let file = KeyRingFile::new(Key::generate(), now);
+    /// let path = std::env::temp_dir().join(format!("doc-ring-{}", std::process::id()));
+    /// std::fs::write(&path, file.to_text().as_bytes()).unwrap();
+    /// let loaded = KeyRingFile::load(&path)?;
+    /// assert_eq!(loaded.primary().key(), file.primary().key());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::KeySource`] if it cannot be read, then as
     /// [`KeyRingFile::parse`].
@@ -178,6 +257,16 @@ impl KeyRingFile {
     }
 
     /// The text of the file, zeroized on drop (it holds the secrets).
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let file = KeyRingFile::new(Key::generate(), now);
+    /// let text = file.to_text(); // holds the secrets: wiped on drop
+    /// assert_eq!(KeyRingFile::parse(&text)?.primary().key(), file.primary().key());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn to_text(&self) -> Zeroizing<String> {
         let mut text = Zeroizing::new(String::new());
         let _ = writeln!(text, "{MAGIC}");
@@ -203,21 +292,63 @@ impl KeyRingFile {
     }
 
     /// The primary key.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let key = Key::generate();
+    /// let file = KeyRingFile::new(key.clone(), now);
+    /// assert_eq!(file.primary().key(), &key);
+    /// ```
     pub fn primary(&self) -> &KeyEntry {
         &self.primary
     }
 
     /// The accepted keys, in the order they were added.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let mut file = KeyRingFile::new(Key::generate(), now);
+    /// file.add(Key::generate(), now)?;
+    /// assert_eq!(file.accepted().len(), 1);
+    /// assert_eq!(file.accepted()[0].role(), KeyRole::Accepted);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn accepted(&self) -> &[KeyEntry] {
         &self.accepted
     }
 
     /// Every key: the primary first, then the accepted ones.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let mut file = KeyRingFile::new(Key::generate(), now);
+    /// file.add(Key::generate(), now)?;
+    /// let roles: Vec<_> = file.entries().map(|e| e.role()).collect();
+    /// assert_eq!(roles, [KeyRole::Primary, KeyRole::Accepted]);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn entries(&self) -> impl Iterator<Item = &KeyEntry> {
         std::iter::once(&self.primary).chain(&self.accepted)
     }
 
     /// Adds a key as accepted (step 1 of a rotation).
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let mut file = KeyRingFile::new(Key::generate(), now);
+    /// let next = Key::generate();
+    /// file.add(next.clone(), now)?;
+    /// assert!(file.add(next, now).is_err()); // its id is already there
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::DuplicateKeyId`] if a key with its id is already in the ring.
@@ -231,6 +362,20 @@ impl KeyRingFile {
 
     /// Makes a key primary; the former primary becomes the first accepted
     /// key (step 2). Promoting the primary changes nothing.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// let old = Key::generate();
+    /// let mut file = KeyRingFile::new(old.clone(), now);
+    /// let next = Key::generate();
+    /// file.add(next.clone(), now)?;
+    /// file.promote(next.id())?;
+    /// assert_eq!(file.primary().key(), &next);
+    /// assert_eq!(file.accepted()[0].key(), &old);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::UnknownKey`] if no key has this id.
@@ -249,6 +394,18 @@ impl KeyRingFile {
 
     /// Removes an accepted key (step 3): tokens it sealed stop opening.
     ///
+    /// ```
+    /// use sealed_session::{Error, Key, KeyRingFile};
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let primary = Key::generate();
+    /// let mut file = KeyRingFile::new(primary.clone(), now);
+    /// let old = Key::generate();
+    /// file.add(old.clone(), now)?;
+    /// file.remove(old.id())?;
+    /// assert!(matches!(file.remove(primary.id()), Err(Error::RemovePrimary(_))));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::RemovePrimary`] if it is the primary; [`Error::UnknownKey`]
     /// if no key has this id.
@@ -262,6 +419,17 @@ impl KeyRingFile {
     }
 
     /// The key ring to build a [`Codec`](crate::Codec) with.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use time::OffsetDateTime;
+    /// let now = OffsetDateTime::now_utc();
+    /// use sealed_session::Codec;
+    /// let file = KeyRingFile::new(Key::generate(), now);
+    /// let codec = Codec::builder(file.key_ring()).build()?;
+    /// assert_eq!(codec.key_ring().primary(), file.primary().key());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn key_ring(&self) -> KeyRing {
         self.accepted
             .iter()
@@ -288,6 +456,17 @@ impl KeyRingFile {
 
 impl KeyRing {
     /// Loads the ring of a key-ring file (see [`KeyRingFile`]).
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing, KeyRingFile};
+    /// let file = KeyRingFile::new(Key::generate(), time::OffsetDateTime::now_utc());
+    /// let path = std::env::temp_dir().join(format!("doc-ring-file-{}", std::process::id()));
+    /// std::fs::write(&path, file.to_text().as_bytes()).unwrap();
+    /// let ring = KeyRing::from_file(&path)?;
+    /// assert_eq!(ring.primary(), file.primary().key());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`KeyRingFile::load`].

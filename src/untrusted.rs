@@ -33,6 +33,13 @@ pub struct UntrustedToken {
 impl UntrustedToken {
     /// Decodes the text and reads the header.
     ///
+    /// ```
+    /// use sealed_session::{Error, Malformed, UntrustedToken};
+    /// assert!(matches!(UntrustedToken::parse(""), Err(Error::Malformed(Malformed::Empty))));
+    /// assert!(matches!(UntrustedToken::parse("AQ=="), Err(Error::Malformed(Malformed::Base64))));
+    /// assert!(matches!(UntrustedToken::parse("BgAAAAAA"), Err(Error::Malformed(Malformed::UnknownVersion(6)))));
+    /// ```
+    ///
     /// # Errors
     /// [`Error::TooLarge`] over [`MAX_BUDGET`](crate::MAX_BUDGET) characters;
     /// [`Error::Malformed`] if it is not strict base64url, has an unknown
@@ -58,21 +65,57 @@ impl UntrustedToken {
     }
 
     /// The mode named by the version byte.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.mode(), sealed_session::Mode::Encrypted);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn mode(&self) -> Mode {
         self.header.mode
     }
 
     /// The version byte.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.version_byte(), 0x01);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn version_byte(&self) -> u8 {
         self.header.mode.version_byte()
     }
 
     /// The key id in the header.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.key_id(), codec.key_ring().primary().id());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn key_id(&self) -> KeyId {
         self.header.key_id
     }
 
     /// The 24-byte nonce (encrypted mode only).
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.nonce().map(<[u8]>::len), Some(24));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn nonce(&self) -> Option<&[u8]> {
         match self.header.mode {
             Mode::Encrypted => self.bytes.get(HEADER_LEN..HEADER_LEN + NONCE_LEN),
@@ -81,27 +124,74 @@ impl UntrustedToken {
     }
 
     /// The length of the token text, in bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.text_len(), token.len());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn text_len(&self) -> usize {
         self.text_len
     }
 
     /// The length of the decoded token, in bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.decoded_len(), token.len() * 3 / 4);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn decoded_len(&self) -> usize {
         self.bytes.len()
     }
 
     /// The length of the body (claims and payload), in bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// // header 5 + nonce 24 + body + tag 16
+    /// assert_eq!(seen.body_len(), seen.decoded_len() - 45);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn body_len(&self) -> usize {
         self.bytes.len().saturating_sub(self.header.mode.overhead())
     }
 
     /// The length of the authentication tag, in bytes.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal(&"hello")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.tag_len(), 16);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn tag_len(&self) -> usize {
         self.header.mode.tag_len()
     }
 
     /// In signed mode, the claims as written, **unverified**; `None` in
     /// encrypted mode or if they do not parse.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let token = codec.seal_with_subject(&"hello", "user-42")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// let claims = seen.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.subject(), Some("user-42")); // what it says, not verified
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn unverified_claims(&self) -> Option<UnverifiedClaims> {
         self.signed_body()
             .and_then(|body| Claims::decode(body).ok())
@@ -109,6 +199,16 @@ impl UntrustedToken {
     }
 
     /// In signed mode, the payload's CBOR bytes as written, **unverified**.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let token = codec.seal_with_subject(&"hello", "user-42")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// // "hello" as CBOR: a 5-byte text string.
+    /// assert_eq!(seen.unverified_payload(), Some(&b"\x65hello"[..]));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn unverified_payload(&self) -> Option<&[u8]> {
         self.signed_body()
             .and_then(|body| Claims::decode(body).ok())
@@ -117,6 +217,15 @@ impl UntrustedToken {
 
     /// In signed mode, the payload decoded as `T` (with the same limits as
     /// [`Codec::open`](crate::Codec::open)), **unverified**.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let token = codec.seal_with_subject(&"hello", "user-42")?;
+    /// let seen = UntrustedToken::parse(&token)?;
+    /// assert_eq!(seen.unverified_value::<String>()?.as_deref(), Some("hello"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Payload`] or [`Error::PayloadTooDeep`]; `Ok(None)` in

@@ -32,6 +32,19 @@ use crate::error::Error;
 /// Deepest nesting of CBOR items in a payload (a top-level scalar is at
 /// depth 1). Enforced on seal and on open, by a structural pass over the
 /// bytes before any value is built.
+///
+/// ```
+/// use sealed_session::{Codec, Error, Key, KeyRing, RECURSION_LIMIT};
+/// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// // 65 nested arrays around a number: refused when sealing, since no open
+/// // would accept it.
+/// let mut value = serde_json::json!(1);
+/// for _ in 0..RECURSION_LIMIT {
+///     value = serde_json::json!([value]);
+/// }
+/// assert!(matches!(codec.seal(&value), Err(Error::Serialize(_))));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 pub const RECURSION_LIMIT: usize = 64;
 
 /// Appends the CBOR encoding of `value` to `out`, in place (the buffer is
