@@ -303,20 +303,16 @@ impl<'a> Key<'a> {
         matches!(self.kind, KeyKind::ChunkedBytes | KeyKind::ChunkedText)
     }
 
-    /// A chunked string as the definite one it equals.
-    fn joined(&self) -> (KeyKind, Cow<'a, [u8]>) {
-        match self.kind {
-            KeyKind::ChunkedBytes | KeyKind::ChunkedText => {
-                let kind = if self.kind == KeyKind::ChunkedBytes {
-                    KeyKind::Bytes
-                } else {
-                    KeyKind::Text
-                };
-                let rest = self.content.get(1..).unwrap_or_default();
-                (kind, string_content(31, rest))
-            }
-            _ => (self.kind, Cow::Borrowed(self.content)),
-        }
+    /// The key with a chunked string joined into the definite one it
+    /// equals: kind, number and content then decide equality for every key.
+    fn joined(&self) -> (KeyKind, u64, Cow<'a, [u8]>) {
+        let kind = match self.kind {
+            KeyKind::ChunkedBytes => KeyKind::Bytes,
+            KeyKind::ChunkedText => KeyKind::Text,
+            _ => return (self.kind, self.number, Cow::Borrowed(self.content)),
+        };
+        let content = string_content(31, self.content.get(1..).unwrap_or_default());
+        (kind, content.len() as u64, content)
     }
 }
 
@@ -372,20 +368,10 @@ fn string_content(info: u8, rest: &[u8]) -> Cow<'_, [u8]> {
 fn check_unique(keys: &mut Keys<'_>, from: usize) -> Result<(), Error> {
     let map = keys.get_mut(from..).unwrap_or_default();
     let duplicate = if map.iter().any(Key::is_chunked) {
-        // Rare: compare every key as its joined content (and its kind and
-        // number for the keys that are not strings).
-        let joined: Vec<_> = map
-            .iter()
-            .map(|k| (k.joined(), k.number, k.is_chunked()))
-            .collect();
-        joined
-            .iter()
-            .enumerate()
-            .any(|(i, (a, number_a, chunked_a))| {
-                joined.iter().skip(i + 1).any(|(b, number_b, chunked_b)| {
-                    a == b && (*chunked_a || *chunked_b || number_a == number_b)
-                })
-            })
+        // Rare: compare every key with its chunks joined.
+        let mut joined: Vec<_> = map.iter().map(Key::joined).collect();
+        joined.sort_unstable();
+        joined.windows(2).any(|w| matches!(w, [a, b] if a == b))
     } else if map.len() <= PAIRWISE_KEYS {
         map.iter()
             .enumerate()
@@ -467,6 +453,8 @@ mod tests {
             &[0xa2, 0x01, 0x00, 0x21, 0x00],
             &[0xa2, 0x61, b'a', 0x01, 0x41, b'a', 0x02],
             &[0xa2, 0x01, 0xa1, 0x01, 0x00, 0x02, 0xa1, 0x01, 0x00],
+            // A chunked key beside other keys, none equal.
+            &[0xa3, 0x7f, 0x61, b'k', 0xff, 0x01, 0x61, b'j', 0x02, 0x41, b'k', 0x03],
         ] {
             assert!(check(ok).is_ok(), "{ok:02x?}");
         }
