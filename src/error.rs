@@ -48,7 +48,8 @@ pub enum Error {
     },
     /// A master secret is obviously not random (every byte the same).
     WeakKey,
-    /// A key's text is not valid base64 (standard or URL-safe, padded or not).
+    /// A key's text is not valid base64 (standard or URL-safe but not both,
+    /// padded or not).
     KeyEncoding,
     /// A key could not be read from a file or an environment variable.
     KeySource {

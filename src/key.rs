@@ -127,9 +127,10 @@ impl Key {
         Ok(Self::derive(master))
     }
 
-    /// A key from base64 text (either alphabet, padding optional, surrounding
-    /// whitespace ignored), as written by [`Key::export_base64`] or
-    /// `openssl rand -base64 32`.
+    /// A key from base64 text (the standard or the URL-safe alphabet, one of
+    /// them per key; padding optional; surrounding whitespace ignored), as
+    /// written by [`Key::export_base64`] or `openssl rand -base64 32`.
+    /// Decoded in constant time (`base64ct`).
     ///
     /// ```
     /// use sealed_session::Key;
