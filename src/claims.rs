@@ -19,7 +19,8 @@ use crate::ids::SessionId;
 pub const MAX_SUBJECT_LEN: usize = 255;
 
 /// What a token says about its session, sealed with the payload. Returned
-/// only by [`Codec::open`](crate::Codec::open) after authentication and the
+/// only by [`Codec::open`](crate::Codec::open) and
+/// [`Codec::open_at`](crate::Codec::open_at), after authentication and the
 /// expiry checks, so every field can be trusted. (What a token says before
 /// that is an [`UnverifiedClaims`].)
 ///

@@ -161,7 +161,7 @@ impl CodecBuilder {
     /// it, up to the absolute lifetime. Default: none.
     ///
     /// ```
-    /// use sealed_session::{Codec, Error, Key, KeyRing};
+    /// use sealed_session::{Codec, Key, KeyRing};
     /// use time::{Duration, OffsetDateTime};
     /// let codec = Codec::builder(KeyRing::new(Key::generate()))
     ///     .idle_timeout(Duration::minutes(30))
@@ -507,6 +507,7 @@ impl Codec {
         value: &T,
         token: &mut String,
     ) -> Result<(), Error> {
+        token.clear();
         self.seal_new(value, None, unix_now()?, token)
     }
 
@@ -799,6 +800,8 @@ impl Codec {
         now: i64,
         token: &mut String,
     ) -> Result<(), Error> {
+        // Whatever fails below, the caller's buffer holds no stale token.
+        token.clear();
         let expires = self.inner.policy.expires_for(now, now);
         if expires <= now {
             // Only at the end of the representable time range.
@@ -944,5 +947,25 @@ impl Nonce {
     #[cfg(feature = "dangerous-test-hooks")]
     pub(crate) fn chosen(bytes: [u8; NONCE_LEN]) -> Self {
         Self(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `seal_into` promises an empty buffer on any error, also on the ones
+    /// found before anything is sealed (here: the format's last second).
+    #[test]
+    fn a_failed_seal_leaves_the_buffer_empty() {
+        let codec = Codec::builder(KeyRing::new(Key::generate()))
+            .build()
+            .unwrap();
+        let mut token = String::from("a token of the previous request");
+        let e = codec
+            .seal_new(&1u8, None, crate::clock::MAX_UNIX, &mut token)
+            .unwrap_err();
+        assert!(matches!(e, Error::Expired { .. }), "{e:?}");
+        assert!(token.is_empty(), "{token:?}");
     }
 }

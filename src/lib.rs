@@ -56,8 +56,8 @@
 //!
 //! # Features
 //! The default build is the codec alone (RustCrypto's `xaes-256-gcm`,
-//! `hkdf`, `hmac`, `sha2`, `base64ct`; `cbor4ii` and `serde`; `base64-simd`;
-//! `time`; `rand`). The command-line tool is the separate package in `cli/`,
+//! `hkdf`, `hmac`, `sha2`, `base64ct`, `subtle`, `zeroize`; `cbor4ii`,
+//! `half`, `smallvec` and `serde`; `base64-simd`; `time`; `rand`). The command-line tool is the separate package in `cli/`,
 //! so `clap` never enters a library user's build.
 //!
 //! - `dangerous-test-hooks`: the `vectors` and `fuzzing` modules, which seal
@@ -79,6 +79,7 @@ use sealed_session::fuzzing::seal_body;
 ```
 "#
 )]
+#![doc(test(attr(deny(warnings))))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(

@@ -90,7 +90,7 @@ impl KeyEntry {
     /// The key.
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let key = Key::generate();
@@ -104,7 +104,7 @@ impl KeyEntry {
     /// When the key was created.
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let file = KeyRingFile::new(Key::generate(), now);
@@ -144,7 +144,7 @@ impl KeyRingFile {
     /// A file holding one primary key.
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let file = KeyRingFile::new(Key::generate(), now);
@@ -237,7 +237,7 @@ impl KeyRingFile {
     /// Reads and parses a key-ring file.
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let file = KeyRingFile::new(Key::generate(), now);
@@ -259,7 +259,7 @@ impl KeyRingFile {
     /// The text of the file, zeroized on drop (it holds the secrets).
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let file = KeyRingFile::new(Key::generate(), now);
@@ -294,7 +294,7 @@ impl KeyRingFile {
     /// The primary key.
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let key = Key::generate();
@@ -340,7 +340,7 @@ impl KeyRingFile {
     /// Adds a key as accepted (step 1 of a rotation).
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let mut file = KeyRingFile::new(Key::generate(), now);
@@ -364,7 +364,7 @@ impl KeyRingFile {
     /// key (step 2). Promoting the primary changes nothing.
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// let old = Key::generate();
@@ -421,7 +421,7 @@ impl KeyRingFile {
     /// The key ring to build a [`Codec`](crate::Codec) with.
     ///
     /// ```
-    /// use sealed_session::{Key, KeyRingFile, KeyRole};
+    /// use sealed_session::{Key, KeyRingFile};
     /// use time::OffsetDateTime;
     /// let now = OffsetDateTime::now_utc();
     /// use sealed_session::Codec;
