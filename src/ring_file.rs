@@ -275,8 +275,11 @@ impl KeyRingFile {
             "# role     key id    created               secret (base64url)"
         );
         for e in self.entries() {
+            // In UTC: RFC 3339 has no offsets with seconds. (A year before 0
+            // has no RFC 3339 form at all; such a line will not parse back.)
             let created = e
                 .created
+                .to_offset(time::UtcOffset::UTC)
                 .format(&Rfc3339)
                 .unwrap_or_else(|_| e.created.unix_timestamp().to_string());
             let _ = writeln!(
@@ -560,6 +563,17 @@ mod tests {
             assert_eq!(file.entries().count(), 2, "{text}");
             assert_eq!(file.primary().role(), KeyRole::Primary);
         }
+    }
+
+    #[test]
+    fn created_times_in_any_offset_read_back() {
+        let offset = time::UtcOffset::from_hms(5, 30, 15).unwrap();
+        let t = OffsetDateTime::from_unix_timestamp(1_700_000_000)
+            .unwrap()
+            .to_offset(offset);
+        let file = KeyRingFile::new(Key::generate(), t);
+        let back = KeyRingFile::parse(&file.to_text()).unwrap();
+        assert_eq!(back.primary().created(), t);
     }
 
     #[test]
