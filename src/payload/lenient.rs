@@ -24,6 +24,7 @@ use serde::de::{
 };
 
 use super::float;
+use super::structure::head;
 
 /// The unread payload bytes, shared with the cbor4ii reader.
 pub(crate) type Rest<'s, 'de> = &'s Cell<&'de [u8]>;
@@ -45,8 +46,8 @@ impl<'s, 'de, D: Deserializer<'de>> Lenient<'s, 'de, D> {
 
     /// Skips the heads of tags other than bignums (2, 3).
     fn skip_tags(&self) {
-        while let Some(initial) = self.peek().filter(|b| b >> 5 == 6) {
-            let (len, value) = head(initial, self.rest.get());
+        while self.peek().is_some_and(|b| b >> 5 == 6) {
+            let (len, value) = head(self.rest.get());
             if matches!(value, 2 | 3) {
                 return;
             }
@@ -61,9 +62,9 @@ impl<'s, 'de, D: Deserializer<'de>> Lenient<'s, 'de, D> {
         let (&initial, rest) = bytes.split_first()?;
         let (major, info) = (initial >> 5, initial & 0x1f);
         let (len, value) = match (major, info) {
-            (7, 25..=27) => (head(initial, bytes).0, float::widen(info, rest)),
+            (7, 25..=27) => (head(bytes).0, float::widen(info, rest)),
             (0 | 1, 0..=27) => {
-                let (len, n) = head(initial, bytes);
+                let (len, n) = head(bytes);
                 (len, float::of_integer(major == 1, n)?)
             }
             _ => return None,
@@ -78,25 +79,6 @@ impl<'s, 'de, D: Deserializer<'de>> Lenient<'s, 'de, D> {
             rest: self.rest,
         }
     }
-}
-
-/// Length and argument of the head at the start of `bytes` (well formed:
-/// the structural pass has checked it).
-fn head(initial: u8, bytes: &[u8]) -> (usize, u64) {
-    let info = initial & 0x1f;
-    let extra = match info {
-        24..=27 => 1usize << (info - 24),
-        _ => 0,
-    };
-    let value = match info {
-        0..=23 => u64::from(info),
-        _ => bytes
-            .iter()
-            .skip(1)
-            .take(extra)
-            .fold(0u64, |acc, &b| acc << 8 | u64::from(b)),
-    };
-    (1 + extra, value)
 }
 
 /// Methods that skip tags and hand a wrapped visitor to cbor4ii.

@@ -267,16 +267,12 @@ impl<'a> Key<'a> {
         };
         let (major, info) = (initial >> 5, initial & 0x1f);
         let (kind, number, content): (KeyKind, u64, &[u8]) = match (major, info) {
-            (0, _) => (KeyKind::Unsigned, argument(info, rest), &[]),
-            (1, _) => (KeyKind::Negative, argument(info, rest), &[]),
+            (0, _) => (KeyKind::Unsigned, head(item).1, &[]),
+            (1, _) => (KeyKind::Negative, head(item).1, &[]),
             (2, 31) => (KeyKind::ChunkedBytes, 0, item),
             (3, 31) => (KeyKind::ChunkedText, 0, item),
             (2 | 3, _) => {
-                let head = match info {
-                    24..=27 => 1 << (info - 24),
-                    _ => 0,
-                };
-                let content = rest.get(head..).unwrap_or_default();
+                let content = definite_content(item);
                 let kind = if major == 2 {
                     KeyKind::Bytes
                 } else {
@@ -311,56 +307,51 @@ impl<'a> Key<'a> {
             KeyKind::ChunkedText => KeyKind::Text,
             _ => return (self.kind, self.number, Cow::Borrowed(self.content)),
         };
-        let content = string_content(31, self.content.get(1..).unwrap_or_default());
-        (kind, content.len() as u64, content)
+        let content = joined_chunks(self.content);
+        (kind, content.len() as u64, Cow::Owned(content))
     }
 }
 
-/// The argument of a well-formed head whose initial byte was taken.
-fn argument(info: u8, rest: &[u8]) -> u64 {
-    match info {
-        0..=23 => u64::from(info),
-        _ => rest
-            .iter()
-            .take(1 << (info.saturating_sub(24) & 3))
-            .fold(0u64, |acc, &b| acc << 8 | u64::from(b)),
-    }
-}
-
-/// The content of a well-formed string item: borrowed when definite, the
-/// chunks joined when indefinite.
-fn string_content(info: u8, rest: &[u8]) -> Cow<'_, [u8]> {
-    let definite = |info: u8, rest: &[u8]| -> (usize, usize) {
-        let head = match info {
-            24..=27 => 1 << (info - 24),
-            _ => 0,
-        };
-        let len = usize::try_from(argument(info, rest)).unwrap_or(usize::MAX);
-        (head, len)
+/// Length and argument of the well-formed head at the start of `item`: the
+/// initial byte and 0, 1, 2, 4 or 8 bytes of argument (missing bytes, which
+/// the pass has ruled out, read as nothing).
+pub(super) fn head(item: &[u8]) -> (usize, u64) {
+    let info = item.first().map_or(0, |b| b & 0x1f);
+    let extra = match info {
+        24..=27 => 1usize << (info - 24),
+        _ => 0,
     };
-    if info != 31 {
-        let (head, len) = definite(info, rest);
-        return Cow::Borrowed(
-            rest.get(head..)
-                .and_then(|r| r.get(..len))
-                .unwrap_or_default(),
-        );
-    }
+    let value = match info {
+        0..=23 => u64::from(info),
+        _ => item
+            .iter()
+            .skip(1)
+            .take(extra)
+            .fold(0u64, |acc, &b| acc << 8 | u64::from(b)),
+    };
+    (1 + extra, value)
+}
+
+/// The content of a well-formed definite string item.
+fn definite_content(item: &[u8]) -> &[u8] {
+    let (head_len, len) = head(item);
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    item.get(head_len..)
+        .and_then(|r| r.get(..len))
+        .unwrap_or_default()
+}
+
+/// The chunks of a well-formed indefinite-length string item, joined.
+fn joined_chunks(item: &[u8]) -> Vec<u8> {
     let mut joined = Vec::new();
-    let mut chunks = rest;
-    while let Some((&initial, tail)) = chunks.split_first() {
-        if initial == 0xff {
-            break;
-        }
-        let (head, len) = definite(initial & 0x1f, tail);
-        let content = tail
-            .get(head..)
-            .and_then(|r| r.get(..len))
-            .unwrap_or_default();
+    let mut chunks = item.get(1..).unwrap_or_default();
+    while chunks.first().is_some_and(|&b| b != 0xff) {
+        let content = definite_content(chunks);
         joined.extend_from_slice(content);
-        chunks = tail.get(head.saturating_add(len)..).unwrap_or_default();
+        let used = head(chunks).0.saturating_add(content.len());
+        chunks = chunks.get(used..).unwrap_or_default();
     }
-    Cow::Owned(joined)
+    joined
 }
 
 /// Refuses a map whose keys from `from` on hold two equal ones, then drops
