@@ -685,12 +685,7 @@ impl Codec {
         let old = &opened.claims;
         // An `Opened` kept past its end must not come back to life: the same
         // checks as an open, at the time of the re-seal (FORMAT.md §6.1).
-        self.inner.policy.check(
-            old.created_unix(),
-            old.issued_unix(),
-            old.expires_unix(),
-            now,
-        )?;
+        self.inner.policy.check(old, now)?;
         // A re-seal never moves `issued` backwards nor before `created`.
         let issued = now.max(old.issued_unix());
         let expires = self.inner.policy.expires_for(old.created_unix(), issued);
@@ -779,12 +774,7 @@ impl Codec {
 
         // Authenticated from here on.
         let (claims, payload) = Claims::decode(body).map_err(Error::InvalidClaims)?;
-        inner.policy.check(
-            claims.created_unix(),
-            claims.issued_unix(),
-            claims.expires_unix(),
-            now,
-        )?;
+        inner.policy.check(&claims, now)?;
         let value = payload::decode(payload)?;
         Ok(Opened {
             value,

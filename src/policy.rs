@@ -3,6 +3,7 @@
 
 use time::Duration;
 
+use crate::claims::Claims;
 use crate::clock::MAX_UNIX;
 use crate::error::{ConfigError, Error};
 
@@ -50,13 +51,12 @@ impl Policy {
 
     /// FORMAT.md §6.2: the token's own `expires`, and this policy's limits
     /// recomputed from `created` and `issued`, all with the leeway.
-    pub(crate) fn check(
-        &self,
-        created: i64,
-        issued: i64,
-        expires: i64,
-        now: i64,
-    ) -> Result<(), Error> {
+    pub(crate) fn check(&self, claims: &Claims, now: i64) -> Result<(), Error> {
+        let (created, issued, expires) = (
+            claims.created_unix(),
+            claims.issued_unix(),
+            claims.expires_unix(),
+        );
         if issued > now.saturating_add(self.leeway) {
             return Err(Error::NotYetValid { issued, now });
         }
@@ -93,6 +93,7 @@ fn seconds_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::SessionId;
 
     #[test]
     fn exactly_at_expires_is_expired() {
@@ -101,9 +102,10 @@ mod tests {
             idle_timeout: None,
             leeway: 0,
         };
-        assert!(policy.check(1000, 1000, 1100, 1099).is_ok());
+        let claims = Claims::new(SessionId::from_bytes([7; 16]), None, 1000, 1000, 1100);
+        assert!(policy.check(&claims, 1099).is_ok());
         assert!(matches!(
-            policy.check(1000, 1000, 1100, 1100),
+            policy.check(&claims, 1100),
             Err(Error::Expired {
                 at: 1100,
                 now: 1100
