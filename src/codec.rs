@@ -481,7 +481,7 @@ impl Codec {
     /// [`Error::TimeOutOfRange`] if the system clock is before 1970.
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String, Error> {
         let mut token = String::new();
-        self.seal_new(value, None, unix_now()?, &mut token)?;
+        self.seal_new(value, None, unix_now()?, self.inner.budget, &mut token)?;
         Ok(token)
     }
 
@@ -508,7 +508,8 @@ impl Codec {
         token: &mut String,
     ) -> Result<(), Error> {
         token.clear();
-        self.seal_new(value, None, unix_now()?, token)
+        self.seal_new(value, None, unix_now()?, self.inner.budget, token)?;
+        Ok(())
     }
 
     /// Seals `value` as a new session, at `now`.
@@ -532,7 +533,13 @@ impl Codec {
         now: OffsetDateTime,
     ) -> Result<String, Error> {
         let mut token = String::new();
-        self.seal_new(value, None, unix_seconds(now)?, &mut token)?;
+        self.seal_new(
+            value,
+            None,
+            unix_seconds(now)?,
+            self.inner.budget,
+            &mut token,
+        )?;
         Ok(token)
     }
 
@@ -557,7 +564,13 @@ impl Codec {
         subject: &str,
     ) -> Result<String, Error> {
         let mut token = String::new();
-        self.seal_new(value, Some(subject), unix_now()?, &mut token)?;
+        self.seal_new(
+            value,
+            Some(subject),
+            unix_now()?,
+            self.inner.budget,
+            &mut token,
+        )?;
         Ok(token)
     }
 
@@ -582,7 +595,13 @@ impl Codec {
         now: OffsetDateTime,
     ) -> Result<String, Error> {
         let mut token = String::new();
-        self.seal_new(value, Some(subject), unix_seconds(now)?, &mut token)?;
+        self.seal_new(
+            value,
+            Some(subject),
+            unix_seconds(now)?,
+            self.inner.budget,
+            &mut token,
+        )?;
         Ok(token)
     }
 
@@ -603,7 +622,9 @@ impl Codec {
     /// [`Error::Expired`] if the session has reached its absolute lifetime;
     /// then as [`Codec::seal`].
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String, Error> {
-        self.reseal_unix(opened, unix_now()?)
+        let mut token = String::new();
+        self.reseal_unix(opened, unix_now()?, self.inner.budget, &mut token)?;
+        Ok(token)
     }
 
     /// Re-seals an opened session, at `now`.
@@ -627,7 +648,9 @@ impl Codec {
         opened: &Opened<T>,
         now: OffsetDateTime,
     ) -> Result<String, Error> {
-        self.reseal_unix(opened, unix_seconds(now)?)
+        let mut token = String::new();
+        self.reseal_unix(opened, unix_seconds(now)?, self.inner.budget, &mut token)?;
+        Ok(token)
     }
 
     /// Opens a token sealed by a codec with the same keys, purpose and mode,
@@ -654,7 +677,7 @@ impl Codec {
     /// codec's policy; [`Error::Payload`] or [`Error::PayloadTooDeep`] if the
     /// authenticated payload does not deserialize into `T`.
     pub fn open<T: DeserializeOwned>(&self, token: &str) -> Result<Opened<T>, Error> {
-        self.open_unix(token, unix_now()?)
+        self.open_unix(token, unix_now()?, self.inner.budget)
     }
 
     /// Opens a token at `now`.
@@ -678,10 +701,19 @@ impl Codec {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<Opened<T>, Error> {
-        self.open_unix(token, unix_seconds(now)?)
+        self.open_unix(token, unix_seconds(now)?, self.inner.budget)
     }
 
-    fn reseal_unix<T: Serialize>(&self, opened: &Opened<T>, now: i64) -> Result<String, Error> {
+    /// Re-seals `opened` at `now` into `token`, within `limit` bytes;
+    /// returns the new `expires`.
+    pub(crate) fn reseal_unix<T: Serialize>(
+        &self,
+        opened: &Opened<T>,
+        now: i64,
+        limit: usize,
+        token: &mut String,
+    ) -> Result<i64, Error> {
+        token.clear();
         let old = &opened.claims;
         // An `Opened` kept past its end must not come back to life: the same
         // checks as an open, at the time of the re-seal (FORMAT.md §6.1).
@@ -699,9 +731,8 @@ impl Codec {
             issued,
             expires,
         );
-        let mut token = String::new();
-        self.seal_claims(&opened.value, &claims, Nonce::random, &mut token)?;
-        Ok(token)
+        self.seal_claims(&opened.value, &claims, Nonce::random, limit, token)?;
+        Ok(expires)
     }
 
     /// The key with this id, and whether it is the primary (FORMAT.md §3.2).
@@ -712,12 +743,19 @@ impl Codec {
         }
     }
 
-    fn open_unix<T: DeserializeOwned>(&self, token: &str, now: i64) -> Result<Opened<T>, Error> {
+    /// Opens `token` at `now`, refusing input over `limit` bytes before
+    /// anything else.
+    pub(crate) fn open_unix<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: i64,
+        limit: usize,
+    ) -> Result<Opened<T>, Error> {
         let inner = &*self.inner;
-        if token.len() > inner.budget {
+        if token.len() > limit {
             return Err(Error::TooLarge {
                 size: token.len(),
-                limit: inner.budget,
+                limit,
             });
         }
         if token.is_empty() {
@@ -783,13 +821,16 @@ impl Codec {
         })
     }
 
-    fn seal_new<T: Serialize + ?Sized>(
+    /// Seals `value` as a new session at `now` into `token`, within `limit`
+    /// bytes; returns its `expires`.
+    pub(crate) fn seal_new<T: Serialize + ?Sized>(
         &self,
         value: &T,
         subject: Option<&str>,
         now: i64,
+        limit: usize,
         token: &mut String,
-    ) -> Result<(), Error> {
+    ) -> Result<i64, Error> {
         // Whatever fails below, the caller's buffer holds no stale token.
         token.clear();
         let expires = self.inner.policy.expires_for(now, now);
@@ -806,7 +847,8 @@ impl Codec {
             now,
             expires,
         );
-        self.seal_claims(value, &claims, || Nonce(nonce), token)
+        self.seal_claims(value, &claims, || Nonce(nonce), limit, token)?;
+        Ok(expires)
     }
 
     /// FORMAT.md §2: header, nonce, body = claims || payload, tag; then
@@ -816,9 +858,12 @@ impl Codec {
         value: &T,
         claims: &Claims,
         nonce: impl FnOnce() -> Nonce,
+        limit: usize,
         token: &mut String,
     ) -> Result<(), Error> {
-        self.seal_claims_with(claims, nonce, token, |bytes| payload::encode(value, bytes))
+        self.seal_claims_with(claims, nonce, limit, token, |bytes| {
+            payload::encode(value, bytes)
+        })
     }
 
     /// Seals the claims followed by whatever `write_payload` appends: the
@@ -827,6 +872,7 @@ impl Codec {
         &self,
         claims: &Claims,
         nonce: impl FnOnce() -> Nonce,
+        limit: usize,
         token: &mut String,
         write_payload: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
@@ -839,19 +885,21 @@ impl Codec {
                 });
             }
         }
-        self.seal_body(nonce, token, |bytes| {
+        self.seal_body(nonce, limit, token, |bytes| {
             claims.encode(bytes);
             write_payload(bytes)
         })
     }
 
     /// Seals whatever `write_body` appends as the body (FORMAT.md §5), under
-    /// the primary key, within the budget: the one sealing mechanism. The
+    /// the primary key, within `limit` bytes of token (the codec's budget, or
+    /// a cookie's): the one sealing mechanism. The
     /// nonce is drawn only in encrypted mode; outside the test hooks a
     /// [`Nonce`] can only be random.
     pub(crate) fn seal_body(
         &self,
         nonce: impl FnOnce() -> Nonce,
+        limit: usize,
         token: &mut String,
         write_body: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
@@ -879,11 +927,8 @@ impl Codec {
 
         let total = bytes.len() + inner.mode.tag_len();
         let size = format::encoded_len(total);
-        if size > inner.budget {
-            return Err(Error::TooLarge {
-                size,
-                limit: inner.budget,
-            });
+        if size > limit {
+            return Err(Error::TooLarge { size, limit });
         }
 
         let body = bytes.get_mut(body_start..).unwrap_or_default();
@@ -894,10 +939,7 @@ impl Codec {
                     .xaes()
                     .encrypt_inout_detached(&nonce.into(), &primary.aad, body.into())
                     // Only fails beyond 64 GiB of plaintext.
-                    .map_err(|_| Error::TooLarge {
-                        size,
-                        limit: inner.budget,
-                    })?;
+                    .map_err(|_| Error::TooLarge { size, limit })?;
                 bytes.extend_from_slice(&tag);
             }
             None => {
@@ -953,7 +995,13 @@ mod tests {
             .unwrap();
         let mut token = String::from("a token of the previous request");
         let e = codec
-            .seal_new(&1u8, None, crate::clock::MAX_UNIX, &mut token)
+            .seal_new(
+                &1u8,
+                None,
+                crate::clock::MAX_UNIX,
+                codec.budget(),
+                &mut token,
+            )
             .unwrap_err();
         assert!(matches!(e, Error::Expired { .. }), "{e:?}");
         assert!(token.is_empty(), "{token:?}");

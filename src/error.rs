@@ -130,6 +130,200 @@ pub enum Error {
         /// The offending time, in unix seconds.
         unix: i64,
     },
+    /// A [`SessionCookie`] setting was refused when it was built.
+    ///
+    /// [`SessionCookie`]: crate::SessionCookie
+    CookieConfig(CookieConfigError),
+    /// The session does not fit in the cookies a [`SessionCookie`] may set,
+    /// or the request's session cookies do not form one session.
+    ///
+    /// [`SessionCookie`]: crate::SessionCookie
+    Cookie(CookieError),
+}
+
+/// Why a [`SessionCookie`] setting was refused: caught when the
+/// configuration is built, never at the first response, and never turned
+/// into an injected attribute.
+///
+/// ```
+/// use sealed_session::{CookieConfigError, Error, SessionCookie};
+/// let e = SessionCookie::builder("session").path("/; Domain=evil.example").build().unwrap_err();
+/// assert!(matches!(e, Error::CookieConfig(CookieConfigError::Attribute { found: ';', at: 1, .. })));
+/// assert_eq!(e.to_string(), "invalid cookie setting: Path holds ';' at byte 1");
+/// ```
+///
+/// [`SessionCookie`]: crate::SessionCookie
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CookieConfigError {
+    /// The cookie name is empty.
+    EmptyName,
+    /// The cookie name holds a character outside RFC 6265's token
+    /// characters (controls, spaces, non-ASCII and `()<>@,;:\"/[]?={}`).
+    Name {
+        /// The offending character.
+        found: char,
+        /// Its byte offset in the name.
+        at: usize,
+    },
+    /// An attribute value holds a character that would end or change the
+    /// attribute (controls, spaces, `;`, `,`, non-ASCII; for `Domain`,
+    /// anything but letters, digits, `-` and `.`).
+    Attribute {
+        /// `Path` or `Domain`.
+        attribute: &'static str,
+        /// The offending character.
+        found: char,
+        /// Its byte offset in the value.
+        at: usize,
+    },
+    /// An attribute value is empty, or a path does not start with `/`.
+    AttributeShape {
+        /// `Path` or `Domain`.
+        attribute: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// An attribute value is longer than browsers keep.
+    AttributeTooLong {
+        /// `Path` or `Domain`.
+        attribute: &'static str,
+        /// Its length, in bytes.
+        len: usize,
+        /// The limit, in bytes ([`ATTRIBUTE_LIMIT`](crate::ATTRIBUTE_LIMIT)).
+        max: usize,
+    },
+    /// A `__Host-` or `__Secure-` name with attributes its prefix forbids:
+    /// browsers would drop every such cookie.
+    Prefix {
+        /// The prefix.
+        prefix: &'static str,
+        /// The rule that is broken.
+        rule: &'static str,
+    },
+    /// `SameSite=None` without `Secure`: browsers drop such cookies.
+    SameSiteNoneWithoutSecure,
+    /// The chunk limit is outside 1 to [`MAX_CHUNKS`](crate::MAX_CHUNKS).
+    MaxChunks {
+        /// The limit asked for.
+        chunks: usize,
+        /// The largest allowed.
+        max: usize,
+    },
+    /// The request budget is outside the supported range.
+    RequestBudget {
+        /// The budget asked for, in bytes.
+        bytes: usize,
+        /// Smallest allowed.
+        min: usize,
+        /// Largest allowed.
+        max: usize,
+    },
+    /// The per-cookie limit is outside the supported range.
+    CookieLimit {
+        /// The limit asked for, in bytes.
+        bytes: usize,
+        /// Smallest allowed.
+        min: usize,
+        /// Largest allowed.
+        max: usize,
+    },
+    /// The name leaves less than [`MIN_BUDGET`](crate::MIN_BUDGET) bytes
+    /// for the token.
+    NameTooLong {
+        /// Its length, in bytes.
+        len: usize,
+        /// The longest name allowed with these settings, in bytes.
+        max: usize,
+    },
+}
+
+/// Why a session could not be written to cookies, or read from a request's
+/// `Cookie` headers.
+///
+/// Every reading error means the browser holds something that is not one
+/// whole session of this configuration (a chunk lost or left behind, a
+/// cookie set twice): start a new session and remove the cookies. None of
+/// them says anything about keys, so naming the reason leaks nothing.
+///
+/// ```
+/// use sealed_session::{CookieError, Error, SessionCookie};
+/// let cookie = SessionCookie::builder("session").chunked(4).build()?;
+/// let request = cookie.read(["session=2.abcd.AAAA"]); // chunk 1 is missing
+/// let e = request.token().unwrap_err();
+/// assert!(matches!(e, Error::Cookie(CookieError::MissingChunk { index: 1, count: 2 })));
+/// assert_eq!(e.to_string(), "session cookie: chunk 1 of 2 is missing");
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CookieError {
+    /// Writing: the sealed session is larger than the cookies may carry.
+    TooLarge {
+        /// Size of the token, in bytes.
+        size: usize,
+        /// The most this configuration carries, in bytes of token.
+        limit: usize,
+        /// The chunk limit (1 without chunking).
+        max_chunks: usize,
+        /// The budget for the session's share of the `Cookie` request
+        /// header, in bytes.
+        request_budget: usize,
+    },
+    /// Reading: the request's session is larger than this configuration
+    /// writes.
+    RequestTooLarge {
+        /// Size of the joined token, in bytes.
+        size: usize,
+        /// The most this configuration carries, in bytes of token.
+        limit: usize,
+    },
+    /// Reading: a session cookie appears more than once (set for two paths
+    /// or domains, or injected by a sibling domain).
+    Duplicate {
+        /// The cookie's name.
+        name: String,
+    },
+    /// Reading: a cookie named like a chunk of the session (`name.` and
+    /// more) whose index is not a decimal from 1 to 8 without a leading zero.
+    ChunkName {
+        /// The cookie's name.
+        name: String,
+    },
+    /// Reading: a chunk's value does not start with a valid chunk header.
+    ChunkHeader {
+        /// The chunk's index (0 for the first cookie, `name`).
+        index: usize,
+    },
+    /// Reading: a chunk of the session is absent.
+    MissingChunk {
+        /// The missing chunk's index.
+        index: usize,
+        /// How many chunks the first cookie announces.
+        count: usize,
+    },
+    /// Reading: a chunk beyond those the first cookie announces (left behind
+    /// when the session shrank).
+    UnexpectedChunk {
+        /// The chunk's index.
+        index: usize,
+        /// How many chunks the first cookie announces (1: not chunked).
+        count: usize,
+    },
+    /// Reading: the first cookie announces more chunks than this
+    /// configuration allows.
+    TooManyChunks {
+        /// How many it announces.
+        count: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// Reading: a chunk belongs to another sealed session than the rest
+    /// (left behind by an earlier response).
+    MixedChunks {
+        /// The first chunk that does not belong.
+        index: usize,
+    },
 }
 
 /// Why a codec setting was refused.
@@ -237,9 +431,11 @@ impl fmt::Display for Error {
                 "two different keys share key id {id}; generate another key"
             ),
             Self::Config(e) => write!(f, "invalid codec setting: {e}"),
-            Self::TooLarge { size, limit } => {
-                write!(f, "token is {size} bytes, limit is {limit}")
-            }
+            Self::TooLarge { size, limit } => write!(
+                f,
+                "token is {size} bytes, limit is {limit}: {} bytes over",
+                size.saturating_sub(*limit)
+            ),
             Self::Malformed(m) => write!(f, "malformed token: {m}"),
             Self::UnknownKey(id) => write!(f, "no key in the ring has key id {id}"),
             Self::Invalid => f.write_str("token failed authentication"),
@@ -268,6 +464,118 @@ impl fmt::Display for Error {
                 f,
                 "time {unix} (unix seconds) is outside 1970-01-01..=9999-12-31"
             ),
+            Self::CookieConfig(e) => write!(f, "invalid cookie setting: {e}"),
+            Self::Cookie(e) => write!(f, "session cookie: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for CookieConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EmptyName => f.write_str("the cookie name is empty"),
+            Self::Name { found, at } => write!(
+                f,
+                "the cookie name holds {found:?} at byte {at}, which is not an RFC 6265 token character"
+            ),
+            Self::Attribute {
+                attribute,
+                found,
+                at,
+            } => write!(f, "{attribute} holds {found:?} at byte {at}"),
+            Self::AttributeShape { attribute, reason } => write!(f, "{attribute} {reason}"),
+            Self::AttributeTooLong {
+                attribute,
+                len,
+                max,
+            } => write!(
+                f,
+                "{attribute} is {len} bytes, browsers ignore values over {max}: {} over",
+                len.saturating_sub(*max)
+            ),
+            Self::Prefix { prefix, rule } => {
+                write!(f, "a {prefix} cookie {rule}; browsers drop it otherwise")
+            }
+            Self::SameSiteNoneWithoutSecure => {
+                f.write_str("SameSite=None requires Secure; browsers drop it otherwise")
+            }
+            Self::MaxChunks { chunks, max } => {
+                write!(f, "max_chunks is {chunks}, it must be 1 to {max}")
+            }
+            Self::RequestBudget { bytes, min, max } => {
+                write!(
+                    f,
+                    "request_budget is {bytes} bytes, it must be {min} to {max}"
+                )
+            }
+            Self::CookieLimit { bytes, min, max } => {
+                write!(
+                    f,
+                    "cookie_limit is {bytes} bytes, it must be {min} to {max}"
+                )
+            }
+            Self::NameTooLong { len, max } => write!(
+                f,
+                "the cookie name is {len} bytes, at most {max} leave room for a token"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for CookieError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge {
+                size,
+                limit,
+                max_chunks: 1,
+                request_budget,
+            } => write!(
+                f,
+                "the sealed session is {size} bytes, one cookie carries at most {limit} \
+                 (its name and value within the cookie limit and {request_budget} bytes \
+                 of request header): {} bytes over; store less or enable chunking",
+                size.saturating_sub(*limit)
+            ),
+            Self::TooLarge {
+                size,
+                limit,
+                max_chunks,
+                request_budget,
+            } => write!(
+                f,
+                "the sealed session is {size} bytes, {max_chunks} chunks within \
+                 {request_budget} bytes of request header carry at most {limit}: \
+                 {} bytes over; store less",
+                size.saturating_sub(*limit)
+            ),
+            Self::RequestTooLarge { size, limit } => write!(
+                f,
+                "the request's session is {size} bytes, this configuration carries at most {limit}"
+            ),
+            Self::Duplicate { name } => {
+                write!(f, "cookie {name:?} appears more than once")
+            }
+            Self::ChunkName { name } => write!(
+                f,
+                "cookie {name:?} is named like a chunk but has no index from 1 to 8"
+            ),
+            Self::ChunkHeader { index } => write!(f, "chunk {index} has no valid chunk header"),
+            Self::MissingChunk { index, count } => {
+                write!(f, "chunk {index} of {count} is missing")
+            }
+            Self::UnexpectedChunk { index, count } => write!(
+                f,
+                "chunk {index} is present but the session has {count} chunk{}",
+                if *count == 1 { "" } else { "s" }
+            ),
+            Self::TooManyChunks { count, max } => write!(
+                f,
+                "the session announces {count} chunks, this configuration allows {max}"
+            ),
+            Self::MixedChunks { index } => {
+                write!(f, "chunk {index} belongs to another session than chunk 0")
+            }
         }
     }
 }
@@ -314,6 +622,18 @@ impl std::error::Error for Error {}
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Self::Config(e)
+    }
+}
+
+impl From<CookieConfigError> for Error {
+    fn from(e: CookieConfigError) -> Self {
+        Self::CookieConfig(e)
+    }
+}
+
+impl From<CookieError> for Error {
+    fn from(e: CookieError) -> Self {
+        Self::Cookie(e)
     }
 }
 

@@ -1,7 +1,15 @@
 //! Finding a token in what a person pastes: a bare token, a `Cookie:` request
-//! header, or a `Set-Cookie:` response line.
+//! header (a chunked session is joined), or a `Set-Cookie:` response line.
+//! For tools such as the CLI; a web app reads requests with
+//! [`SessionCookie::read`](crate::SessionCookie::read).
 
+use std::borrow::Cow;
 use std::fmt;
+
+use cookie::Cookie;
+
+use crate::cookies::{MAX_CHUNKS, MAX_REQUEST_BUDGET, SessionCookie};
+use crate::error::{CookieError, Error};
 
 /// Why no token could be taken from an input.
 ///
@@ -31,6 +39,9 @@ pub enum InputError {
         /// The names that were present.
         present: Vec<String>,
     },
+    /// The header's session cookies do not form one session: a chunk
+    /// missing, repeated, left over or from another session.
+    Chunks(CookieError),
 }
 
 impl fmt::Display for InputError {
@@ -55,6 +66,7 @@ impl fmt::Display for InputError {
                 }
                 Ok(())
             }
+            Self::Chunks(e) => write!(f, "session cookie: {e}"),
         }
     }
 }
@@ -68,26 +80,30 @@ const MAX_INPUT: usize = 64 * 1024;
 /// Takes the token out of `input`, which may be:
 /// - a bare token (surrounding whitespace and quotes are ignored);
 /// - a `Cookie:` request header, or its value (`a=1; session=...`): the
-///   cookie called `name` is taken;
+///   cookie called `name` is taken, joined with its chunks `name.1`, ...
+///   if the session is chunked;
 /// - a `Set-Cookie:` line: its cookie must be called `name`; attributes are
 ///   ignored.
 ///
 /// Only locates the token: whether it is one is for [`Codec::open`] to say.
+/// Lenient, for text a person pastes; a web app reads requests with
+/// [`SessionCookie::read`], which this uses for `Cookie:` headers.
 ///
 /// ```
 /// use sealed_session::extract_token;
-/// assert_eq!(extract_token(" 'AQID' ", "session"), Ok("AQID"));
-/// assert_eq!(extract_token("Cookie: a=1; session=AQID", "session"), Ok("AQID"));
-/// assert_eq!(extract_token("Set-Cookie: session=AQID; Path=/; HttpOnly", "session"), Ok("AQID"));
+/// assert_eq!(extract_token(" 'AQID' ", "session").as_deref(), Ok("AQID"));
+/// assert_eq!(extract_token("Cookie: a=1; session=AQID", "session").as_deref(), Ok("AQID"));
+/// assert_eq!(extract_token("Set-Cookie: session=AQID; Path=/; HttpOnly", "session").as_deref(), Ok("AQID"));
 /// assert!(extract_token("Cookie: a=1", "session").is_err());
 /// ```
 ///
 /// # Errors
-/// [`InputError`] when the input is empty, is none of the above, or has no
-/// cookie called `name`.
+/// [`InputError`] when the input is empty, is none of the above, has no
+/// cookie called `name`, or has chunks that do not form one session.
 ///
 /// [`Codec::open`]: crate::Codec::open
-pub fn extract_token<'a>(input: &'a str, name: &str) -> Result<&'a str, InputError> {
+/// [`SessionCookie::read`]: crate::SessionCookie::read
+pub fn extract_token<'a>(input: &'a str, name: &str) -> Result<Cow<'a, str>, InputError> {
     // Cut at a character boundary at or below the cap, never past it.
     let mut end = MAX_INPUT.min(input.len());
     while !input.is_char_boundary(end) {
@@ -100,47 +116,56 @@ pub fn extract_token<'a>(input: &'a str, name: &str) -> Result<&'a str, InputErr
     }
     if let Some(rest) = strip_prefix_ignore_case(text, "set-cookie:") {
         let first = rest.split(';').next().unwrap_or_default();
-        return find_cookie(first, name);
+        return find_cookie(first, name, 1);
     }
     if let Some(rest) = strip_prefix_ignore_case(text, "cookie:") {
-        return find_cookie(rest, name);
+        return find_cookie(rest, name, MAX_CHUNKS);
     }
     if text.contains('=') {
         // Base64url never contains '=': these are `name=value` pairs.
-        return find_cookie(text, name);
+        return find_cookie(text, name, MAX_CHUNKS);
     }
     match text
         .char_indices()
         .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
     {
         Some((at, found)) => Err(InputError::Unrecognised { found, at }),
-        None => Ok(text),
+        None => Ok(Cow::Borrowed(text)),
     }
 }
 
-fn find_cookie<'a>(pairs: &'a str, name: &str) -> Result<&'a str, InputError> {
-    let mut present = Vec::new();
-    for pair in pairs.split(';') {
-        let Some((key, value)) = pair.split_once('=') else {
-            continue;
-        };
-        let key = key.trim();
-        if key == name {
-            let value = unquote(value.trim());
-            return if value.is_empty() {
-                Err(InputError::Empty)
-            } else {
-                Ok(value)
-            };
-        }
-        if present.len() < 16 {
-            present.push(key.to_owned());
-        }
-    }
-    Err(InputError::CookieNotFound {
+/// The session called `name` in `pairs`, read as a web app reads a `Cookie`
+/// header, with up to `max_chunks` chunks (1 for a `Set-Cookie` line).
+fn find_cookie<'a>(
+    pairs: &'a str,
+    name: &str,
+    max_chunks: usize,
+) -> Result<Cow<'a, str>, InputError> {
+    let not_found = || InputError::CookieNotFound {
         name: name.to_owned(),
-        present,
-    })
+        present: Cookie::split_parse(pairs)
+            .flatten()
+            .filter_map(|c| c.name_raw())
+            .take(16)
+            .map(str::to_owned)
+            .collect(),
+    };
+    // A name no browser would store (spaces, `;`...) is never found.
+    let Ok(cookie) = SessionCookie::builder(name)
+        .chunked(max_chunks)
+        .request_budget(MAX_REQUEST_BUDGET)
+        .build()
+    else {
+        return Err(not_found());
+    };
+    match cookie.read([pairs]).token() {
+        Ok(Some(token)) if token.trim().is_empty() => Err(InputError::Empty),
+        Ok(Some(token)) => Ok(token),
+        Ok(None) => Err(not_found()),
+        Err(Error::Cookie(e)) => Err(InputError::Chunks(e)),
+        // `token` fails with cookie errors only.
+        Err(_) => Err(not_found()),
+    }
 }
 
 fn unquote(text: &str) -> &str {
@@ -177,7 +202,11 @@ mod tests {
             "Set-Cookie: session=AQID; Path=/; Secure; HttpOnly; SameSite=Lax",
             "set-cookie: session=AQID",
         ] {
-            assert_eq!(extract_token(input, "session"), Ok("AQID"), "{input:?}");
+            assert_eq!(
+                extract_token(input, "session").as_deref(),
+                Ok("AQID"),
+                "{input:?}"
+            );
         }
     }
 

@@ -100,6 +100,7 @@ mod budget;
 mod claims;
 mod clock;
 mod codec;
+mod cookies;
 mod error;
 mod format;
 mod ids;
@@ -116,7 +117,11 @@ mod untrusted;
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 pub use claims::{Claims, MAX_SUBJECT_LEN, UnverifiedClaims};
 pub use codec::{Codec, CodecBuilder, Opened};
-pub use error::{ConfigError, Error, Malformed};
+pub use cookies::{
+    ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
+    MAX_REQUEST_BUDGET, RequestCookies, SameSite, SessionCookie, SessionCookieBuilder, SetCookies,
+};
+pub use error::{ConfigError, CookieConfigError, CookieError, Error, Malformed};
 pub use ids::{KeyId, SessionId};
 pub use input::{InputError, extract_token};
 pub use key::{Key, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};

@@ -42,6 +42,7 @@ pub fn seal_fixed<T: Serialize + ?Sized>(
     codec.seal_claims_with(
         &claims,
         || Nonce::chosen(fixed.nonce),
+        codec.budget(),
         &mut token,
         |out| crate::payload::encode(value, out),
     )?;
@@ -58,6 +59,7 @@ pub fn seal_raw_payload(codec: &Codec, payload: &[u8], fixed: &Fixed<'_>) -> Res
     codec.seal_claims_with(
         &fixed.claims()?,
         || Nonce::chosen(fixed.nonce),
+        codec.budget(),
         &mut token,
         |out| {
             out.extend_from_slice(payload);

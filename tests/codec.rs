@@ -394,7 +394,10 @@ fn size_budget_is_enforced_on_seal_and_open() {
             assert!(size > 400);
             assert_eq!(
                 e.to_string(),
-                format!("token is {size} bytes, limit is 400")
+                format!(
+                    "token is {size} bytes, limit is 400: {} bytes over",
+                    size - 400
+                )
             );
         }
         other => panic!("expected TooLarge, got {other:?}"),

@@ -54,7 +54,7 @@ pub(crate) struct Args {
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let input = read_input(args.token.as_deref())?;
     let token = extract_token(&input, &args.name)?;
-    let seen = UntrustedToken::parse(token)?;
+    let seen = UntrustedToken::parse(&token)?;
     let budget = args.budget.bytes;
     let left = budget as i64 - seen.text_len() as i64;
     let claims = seen.unverified_claims();

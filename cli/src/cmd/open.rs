@@ -70,7 +70,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
     let codec = builder.build()?;
     let opened = codec
-        .open_at::<ciborium::Value>(token, ctx.now)
+        .open_at::<ciborium::Value>(&token, ctx.now)
         .map_err(|e| match e {
             Error::Malformed(Malformed::WrongMode { token, .. }) => {
                 let hint = if token == Mode::Signed {
@@ -86,7 +86,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             other => other.into(),
         })?;
     // Authenticated: the header's key id is now trustworthy.
-    let key_id = UntrustedToken::parse(token)?.key_id();
+    let key_id = UntrustedToken::parse(&token)?.key_id();
     let payload = cbor_to_json(opened.value()).map_err(|e| {
         CliError::new(
             OTHER,

@@ -1,0 +1,257 @@
+//! Reading a session from a request's `Cookie` headers, through the
+//! `cookie` crate's parser.
+
+use std::borrow::Cow;
+
+use cookie::Cookie;
+
+use crate::error::{CookieError, Error};
+
+use super::layout::{self, First, Layout, MAX_CHUNKS};
+use super::rules;
+
+/// Names of other cookies that look like the session's chunks
+/// (`name.x`) kept for deletion; more are refused all the same.
+const MAX_STRAY: usize = 8;
+
+/// The session cookies of one request: what [`SessionCookie::read`] found
+/// in its `Cookie` headers, not yet joined or checked.
+///
+/// Borrows the header text; never allocates unless a chunked session is
+/// joined or a stray chunk name is recorded.
+///
+/// ```
+/// use sealed_session::SessionCookie;
+/// let cookie = SessionCookie::builder("session").build()?;
+/// let request = cookie.read(["theme=dark; session=AQID"]);
+/// assert_eq!(request.token()?.as_deref(), Some("AQID"));
+/// assert_eq!(cookie.read(["theme=dark"]).token()?, None);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+///
+/// [`SessionCookie::read`]: crate::SessionCookie::read
+#[derive(Debug, Clone)]
+pub struct RequestCookies<'a> {
+    /// The reading configuration's chunk limit and token budget.
+    max_chunks: usize,
+    budget: usize,
+    /// Values by chunk index: index 0 is the cookie called `name`.
+    values: [Option<&'a str>; MAX_CHUNKS],
+    /// The first name that appeared twice.
+    duplicate: Option<&'a str>,
+    /// Cookies named `name.` and something that is not a chunk index.
+    stray: Vec<&'a str>,
+    /// More stray names than were kept.
+    stray_overflow: bool,
+}
+
+impl<'a> RequestCookies<'a> {
+    pub(crate) fn new(layout: &Layout) -> Self {
+        Self {
+            max_chunks: layout.max_chunks(),
+            budget: layout.budget(),
+            values: [None; MAX_CHUNKS],
+            duplicate: None,
+            stray: Vec::new(),
+            stray_overflow: false,
+        }
+    }
+
+    /// Reads `headers` (one or several `Cookie` header values; HTTP/2 sends
+    /// one per cookie). Taking them in turn is joining them with `"; "`, as
+    /// RFC 9113 §8.2.3 says. Cookies of other names are skipped, and so are
+    /// pairs the parser refuses.
+    pub(crate) fn read(layout: &Layout, headers: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut found = Self::new(layout);
+        for header in headers {
+            for cookie in Cookie::split_parse(header).flatten() {
+                let (Some(name), Some(value)) = (cookie.name_raw(), cookie.value_raw()) else {
+                    continue;
+                };
+                found.add(layout.name(), name, unquote(value));
+            }
+        }
+        found
+    }
+
+    fn add(&mut self, session: &str, name: &'a str, value: &'a str) {
+        let index = if name == session {
+            0
+        } else {
+            match layout::chunk_index(session, name) {
+                None => return,
+                Some(Some(index)) => index,
+                Some(None) => {
+                    if self.stray.len() < MAX_STRAY {
+                        self.stray.push(name);
+                    } else {
+                        self.stray_overflow = true;
+                    }
+                    return;
+                }
+            }
+        };
+        if let Some(slot) = self.values.get_mut(index) {
+            if slot.is_some() {
+                self.duplicate.get_or_insert(name);
+            }
+            *slot = Some(value);
+        }
+    }
+
+    /// Whether the request carries any cookie of the session's name or its
+    /// chunks' names.
+    ///
+    /// ```
+    /// # use sealed_session::SessionCookie;
+    /// let cookie = SessionCookie::builder("session").build()?;
+    /// assert!(cookie.read(["session.1=x"]).is_present());
+    /// assert!(!cookie.read(["sessions=x"]).is_present());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn is_present(&self) -> bool {
+        self.values.iter().any(Option::is_some) || !self.stray.is_empty() || self.stray_overflow
+    }
+
+    /// The session's token: `None` if the request carries no session
+    /// cookie; borrowed when it sits in one cookie, joined when chunked.
+    /// Chunks are joined by their index, whatever order they came in.
+    ///
+    /// ```
+    /// use sealed_session::{CookieError, Error, SessionCookie};
+    /// let cookie = SessionCookie::builder("session").chunked(3).build()?;
+    /// let token = "A".repeat(5000); // any base64url text; too long for one cookie
+    /// let set = cookie.set(&token, None, &cookie.read([]))?;
+    /// let pairs: Vec<&str> = set.headers().iter().map(|h| h.split(';').next().unwrap()).collect();
+    /// assert_eq!(pairs.len(), 2);
+    /// // The browser may send chunk 1 first, and in a header of its own.
+    /// let request = cookie.read([pairs[1], pairs[0]]);
+    /// assert_eq!(request.token()?.as_deref(), Some(token.as_str()));
+    ///
+    /// // A chunk left behind by a session that has since shrunk to one cookie.
+    /// let stale = cookie.read(["session=AQID", pairs[1]]);
+    /// assert!(matches!(stale.token(), Err(Error::Cookie(CookieError::UnexpectedChunk { index: 1, count: 1 }))));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Cookie`] when the cookies do not form one session of this
+    /// configuration: a name outside the chunk indexes
+    /// ([`CookieError::ChunkName`]), a cookie sent twice
+    /// ([`CookieError::Duplicate`]), a bad chunk header, a chunk missing,
+    /// left over or from another session, more chunks than allowed, or
+    /// more bytes than this configuration writes.
+    pub fn token(&self) -> Result<Option<Cow<'a, str>>, Error> {
+        if let Some(name) = self.stray.first() {
+            return Err(CookieError::ChunkName {
+                name: (*name).to_owned(),
+            }
+            .into());
+        }
+        if let Some(name) = self.duplicate {
+            return Err(CookieError::Duplicate {
+                name: name.to_owned(),
+            }
+            .into());
+        }
+        let Some(first) = self.values.first().copied().flatten() else {
+            return match self.seen_indexes().next_back() {
+                Some(highest) => Err(CookieError::MissingChunk {
+                    index: 0,
+                    count: highest + 1,
+                }
+                .into()),
+                None => Ok(None),
+            };
+        };
+        let too_large = |size| {
+            Error::from(CookieError::RequestTooLarge {
+                size,
+                limit: self.budget,
+            })
+        };
+        let (count, fingerprint, piece) = match layout::parse_first(first) {
+            None => return Err(CookieError::ChunkHeader { index: 0 }.into()),
+            Some(First::Whole(token)) => {
+                if let Some(index) = self.seen_indexes().find(|&i| i > 0) {
+                    return Err(CookieError::UnexpectedChunk { index, count: 1 }.into());
+                }
+                if token.len() > self.budget {
+                    return Err(too_large(token.len()));
+                }
+                return Ok(Some(Cow::Borrowed(token)));
+            }
+            Some(First::Chunk {
+                count,
+                fingerprint,
+                piece,
+            }) => (count, fingerprint, piece),
+        };
+        if count > self.max_chunks {
+            return Err(CookieError::TooManyChunks {
+                count,
+                max: self.max_chunks,
+            }
+            .into());
+        }
+        if let Some(index) = self.seen_indexes().find(|&i| i >= count) {
+            return Err(CookieError::UnexpectedChunk { index, count }.into());
+        }
+        let mut pieces = [""; MAX_CHUNKS];
+        let mut size = piece.len();
+        if let Some(slot) = pieces.first_mut() {
+            *slot = piece;
+        }
+        for index in 1..count {
+            let value = self
+                .values
+                .get(index)
+                .copied()
+                .flatten()
+                .ok_or(CookieError::MissingChunk { index, count })?;
+            let (carried, piece) =
+                layout::parse_next(value).ok_or(CookieError::ChunkHeader { index })?;
+            if carried != fingerprint {
+                return Err(CookieError::MixedChunks { index }.into());
+            }
+            size += piece.len();
+            if let Some(slot) = pieces.get_mut(index) {
+                *slot = piece;
+            }
+        }
+        if size > self.budget {
+            return Err(too_large(size));
+        }
+        let token = pieces.concat();
+        if !layout::fingerprint_matches(&token, fingerprint) {
+            return Err(CookieError::MixedChunks { index: count - 1 }.into());
+        }
+        Ok(Some(Cow::Owned(token)))
+    }
+
+    /// The names of the session's cookies this request carries, for
+    /// deletion: chunk indexes that were seen, and stray names that a
+    /// `Set-Cookie` may carry.
+    pub(crate) fn seen_indexes(&self) -> impl DoubleEndedIterator<Item = usize> + '_ {
+        self.values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|_| i))
+    }
+
+    pub(crate) fn stray_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.stray
+            .iter()
+            .copied()
+            .filter(|name| rules::is_token(name))
+    }
+}
+
+/// A cookie value may be quoted (RFC 6265 §4.1.1); the quotes are not part
+/// of it.
+fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value)
+}

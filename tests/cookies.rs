@@ -1,0 +1,697 @@
+//! Sessions as cookies, through the public API only: the browser's limits,
+//! chunking, the refused cases, attribute injection and the prefix rules.
+//!
+//! A small model of a browser's cookie store checks every `Set-Cookie`
+//! against the limits browsers enforce (RFC 6265bis §5.6) and sends back
+//! what it kept, in any order and split over several `Cookie` headers.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use sealed_session::{
+    ATTRIBUTE_LIMIT, COOKIE_LIMIT, Codec, CookieConfigError, CookieError, CookiePrefix,
+    DEFAULT_REQUEST_BUDGET, Error, Key, KeyRing, MAX_CHUNKS, MAX_REQUEST_BUDGET, Malformed,
+    SameSite, SessionCookie, SetCookies,
+};
+use time::{Duration, OffsetDateTime};
+
+/// What a browser keeps: name to value, for one site and path.
+#[derive(Default, Debug)]
+struct Browser {
+    jar: BTreeMap<String, String>,
+}
+
+impl Browser {
+    /// Applies `Set-Cookie` headers as a browser would, after checking each
+    /// against the browser's limits: a cookie over them would be dropped
+    /// silently, which must never happen.
+    fn apply(&mut self, set: &SetCookies, cookie_limit: usize) {
+        for header in set {
+            let c = cookie::Cookie::parse(header.as_str()).expect("a Set-Cookie the crate parses");
+            let size = c.name().len() + c.value().len();
+            assert!(size <= cookie_limit, "{size} > {cookie_limit}: {header}");
+            assert!(size <= COOKIE_LIMIT, "{header}");
+            for attribute in header.split(';').skip(1) {
+                let value = attribute.split_once('=').map_or("", |(_, v)| v);
+                assert!(value.len() <= ATTRIBUTE_LIMIT, "{attribute}");
+            }
+            let removal = c.max_age() == Some(Duration::ZERO);
+            if removal {
+                self.jar.remove(c.name());
+            } else {
+                self.jar.insert(c.name().to_owned(), c.value().to_owned());
+            }
+        }
+    }
+
+    /// `name=value` pairs, each as sent in a `Cookie` header.
+    fn pairs(&self) -> Vec<String> {
+        self.jar.iter().map(|(n, v)| format!("{n}={v}")).collect()
+    }
+}
+
+fn base64url(len: usize, seed: u64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut x = seed.wrapping_mul(2).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            // xorshift: a different-looking token for every seed.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(ALPHABET[(x % 64) as usize])
+        })
+        .collect()
+}
+
+/// The `name=value` part of every header.
+fn pairs_of(set: &SetCookies) -> Vec<String> {
+    set.headers()
+        .iter()
+        .map(|h| h.split(';').next().expect("a pair").to_owned())
+        .collect()
+}
+
+fn cookie_error(result: Result<Option<std::borrow::Cow<'_, str>>, Error>) -> CookieError {
+    match result {
+        Err(Error::Cookie(e)) => e,
+        other => panic!("expected a cookie error, got {other:?}"),
+    }
+}
+
+fn config_error(result: Result<SessionCookie, Error>) -> CookieConfigError {
+    match result {
+        Err(Error::CookieConfig(e)) => e,
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Settings {
+    name: String,
+    prefix: Option<CookiePrefix>,
+    max_chunks: usize,
+    request_budget: usize,
+    cookie_limit: usize,
+}
+
+fn settings() -> impl Strategy<Value = Settings> {
+    (
+        "[A-Za-z0-9_.!#$%&'*+^`|~-]{1,60}",
+        prop_oneof![
+            Just(None),
+            Just(Some(CookiePrefix::Host)),
+            Just(Some(CookiePrefix::Secure))
+        ],
+        1..=MAX_CHUNKS,
+        256..=MAX_REQUEST_BUDGET,
+        256..=COOKIE_LIMIT,
+    )
+        .prop_map(
+            |(name, prefix, max_chunks, request_budget, cookie_limit)| Settings {
+                name,
+                prefix,
+                max_chunks,
+                request_budget,
+                cookie_limit,
+            },
+        )
+}
+
+fn build(s: &Settings) -> Result<SessionCookie, Error> {
+    let mut b = SessionCookie::builder(s.name.clone())
+        .chunked(s.max_chunks)
+        .request_budget(s.request_budget)
+        .cookie_limit(s.cookie_limit);
+    if let Some(prefix) = s.prefix {
+        b = b.prefix(prefix);
+    }
+    b.build()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Split then join is the identity for every length up to the budget,
+    /// whatever order and however many `Cookie` headers the browser uses;
+    /// no cookie exceeds a browser limit and the request budget holds; one
+    /// byte more is refused with the figures.
+    #[test]
+    fn split_then_join_is_the_identity(
+        s in settings(),
+        fraction in 0.0..=1.0f64,
+        seed in any::<u64>(),
+        order in any::<u64>(),
+        headers in 1..4usize,
+    ) {
+        let Ok(cookie) = build(&s) else {
+            // Only a name too long for these limits is refused.
+            let e = config_error(build(&s));
+            prop_assert!(matches!(e, CookieConfigError::NameTooLong { .. }), "{:?}", e);
+            return Ok(());
+        };
+        let budget = cookie.token_budget();
+        let len = 1 + ((budget - 1) as f64 * fraction) as usize;
+        let token = base64url(len, seed);
+        let expires = OffsetDateTime::now_utc() + Duration::days(1);
+        let set = cookie.set(&token, Some(expires), &cookie.read([])).expect("fits");
+        prop_assert!(set.len() <= s.max_chunks);
+
+        let mut browser = Browser::default();
+        browser.apply(&set, s.cookie_limit);
+        let mut pairs = browser.pairs();
+        let request_bytes: usize = pairs.iter().map(|p| p.len() + 2).sum();
+        prop_assert!(request_bytes <= s.request_budget, "{request_bytes} > {}", s.request_budget);
+
+        // Other cookies, any order, over `headers` headers.
+        pairs.push("theme=dark".into());
+        pairs.push("other.1=x".into());
+        let n = pairs.len();
+        pairs.rotate_left((order % n as u64) as usize);
+        if order & 1 == 1 {
+            pairs.reverse();
+        }
+        let per = n.div_ceil(headers);
+        let joined: Vec<String> = pairs.chunks(per).map(|c| c.join("; ")).collect();
+        let request = cookie.read(joined.iter().map(String::as_str));
+        let joined = request.token().expect("joins");
+        prop_assert_eq!(joined.as_deref(), Some(token.as_str()));
+
+        let over = base64url(budget + 1, seed);
+        match cookie.set(&over, None, &cookie.read([])) {
+            Err(Error::Cookie(CookieError::TooLarge { size, limit, .. })) => {
+                prop_assert_eq!((size, limit), (budget + 1, budget));
+            }
+            other => prop_assert!(false, "{other:?}"),
+        }
+    }
+
+    /// Whatever a request carries, reading is an answer, never a panic.
+    #[test]
+    fn any_cookie_header_reads_without_panic(
+        header in "((session|session\\.[0-9x]{0,2}|other)=[A-Za-z0-9_.\"-]{0,12}; ?){0,6}",
+    ) {
+        for cookie in [
+            SessionCookie::builder("session").build().expect("cookie"),
+            SessionCookie::builder("session").chunked(MAX_CHUNKS).build().expect("cookie"),
+        ] {
+            let request = cookie.read([header.as_str()]);
+            let _ = request.token();
+            let _ = cookie.remove(&request);
+        }
+    }
+}
+
+#[test]
+fn one_cookie_holds_exactly_the_browser_limit() {
+    let cookie = SessionCookie::builder("session").build().expect("cookie");
+    assert_eq!(cookie.token_budget(), COOKIE_LIMIT - "session".len());
+    let exact = base64url(COOKIE_LIMIT - "session".len(), 1);
+    let set = cookie.set(&exact, None, &cookie.read([])).expect("fits");
+    let pair = &pairs_of(&set)[0];
+    assert_eq!(pair.len() - 1, COOKIE_LIMIT, "name and value, without '='");
+
+    let e = cookie
+        .set(&base64url(exact.len() + 1, 1), None, &cookie.read([]))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "session cookie: the sealed session is 4090 bytes, one cookie carries at most 4089 \
+         (its name and value within the cookie limit and 6144 bytes of request header): \
+         1 bytes over; store less or enable chunking"
+    );
+}
+
+#[test]
+fn the_default_chunk_budget_is_exact() {
+    let cookie = SessionCookie::builder("session")
+        .chunked(4)
+        .build()
+        .expect("cookie");
+    let budget = cookie.token_budget();
+    let set = cookie
+        .set(&base64url(budget, 2), None, &cookie.read([]))
+        .expect("fits");
+    let bytes: usize = pairs_of(&set).iter().map(|p| p.len() + 2).sum();
+    assert!(bytes <= DEFAULT_REQUEST_BUDGET && bytes > DEFAULT_REQUEST_BUDGET - 4);
+    let e = cookie
+        .set(&base64url(budget + 1, 2), None, &cookie.read([]))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "session cookie: the sealed session is {} bytes, 4 chunks within 6144 bytes of \
+             request header carry at most {budget}: 1 bytes over; store less",
+            budget + 1
+        )
+    );
+}
+
+#[test]
+fn settings_stop_at_each_limit() {
+    let path = |len: usize| format!("/{}", "p".repeat(len - 1));
+    let domain = |len: usize| format!("{}.example", "d".repeat(len - 8));
+    assert!(
+        SessionCookie::builder("s")
+            .path(path(ATTRIBUTE_LIMIT))
+            .build()
+            .is_ok()
+    );
+    assert_eq!(
+        config_error(
+            SessionCookie::builder("s")
+                .path(path(ATTRIBUTE_LIMIT + 1))
+                .build()
+        ),
+        CookieConfigError::AttributeTooLong {
+            attribute: "Path",
+            len: 1025,
+            max: 1024
+        }
+    );
+    assert!(
+        SessionCookie::builder("s")
+            .domain(domain(ATTRIBUTE_LIMIT))
+            .build()
+            .is_ok()
+    );
+    assert!(matches!(
+        config_error(
+            SessionCookie::builder("s")
+                .domain(domain(ATTRIBUTE_LIMIT + 1))
+                .build()
+        ),
+        CookieConfigError::AttributeTooLong {
+            attribute: "Domain",
+            len: 1025,
+            ..
+        }
+    ));
+    for (limit, ok) in [(255, false), (256, true), (4096, true), (4097, false)] {
+        let r = SessionCookie::builder("s").cookie_limit(limit).build();
+        assert_eq!(r.is_ok(), ok, "cookie_limit {limit}");
+    }
+    for (budget, ok) in [
+        (255, false),
+        (256, true),
+        (MAX_REQUEST_BUDGET, true),
+        (MAX_REQUEST_BUDGET + 1, false),
+    ] {
+        let r = SessionCookie::builder("s").request_budget(budget).build();
+        assert_eq!(r.is_ok(), ok, "request_budget {budget}");
+    }
+    for (chunks, ok) in [
+        (0, false),
+        (1, true),
+        (MAX_CHUNKS, true),
+        (MAX_CHUNKS + 1, false),
+    ] {
+        let r = SessionCookie::builder("s").chunked(chunks).build();
+        assert_eq!(r.is_ok(), ok, "chunked {chunks}");
+    }
+    // A name that leaves less than the codec's smallest budget.
+    let e = config_error(SessionCookie::builder("n".repeat(4000)).build());
+    assert_eq!(
+        e,
+        CookieConfigError::NameTooLong {
+            len: 4000,
+            max: 4096 - 128
+        }
+    );
+    assert!(
+        SessionCookie::builder("n".repeat(4096 - 128))
+            .build()
+            .is_ok()
+    );
+}
+
+/// CVE-2024-47764 and its kin: nothing a setting holds may end the
+/// attribute it is in and start another, or start another header.
+#[test]
+fn no_setting_injects_an_attribute() {
+    for name in [
+        "session; Domain=evil.example",
+        "session=x",
+        "session id",
+        "session\r\nSet-Cookie: x=y",
+        "séssion",
+        "session,other",
+        "(session)",
+    ] {
+        let e = config_error(SessionCookie::builder(name).build());
+        assert!(
+            matches!(e, CookieConfigError::Name { .. }),
+            "{name:?}: {e:?}"
+        );
+    }
+    for path in [
+        "/; Domain=evil.example",
+        "/;Max-Age=999999999",
+        "/\r\nSet-Cookie: x=y",
+        "/a,b",
+        "/a b",
+        "/é",
+    ] {
+        let e = config_error(SessionCookie::builder("s").path(path).build());
+        assert!(
+            matches!(
+                e,
+                CookieConfigError::Attribute {
+                    attribute: "Path",
+                    ..
+                }
+            ),
+            "{path:?}"
+        );
+    }
+    for domain in [
+        "example.com; Path=/evil",
+        "example.com\r\nX: y",
+        "example.com,evil.example",
+        "exa mple.com",
+        "example.com:8080",
+    ] {
+        let e = config_error(SessionCookie::builder("s").domain(domain).build());
+        assert!(
+            matches!(
+                e,
+                CookieConfigError::Attribute {
+                    attribute: "Domain",
+                    ..
+                }
+            ),
+            "{domain:?}"
+        );
+    }
+    // A value is a token: anything else is refused, not written.
+    let cookie = SessionCookie::builder("s").build().expect("cookie");
+    for value in [
+        "AQID; Domain=evil.example",
+        "AQID\r\nX: y",
+        "AQ ID",
+        "AQ.ID",
+        "\"AQID\"",
+    ] {
+        assert!(
+            matches!(
+                cookie.set(value, None, &cookie.read([])),
+                Err(Error::Malformed(Malformed::Base64))
+            ),
+            "{value:?}"
+        );
+    }
+    // Every header written holds exactly the attributes configured.
+    let cookie = SessionCookie::builder("s")
+        .path("/app")
+        .domain("example.com")
+        .same_site(SameSite::Strict)
+        .build()
+        .expect("cookie");
+    let set = cookie.set("AQID", None, &cookie.read([])).expect("fits");
+    assert_eq!(
+        set.headers(),
+        ["s=AQID; HttpOnly; SameSite=Strict; Secure; Path=/app; Domain=example.com"]
+    );
+}
+
+#[test]
+fn prefixes_are_enforced_when_built() {
+    let host = || SessionCookie::builder("id").prefix(CookiePrefix::Host);
+    let rule = |r| match r {
+        CookieConfigError::Prefix { rule, .. } => rule,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        rule(config_error(host().secure(false).build())),
+        "must be Secure"
+    );
+    assert_eq!(
+        rule(config_error(host().path("/app").build())),
+        "must have Path=/"
+    );
+    assert_eq!(
+        rule(config_error(host().domain("example.com").build())),
+        "must not have a Domain"
+    );
+    let secure = || SessionCookie::builder("id").prefix(CookiePrefix::Secure);
+    assert_eq!(
+        rule(config_error(secure().secure(false).build())),
+        "must be Secure"
+    );
+    assert!(secure().path("/app").domain("example.com").build().is_ok());
+    // A prefix written into the name counts, in any case, as browsers match it.
+    for name in ["__Host-id", "__host-id", "__HOST-id"] {
+        let e = config_error(SessionCookie::builder(name).domain("example.com").build());
+        assert!(
+            matches!(
+                e,
+                CookieConfigError::Prefix {
+                    prefix: "__Host-",
+                    ..
+                }
+            ),
+            "{name}"
+        );
+    }
+    assert!(matches!(
+        config_error(SessionCookie::builder("__Secure-id").secure(false).build()),
+        CookieConfigError::Prefix {
+            prefix: "__Secure-",
+            ..
+        }
+    ));
+    assert_eq!(
+        config_error(
+            SessionCookie::builder("id")
+                .same_site(SameSite::None)
+                .secure(false)
+                .build()
+        ),
+        CookieConfigError::SameSiteNoneWithoutSecure
+    );
+    // What a __Host- cookie writes, chunks and deletions included.
+    let cookie = host()
+        .chunked(3)
+        .cookie_limit(1024)
+        .build()
+        .expect("cookie");
+    let request = cookie.read(["__Host-id.1=abcd.x; __Host-id.2=abcd.y"]);
+    let set = cookie.set("AQID", None, &request).expect("fits");
+    assert_eq!(set.len(), 3);
+    for header in &set {
+        assert!(header.starts_with("__Host-id"), "{header}");
+        assert!(header.contains("; Secure; Path=/"), "{header}");
+        assert!(!header.contains("Domain"), "{header}");
+    }
+}
+
+/// A session of 3 chunks shrinks to 1, then is removed: the browser ends up
+/// holding exactly what the session uses.
+#[test]
+fn stale_chunks_are_deleted() {
+    let cookie = SessionCookie::builder("session")
+        .cookie_limit(1024)
+        .chunked(8)
+        .build()
+        .expect("cookie");
+    let mut browser = Browser::default();
+    browser.jar.insert("theme".into(), "dark".into());
+    let big = base64url(2500, 3);
+    browser.apply(
+        &cookie.set(&big, None, &cookie.read([])).expect("fits"),
+        1024,
+    );
+    assert_eq!(
+        browser.jar.keys().collect::<Vec<_>>(),
+        ["session", "session.1", "session.2", "theme"]
+    );
+
+    let header = browser.pairs().join("; ");
+    let request = cookie.read([header.as_str()]);
+    assert_eq!(
+        request.token().expect("joins").as_deref(),
+        Some(big.as_str())
+    );
+    let set = cookie.set("AQID", None, &request).expect("fits");
+    assert_eq!(set.len(), 3, "the session and two deletions");
+    browser.apply(&set, 1024);
+    assert_eq!(browser.jar.keys().collect::<Vec<_>>(), ["session", "theme"]);
+
+    // From 3 chunks straight to none.
+    browser.apply(
+        &cookie.set(&big, None, &cookie.read([])).expect("fits"),
+        1024,
+    );
+    let header = browser.pairs().join("; ");
+    let removal = cookie.remove(&cookie.read([header.as_str()]));
+    assert_eq!(removal.len(), 3);
+    for h in &removal {
+        assert!(
+            h.contains("=; ") && h.contains("Max-Age=0") && h.contains("Path=/"),
+            "{h}"
+        );
+    }
+    browser.apply(&removal, 1024);
+    assert_eq!(browser.jar.keys().collect::<Vec<_>>(), ["theme"]);
+}
+
+#[test]
+fn cookies_that_do_not_form_one_session_are_refused() {
+    let cookie = SessionCookie::builder("s")
+        .cookie_limit(1024)
+        .chunked(4)
+        .build()
+        .expect("cookie");
+    let write = |len, seed| {
+        pairs_of(
+            &cookie
+                .set(&base64url(len, seed), None, &cookie.read([]))
+                .expect("fits"),
+        )
+    };
+    let a = write(2500, 10); // three chunks
+    let b = write(2500, 11); // three chunks of another session
+    assert_eq!((a.len(), b.len()), (3, 3));
+    let read = |pairs: &[&str]| cookie_error(cookie.read(pairs.iter().copied()).token());
+
+    // Missing.
+    assert_eq!(
+        read(&[&a[0], &a[2]]),
+        CookieError::MissingChunk { index: 1, count: 3 }
+    );
+    assert_eq!(
+        read(&[&a[1], &a[2]]),
+        CookieError::MissingChunk { index: 0, count: 3 }
+    );
+    // Duplicated, also with the same value, and across headers.
+    assert_eq!(
+        read(&[&a[0], &a[1], &a[2], &a[1]]),
+        CookieError::Duplicate { name: "s.1".into() }
+    );
+    assert_eq!(
+        read(&[&a[0], &b[0]]),
+        CookieError::Duplicate { name: "s".into() }
+    );
+    // Extra: a chunk beyond the count, left behind by a larger session.
+    let small = write(1500, 12);
+    assert_eq!(small.len(), 2);
+    assert_eq!(
+        read(&[&small[0], &small[1], &a[2]]),
+        CookieError::UnexpectedChunk { index: 2, count: 2 }
+    );
+    assert_eq!(
+        read(&["s=AQID", &a[1]]),
+        CookieError::UnexpectedChunk { index: 1, count: 1 }
+    );
+    // Two sessions' chunks: refused, not joined into a token that fails
+    // authentication.
+    assert_eq!(
+        read(&[&a[0], &b[1], &a[2]]),
+        CookieError::MixedChunks { index: 1 }
+    );
+    assert_eq!(
+        read(&[&a[0], &a[1], &b[2]]),
+        CookieError::MixedChunks { index: 2 }
+    );
+    // Malformed indexes and headers.
+    for name in ["s.0", "s.01", "s.9", "s.x", "s.", "s.-1", "s.1.1"] {
+        let pair = format!("{name}=abcd.x");
+        assert_eq!(
+            read(&[&a[0], &pair]),
+            CookieError::ChunkName { name: name.into() },
+            "{name}"
+        );
+    }
+    assert_eq!(read(&["s=2.abcd."]), CookieError::ChunkHeader { index: 0 });
+    assert_eq!(
+        read(&["s=2.ab.xyz", "s.1=ab.x"]),
+        CookieError::ChunkHeader { index: 0 }
+    );
+    assert_eq!(
+        read(&["s=2.abcd.xyz", "s.1=abcdxyz"]),
+        CookieError::ChunkHeader { index: 1 }
+    );
+    // More chunks than configured, and more bytes.
+    assert_eq!(
+        read(&["s=5.abcd.x"]),
+        CookieError::TooManyChunks { count: 5, max: 4 }
+    );
+    let one = SessionCookie::builder("s").build().expect("cookie");
+    // Without chunking, a chunked session is one of too many chunks.
+    assert_eq!(
+        cookie_error(one.read([a[0].as_str(), &a[1], &a[2]]).token()),
+        CookieError::TooManyChunks { count: 3, max: 1 }
+    );
+    let huge = format!("s={}", base64url(cookie.token_budget() + 1, 5));
+    assert!(matches!(
+        read(&[&huge]),
+        CookieError::RequestTooLarge { .. }
+    ));
+
+    // Every refusal can be cleaned up: the removal deletes what was sent,
+    // malformed chunk names included.
+    let request = cookie.read(["s=AQID; s.1=x; s.01=y; s.x=z"]);
+    let names: Vec<String> = cookie
+        .remove(&request)
+        .into_iter()
+        .map(|h| h.split('=').next().expect("name").to_owned())
+        .collect();
+    assert_eq!(names, ["s", "s.1", "s.01", "s.x"]);
+}
+
+/// Through the codec: the cookie's budget replaces the codec's, and the
+/// browser's expiry follows the sealed one.
+#[test]
+fn sessions_round_trip_through_cookies() {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .budget(256) // the cookie's budget applies instead
+        .build()
+        .expect("codec");
+    let cookie = SessionCookie::builder("__Host-session")
+        .chunked(4)
+        .build()
+        .expect("cookie");
+    let mut session = common::large();
+    session.history.extend(session.history.clone());
+    let set = cookie
+        .seal(&codec, &session, &cookie.read([]))
+        .expect("seals");
+    assert_eq!(set.len(), 2, "about 4.5 KB: two chunks");
+    for header in &set {
+        assert!(header.contains("; Max-Age=604800; Expires="), "{header}");
+    }
+    let mut browser = Browser::default();
+    browser.apply(&set, COOKIE_LIMIT);
+    let header = browser.pairs().join("; ");
+    let request = cookie.read([header.as_str()]);
+    let opened = cookie
+        .open::<common::Large>(&codec, &request)
+        .expect("opens")
+        .expect("present");
+    assert_eq!(opened.value(), &session);
+    let expires = opened.claims().expires();
+    let date = expires
+        .format(&time::format_description::well_known::Rfc2822)
+        .expect("formats");
+    assert!(
+        set.headers()[0].contains(&date[..16]),
+        "{date} in {}",
+        set.headers()[0]
+    );
+
+    // Re-sealed smaller: one cookie, and the other chunk deleted.
+    let small = cookie
+        .seal(&codec, &common::typical(), &request)
+        .expect("seals");
+    assert_eq!(pairs_of(&small)[1], "__Host-session.1=");
+    browser.apply(&small, COOKIE_LIMIT);
+    assert_eq!(browser.jar.len(), 1);
+
+    // A tampered chunk opens to an error, not a panic.
+    let mut pairs = pairs_of(&set);
+    pairs[1].push('A');
+    let tampered = cookie.read(pairs.iter().map(String::as_str));
+    assert!(cookie.open::<common::Large>(&codec, &tampered).is_err());
+}
