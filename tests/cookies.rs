@@ -695,3 +695,68 @@ fn sessions_round_trip_through_cookies() {
     let tampered = cookie.read(pairs.iter().map(String::as_str));
     assert!(cookie.open::<common::Large>(&codec, &tampered).is_err());
 }
+
+/// The README's table of what fits in a cookie, for the typical session of
+/// `tests/common` and that session with a growing `history` of 40-character
+/// entries (the large shape), under the default codec and cookie settings.
+#[test]
+fn readme_figures_are_computed() {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let cbor_len = |value: &common::Large| {
+        cbor4ii::serde::to_vec(Vec::new(), value)
+            .expect("encodes")
+            .len()
+    };
+    let with_history = |entries: usize| {
+        let mut session = common::large();
+        session.history = (0..entries).map(|i| format!("{i:0>40}")).collect();
+        session
+    };
+    let typical_token = codec.seal(&common::typical()).expect("seals").len();
+    let typical_cbor = cbor4ii::serde::to_vec(Vec::new(), &common::typical())
+        .expect("encodes")
+        .len();
+    let mut rows = Vec::new();
+    for (what, cookie) in [
+        (
+            "one cookie, `session`",
+            SessionCookie::builder("session").build().expect("cookie"),
+        ),
+        (
+            "chunked, `.chunked(4)`, default request budget (6144 bytes)",
+            SessionCookie::builder("session")
+                .chunked(4)
+                .build()
+                .expect("cookie"),
+        ),
+    ] {
+        let fits = |entries| {
+            cookie
+                .seal(&codec, &with_history(entries), &cookie.read([]))
+                .is_ok()
+        };
+        let most = (0..1000).take_while(|&n| fits(n)).last().expect("some fit");
+        let payload = cbor_len(&with_history(most));
+        rows.push(format!(
+            "| {what} | {} | {most} | {payload} |",
+            cookie.token_budget()
+        ));
+    }
+    let table = format!(
+        "| cookie | largest token (bytes) | history entries that fit | payload then (CBOR bytes) |\n\
+         |---|---|---|---|\n\
+         {}\n",
+        rows.join("\n")
+    );
+    let sentence = format!(
+        "The typical session is {typical_cbor} bytes of CBOR and a {typical_token}-byte token"
+    );
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    assert!(
+        readme.contains(&table) && readme.contains(&sentence),
+        "README.md must hold, as computed:\n\n{sentence}\n\n{table}"
+    );
+}

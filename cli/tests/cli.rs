@@ -169,6 +169,60 @@ fn inspect_signed_shows_unverified_claims_and_payload() {
     );
 }
 
+/// A session chunked over `session`, `session.1`, pasted as the `Cookie:`
+/// header a browser sent (chunks in any order) opens and inspects whole.
+#[test]
+fn a_chunked_session_pasted_as_a_cookie_header_is_joined() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    let seal = |text: &str| {
+        let payload = format!("\"{text}\"");
+        stdout_of(
+            bin()
+                .args(["seal", "--key-file", s(&a), "--budget", "8000"])
+                .write_stdin(payload),
+        )
+        .trim()
+        .to_owned()
+    };
+    let (one, two) = (seal(&"x".repeat(5000)), seal(&"y".repeat(5000)));
+    let cookie = sealed_session::SessionCookie::builder("session")
+        .chunked(4)
+        .request_budget(sealed_session::MAX_REQUEST_BUDGET)
+        .build()
+        .expect("cookie");
+    let pairs = |token: &str| -> Vec<String> {
+        let set = cookie.set(token, None, &cookie.read([])).expect("fits");
+        set.headers()
+            .iter()
+            .map(|h| h.split(';').next().expect("pair").to_owned())
+            .collect()
+    };
+    let (p1, p2) = (pairs(&one), pairs(&two));
+    assert_eq!(p1.len(), 2);
+    let header = format!("Cookie: theme=dark; {}; {}", p1[1], p1[0]);
+    let out = stdout_of(bin().args([
+        "open",
+        "--key-file",
+        s(&a),
+        "--budget",
+        "8192",
+        "--json",
+        &header,
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["payload"], "x".repeat(5000));
+    let out = stdout_of(bin().args(["inspect", "--budget", "8192", "--json", &header]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["token_bytes"], one.len());
+
+    // A chunk of another session is named, not joined into a forgery.
+    let mixed = format!("Cookie: {}; {}", p1[0], p2[1]);
+    bin().args(["inspect", &mixed]).assert().code(3).stderr(
+        "sealed-session: session cookie: chunk 1 belongs to another session than chunk 0\n",
+    );
+}
+
 #[test]
 fn input_may_be_a_header_a_set_cookie_line_or_stdin() {
     let token = vector_token(0);

@@ -42,7 +42,8 @@ pub(crate) struct Args {
     /// The token, a `Cookie:` header or a `Set-Cookie:` line; `-` or nothing
     /// reads standard input.
     token: Option<String>,
-    /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line.
+    /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line; in a
+    /// `Cookie:` header, its chunks `NAME.1`, `NAME.2`... are joined.
     #[arg(long, default_value = "session")]
     name: String,
     // Only what the size is reported against: inspect reads any token up to

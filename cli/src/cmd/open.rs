@@ -35,7 +35,8 @@ pub(crate) struct Args {
     /// The purpose the token was sealed for.
     #[arg(long, default_value = "session")]
     purpose: String,
-    /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line.
+    /// The cookie to take from a `Cookie:` header or `Set-Cookie:` line; in a
+    /// `Cookie:` header, its chunks `NAME.1`, `NAME.2`... are joined.
     #[arg(long, default_value = "session")]
     name: String,
     /// Open signed-mode tokens (HMAC-SHA256) instead of encrypted ones.
