@@ -760,3 +760,239 @@ fn readme_figures_are_computed() {
         "README.md must hold, as computed:\n\n{sentence}\n\n{table}"
     );
 }
+
+/// `tests/vectors/cookies.json`: the cookie encoding of FORMAT.md §11 for
+/// other implementations, and a pin on this one.
+mod vectors {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/cookies.json");
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Config {
+        name: String,
+        max_chunks: usize,
+        request_budget: usize,
+        cookie_limit: usize,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Write {
+        description: String,
+        config: Config,
+        token: String,
+        /// The `name=value` pairs of the `Set-Cookie` headers, in order.
+        cookies: Vec<String>,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Read {
+        description: String,
+        config: Config,
+        /// `Cookie` header values of one request.
+        headers: Vec<String>,
+        /// The joined token, or none.
+        token: Option<String>,
+        /// The error class (FORMAT.md §11.3), if refused.
+        error: Option<String>,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct File {
+        description: String,
+        write: Vec<Write>,
+        read: Vec<Read>,
+    }
+
+    fn cookie(c: &Config) -> SessionCookie {
+        SessionCookie::builder(c.name.clone())
+            .chunked(c.max_chunks)
+            .request_budget(c.request_budget)
+            .cookie_limit(c.cookie_limit)
+            .build()
+            .expect("a valid configuration")
+    }
+
+    fn class(e: &CookieError) -> &'static str {
+        match e {
+            CookieError::ChunkName { .. } => "chunk_name",
+            CookieError::Duplicate { .. } => "duplicate",
+            CookieError::MissingChunk { .. } => "missing_chunk",
+            CookieError::UnexpectedChunk { .. } => "unexpected_chunk",
+            CookieError::ChunkHeader { .. } => "chunk_header",
+            CookieError::TooManyChunks { .. } => "too_many_chunks",
+            CookieError::MixedChunks { .. } => "mixed_chunks",
+            CookieError::RequestTooLarge { .. } => "request_too_large",
+            other => panic!("not a reading error: {other:?}"),
+        }
+    }
+
+    fn written(c: &Config, token: &str) -> Vec<String> {
+        let cookie = cookie(c);
+        pairs_of(&cookie.set(token, None, &cookie.read([])).expect("fits"))
+    }
+
+    fn read(c: &Config, headers: &[String]) -> (Option<String>, Option<String>) {
+        let cookie = cookie(c);
+        match cookie.read(headers.iter().map(String::as_str)).token() {
+            Ok(token) => (token.map(|t| t.into_owned()), None),
+            Err(Error::Cookie(e)) => (None, Some(class(&e).to_owned())),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    fn generate() -> File {
+        let config = |name: &str, max_chunks, cookie_limit| Config {
+            name: name.into(),
+            max_chunks,
+            request_budget: DEFAULT_REQUEST_BUDGET,
+            cookie_limit,
+        };
+        let small = || config("s", 4, 256);
+        let mut write = Vec::new();
+        for (description, config, token) in [
+            (
+                "fits in one cookie",
+                config("session", 1, 4096),
+                base64url(300, 1),
+            ),
+            (
+                "exactly the cookie limit: name + value = 256",
+                small(),
+                base64url(255, 2),
+            ),
+            ("one byte over: two chunks", small(), base64url(256, 3)),
+            ("three chunks", small(), base64url(600, 4)),
+            (
+                "a prefixed name",
+                config("__Host-id", 4, 256),
+                base64url(500, 5),
+            ),
+        ] {
+            let cookies = written(&config, &token);
+            write.push(Write {
+                description: description.into(),
+                config,
+                token,
+                cookies,
+            });
+        }
+        let three = written(&small(), &base64url(600, 4));
+        let other = written(&small(), &base64url(600, 6));
+        let pair = |s: &str| s.to_owned();
+        let mut read_cases = Vec::new();
+        for (description, headers) in [
+            ("no session cookie", vec![pair("theme=dark")]),
+            (
+                "one cookie among others",
+                vec![format!("a=1; s={}; b=2", base64url(100, 7))],
+            ),
+            (
+                "chunks out of order, over two headers",
+                vec![format!("{}; {}", three[2], three[0]), three[1].clone()],
+            ),
+            ("quoted value", vec![format!("s=\"{}\"", base64url(100, 8))]),
+            (
+                "a chunk of another session",
+                vec![three[0].clone(), other[1].clone(), three[2].clone()],
+            ),
+            ("a chunk missing", vec![three[0].clone(), three[2].clone()]),
+            (
+                "the first cookie missing",
+                vec![three[1].clone(), three[2].clone()],
+            ),
+            ("a chunk twice", vec![three.join("; "), three[1].clone()]),
+            (
+                "a chunk left over by a larger session",
+                vec![pair("s=AQID"), three[1].clone()],
+            ),
+            (
+                "a leading zero in an index",
+                vec![three[0].clone(), three[1].replace("s.1=", "s.01=")],
+            ),
+            ("count above the chunk limit", vec![pair("s=5.abcd.xyz")]),
+            ("count of one", vec![pair("s=1.abcd.xyz")]),
+            (
+                "a chunk without its header",
+                vec![pair("s=2.abcd.xyz"), pair("s.1=xyz")],
+            ),
+            (
+                "headers consistent, token not",
+                vec![pair("s=2.abcd.xyz"), pair("s.1=abcd.xyz")],
+            ),
+            (
+                "more than this configuration writes",
+                vec![format!("s={}", base64url(2000, 9))],
+            ),
+        ] {
+            let (token, error) = read(&small(), &headers);
+            read_cases.push(Read {
+                description: description.into(),
+                config: small(),
+                headers,
+                token,
+                error,
+            });
+        }
+        File {
+            description: "Cookie encoding of sealed-session tokens (FORMAT.md §11). Tokens here are \
+                          arbitrary base64url text: the encoding does not look inside them. `write`: \
+                          a token and the name=value pairs of the Set-Cookie headers that carry it, \
+                          in order. `read`: Cookie header values and the token they give, or the \
+                          error class."
+                .into(),
+            write,
+            read: read_cases,
+        }
+    }
+
+    #[test]
+    fn cookie_vectors_hold() {
+        let file: File =
+            serde_json::from_str(&std::fs::read_to_string(PATH).expect("vectors")).expect("json");
+        assert!(file.write.len() >= 5 && file.read.len() >= 15);
+        for v in &file.write {
+            assert_eq!(written(&v.config, &v.token), v.cookies, "{}", v.description);
+            let (token, error) = read(&v.config, &[v.cookies.join("; ")]);
+            assert_eq!(
+                (token.as_deref(), error),
+                (Some(v.token.as_str()), None),
+                "{}",
+                v.description
+            );
+        }
+        for v in &file.read {
+            assert_eq!(
+                read(&v.config, &v.headers),
+                (v.token.clone(), v.error.clone()),
+                "{}",
+                v.description
+            );
+        }
+        // Every error class appears.
+        for class in [
+            "chunk_name",
+            "duplicate",
+            "missing_chunk",
+            "unexpected_chunk",
+            "chunk_header",
+            "too_many_chunks",
+            "mixed_chunks",
+            "request_too_large",
+        ] {
+            assert!(
+                file.read.iter().any(|v| v.error.as_deref() == Some(class)),
+                "{class}"
+            );
+        }
+    }
+
+    /// Rewrites the file: only for a deliberate change of FORMAT.md §11.
+    #[test]
+    #[ignore = "writes tests/vectors/cookies.json"]
+    fn write_cookie_vectors() {
+        let text = serde_json::to_string_pretty(&generate()).expect("json");
+        std::fs::write(PATH, text + "\n").expect("write");
+    }
+}
