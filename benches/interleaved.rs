@@ -16,6 +16,7 @@ mod contenders;
 use std::hint::black_box;
 use std::time::Instant;
 
+use sealed_session::SessionCookie;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -44,9 +45,32 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
+/// Medians of one race: each side's time per call, and the per-round
+/// ratios (peer / ours) with the middle half of them.
+struct Outcome {
+    ours_ns: f64,
+    peer_ns: f64,
+    ratio: f64,
+    low: f64,
+    high: f64,
+}
+
 /// Runs both sides in turns and prints one table row: the median time of
 /// each, the median of the per-round ratios (peer / ours), and its spread.
 fn race(plan: Plan, what: &str, batch: u32, ours: &mut dyn FnMut(), peer: &mut dyn FnMut()) {
+    let Outcome {
+        ours_ns,
+        peer_ns,
+        ratio,
+        low,
+        high,
+    } = take_turns(plan, batch, ours, peer);
+    println!(
+        "| {what} | {ours_ns:.0} ns | {peer_ns:.0} ns | **{ratio:.2}×** | {low:.2}–{high:.2}× |"
+    );
+}
+
+fn take_turns(plan: Plan, batch: u32, ours: &mut dyn FnMut(), peer: &mut dyn FnMut()) -> Outcome {
     let batch = (batch / plan.scale).max(1);
     // Warm caches, branch predictors and the allocator on both sides.
     per_call(batch, ours);
@@ -70,8 +94,72 @@ fn race(plan: Plan, what: &str, batch: u32, ours: &mut dyn FnMut(), peer: &mut d
         ratios[plan.rounds / 4],
         ratios[plan.rounds - 1 - plan.rounds / 4],
     );
-    println!(
-        "| {what} | {ours_ns:.0} ns | {peer_ns:.0} ns | **{ratio:.2}×** | {low:.2}–{high:.2}× |"
+    Outcome {
+        ours_ns,
+        peer_ns,
+        ratio,
+        low,
+        high,
+    }
+}
+
+/// What the cookie headers add to a seal and to an open: the codec alone
+/// and through a `SessionCookie`, in turns.
+fn cookie_overhead<T>(plan: Plan, name: &str, value: &T, cookie: &SessionCookie, batch: u32)
+where
+    T: Serialize + DeserializeOwned,
+{
+    let codec = contenders::prepare_codec();
+    let none = cookie.read([]);
+    let set = cookie.seal(&codec, value, &none).expect("fits");
+    let header = set
+        .headers()
+        .iter()
+        .map(|h| h.split(';').next().expect("pair"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let header = format!("theme=dark; lang=en; {header}");
+    let token = cookie
+        .read([header.as_str()])
+        .token()
+        .expect("joins")
+        .expect("present")
+        .into_owned();
+    let cookies = set.len();
+    let row = |what: &str, with: &mut dyn FnMut(), alone: &mut dyn FnMut()| {
+        let o = take_turns(plan, batch, with, alone);
+        println!(
+            "| {what}, {name} ({cookies} cookie{}) | {:.0} ns | {:.0} ns | {:+.0} ns | {:.2}–{:.2}× |",
+            if cookies == 1 { "" } else { "s" },
+            o.peer_ns,
+            o.ours_ns,
+            o.ours_ns - o.peer_ns,
+            1.0 / o.high,
+            1.0 / o.low,
+        );
+    };
+    row(
+        "seal → Set-Cookie",
+        &mut || {
+            drop(black_box(
+                cookie.seal(&codec, black_box(value), &none).expect("seals"),
+            ))
+        },
+        &mut || drop(black_box(codec.seal(black_box(value)).expect("seals"))),
+    );
+    row(
+        "Cookie header → open",
+        &mut || {
+            let request = cookie.read([black_box(header.as_str())]);
+            drop(black_box(
+                cookie.open::<T>(&codec, &request).expect("opens"),
+            ));
+        },
+        &mut || {
+            drop(black_box(
+                codec.open::<T>(black_box(&token)).expect("opens"),
+            ))
+        },
     );
 }
 
@@ -130,4 +218,22 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     compare(plan, "typical", &common::typical(), 20_000);
     compare(plan, "large", &common::large(), 2_000);
+
+    println!();
+    println!(
+        "| cookie headers | codec alone | through `SessionCookie` | added | ratio, middle half |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let one = SessionCookie::builder("__Host-session")
+        .build()
+        .expect("cookie");
+    let chunked = SessionCookie::builder("__Host-session")
+        .chunked(4)
+        .build()
+        .expect("cookie");
+    let mut larger = common::large();
+    larger.history.extend(larger.history.clone());
+    cookie_overhead(plan, "typical", &common::typical(), &one, 20_000);
+    cookie_overhead(plan, "large", &common::large(), &one, 2_000);
+    cookie_overhead(plan, "4.5 KB", &larger, &chunked, 2_000);
 }

@@ -48,6 +48,12 @@
 //! and a 16-byte tag: 70 bytes of framing for a new session with an idle
 //! timeout of up to 4.5 hours, 71 with the defaults (FORMAT.md §2.3).
 //!
+//! # Cookies
+//! [`SessionCookie`] carries the token in `Set-Cookie` and `Cookie` headers:
+//! secure attributes by default, checked when configured; the browser's
+//! limits measured as the browser measures them; opt-in chunking over
+//! several cookies, with stale chunks deleted (FORMAT.md §11).
+//!
 //! # Errors
 //! Everything fallible returns [`Error`]. Authentication failures of every
 //! kind are the one opaque [`Error::Invalid`]; a payload that authenticates
@@ -55,10 +61,11 @@
 //! session).
 //!
 //! # Features
-//! The default build is the codec alone (RustCrypto's `xaes-256-gcm`,
-//! `hkdf`, `hmac`, `sha2`, `base64ct`, `subtle`, `zeroize`; `cbor4ii`,
-//! `half`, `smallvec` and `serde`; `base64-simd`; `time`; `rand`). The command-line tool is the separate package in `cli/`,
-//! so `clap` never enters a library user's build.
+//! The default build is the codec and the session cookie (RustCrypto's
+//! `xaes-256-gcm`, `hkdf`, `hmac`, `sha2`, `base64ct`, `subtle`, `zeroize`;
+//! `cbor4ii`, `half`, `smallvec` and `serde`; `base64-simd`; `time`;
+//! `rand`; `cookie` for the headers). The command-line tool is the separate
+//! package in `cli/`, so `clap` never enters a library user's build.
 //!
 //! - `dangerous-test-hooks`: the `vectors` and `fuzzing` modules, which seal
 //!   with a chosen nonce, session id and time, for the known-answer vectors,

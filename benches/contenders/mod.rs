@@ -44,6 +44,18 @@ fn ours() -> Codec {
         .expect("codec")
 }
 
+/// Our codec as above, with the largest budget, so that it opens alone the
+/// tokens a chunked cookie carries.
+#[allow(dead_code)] // used by `interleaved`, not by `codec`
+pub(crate) fn prepare_codec() -> Codec {
+    Codec::builder(KeyRing::new(Key::generate()))
+        .purpose("session")
+        .idle_timeout(time::Duration::hours(2))
+        .budget(sealed_session::MAX_BUDGET)
+        .build()
+        .expect("codec")
+}
+
 /// The cookie value `PrivateJar` sets for `value`.
 pub(crate) fn peer_seal<T: Serialize>(key: &cookie::Key, value: &T) -> String {
     let mut jar = CookieJar::new();
