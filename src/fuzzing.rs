@@ -21,7 +21,8 @@ use crate::codec::Nonce;
 use crate::mode::NONCE_LEN;
 use crate::vectors::{Fixed, seal_fixed, seal_raw_payload};
 use crate::{
-    Codec, Error, InputError, Key, KeyRing, MAX_BUDGET, MAX_SUBJECT_LEN, Mode, extract_token,
+    Codec, Error, InputError, Key, KeyRing, MAX_BUDGET, MAX_CHUNKS, MAX_SUBJECT_LEN, Mode,
+    SessionCookie, extract_token,
 };
 
 /// The self-describing CBOR value the fuzz targets decode payloads into:
@@ -354,4 +355,58 @@ pub fn input(text: &str) {
             );
         }
     }
+}
+
+/// Fuzz target `cookies`: reading any `Cookie` headers (the input's lines,
+/// under one of four configurations picked by its first byte) never
+/// panics; a token it yields is within the budget and comes back unchanged
+/// when written and read again, chunks in reverse order; a removal only
+/// ever names cookie-name tokens.
+pub fn cookies(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let cookie = SessionCookie::builder("s")
+        .chunked(if pick & 1 == 1 { MAX_CHUNKS } else { 1 })
+        .cookie_limit(if pick & 2 == 2 {
+            256
+        } else {
+            crate::COOKIE_LIMIT
+        })
+        .build()
+        .expect("a valid configuration");
+    let text = String::from_utf8_lossy(rest);
+    let request = cookie.read(text.lines());
+    for header in &cookie.remove(&request) {
+        let name = header.split('=').next().unwrap_or_default();
+        assert!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b';' && b != b','),
+            "{header:?}"
+        );
+    }
+    let Ok(Some(token)) = request.token() else {
+        return;
+    };
+    assert!(token.len() <= cookie.token_budget());
+    let Ok(set) = cookie.set(&token, None, &request) else {
+        // Read but not base64url: the codec refuses it as malformed.
+        assert!(
+            !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        return;
+    };
+    let pairs: Vec<&str> = set
+        .headers()
+        .iter()
+        .filter(|h| !h.contains("Max-Age=0"))
+        .filter_map(|h| h.split(';').next())
+        .rev()
+        .collect();
+    let again = cookie.read(pairs);
+    assert_eq!(again.token().ok().flatten().as_deref(), Some(&*token));
 }

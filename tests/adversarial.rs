@@ -1053,6 +1053,36 @@ fn write_seed_corpus() {
         "bad-utf8",
         &typical_with("username", &[0x62, 0xff, 0xfe]),
     );
+    // `cookies`: a configuration byte (bit 0 chunking, bit 1 a 256-byte
+    // cookie limit), then `Cookie` header lines.
+    write("cookies", "one", b"\x00theme=dark; s=AQID");
+    let chunked = sealed_session::SessionCookie::builder("s")
+        .chunked(sealed_session::MAX_CHUNKS)
+        .cookie_limit(256)
+        .build()
+        .expect("cookie");
+    let pairs = |token: &str| -> Vec<String> {
+        let set = chunked.set(token, None, &chunked.read([])).expect("fits");
+        set.headers()
+            .iter()
+            .map(|h| h.split(';').next().expect("pair").to_owned())
+            .collect()
+    };
+    let (a, b) = (
+        pairs(&seed_tokens()[0].repeat(3)),
+        pairs(&seed_tokens()[1].repeat(3)),
+    );
+    write(
+        "cookies",
+        "chunks",
+        format!("\x03{}\n{}", a[1..].join("; "), a[0]).as_bytes(),
+    );
+    write(
+        "cookies",
+        "mixed",
+        format!("\x03{}; {}", a[0], b[1]).as_bytes(),
+    );
+    write("cookies", "stray", b"\x01s=AQID; s.01=x; s.9=y; s.1=abcd.z");
     // `roundtrip` decodes its input with `arbitrary`: any bytes are a seed.
     write("roundtrip", "zeros", &[0; 64]);
     write("roundtrip", "counting", &(0..=255u8).collect::<Vec<_>>());
@@ -1106,6 +1136,9 @@ fn fuzz_entry_points_hold_on_their_seeds_and_the_empty_input() {
     for seed in corpus("payload") {
         fuzzing::payload::<fuzzing::Value>(&seed);
         fuzzing::payload::<ciborium::Value>(&seed);
+    }
+    for seed in corpus("cookies") {
+        fuzzing::cookies(&seed);
     }
     for (target, run) in [
         ("open", fuzzing::open as fn(&str)),
