@@ -366,7 +366,7 @@ pub fn cookies(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let cookie = SessionCookie::builder("s")
+    let Ok(cookie) = SessionCookie::builder("s")
         .chunked(if pick & 1 == 1 { MAX_CHUNKS } else { 1 })
         .cookie_limit(if pick & 2 == 2 {
             256
@@ -374,7 +374,9 @@ pub fn cookies(data: &[u8]) {
             crate::COOKIE_LIMIT
         })
         .build()
-        .expect("a valid configuration");
+    else {
+        unreachable!("the four configurations are valid")
+    };
     let text = String::from_utf8_lossy(rest);
     let request = cookie.read(text.lines());
     for header in &cookie.remove(&request) {
