@@ -996,3 +996,22 @@ mod vectors {
         std::fs::write(PATH, text + "\n").expect("write");
     }
 }
+
+#[test]
+fn debug_output_never_shows_a_token() {
+    let cookie = SessionCookie::builder("s")
+        .chunked(4)
+        .cookie_limit(256)
+        .build()
+        .expect("cookie");
+    let token = base64url(600, 21);
+    let set = cookie.set(&token, None, &cookie.read([])).expect("fits");
+    let pairs = pairs_of(&set);
+    let request = cookie.read(pairs.iter().map(String::as_str));
+    for shown in [format!("{set:?}"), format!("{request:?}")] {
+        for pair in &pairs {
+            let value = pair.split_once('=').expect("pair").1;
+            assert!(!shown.contains(&value[10..40]), "{shown}");
+        }
+    }
+}

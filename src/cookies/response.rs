@@ -70,7 +70,7 @@ pub(crate) struct Expiry {
 /// assert_eq!(set.len(), 1);
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct SetCookies {
     headers: Vec<String>,
 }
@@ -112,6 +112,29 @@ impl SetCookies {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.headers.is_empty()
+    }
+}
+
+/// Shows each header with its value elided: a session token in a log is a
+/// session anyone reading the log can use.
+///
+/// ```
+/// # use sealed_session::SessionCookie;
+/// let cookie = SessionCookie::builder("s").build()?;
+/// let set = cookie.set("AQIDBAUG", None, &cookie.read([]))?;
+/// let shown = format!("{set:?}");
+/// assert!(!shown.contains("AQIDBAUG") && shown.contains("s=<8 bytes>; HttpOnly"));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+impl std::fmt::Debug for SetCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.headers.iter().map(|h| {
+                let (pair, attributes) = h.split_once(';').unwrap_or((h, ""));
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                format!("{name}=<{} bytes>;{attributes}", value.len())
+            }))
+            .finish()
     }
 }
 
