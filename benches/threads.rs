@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sealed_session::{Codec, Key, KeyRing};
+use sealed_session::{Codec, Key, KeyRing, SealOptions};
 
 /// Seals and opens `n` typical sessions.
 fn work(codec: &Codec, n: u64) {
@@ -19,7 +19,7 @@ fn work(codec: &Codec, n: u64) {
     let mut token = String::with_capacity(512);
     for _ in 0..n {
         codec
-            .seal_into(black_box(&value), &mut token)
+            .seal_into(black_box(&value), SealOptions::new(), &mut token)
             .expect("seals");
         black_box(codec.open::<common::Typical>(&token).expect("opens"));
     }

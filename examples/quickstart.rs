@@ -3,7 +3,7 @@
 //!
 //! `cargo run --example quickstart`
 
-use sealed_session::{Codec, Error, Key, KeyRing};
+use sealed_session::{Codec, Error, Key, KeyRing, SealOptions};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -32,7 +32,7 @@ fn main() -> Result<(), Error> {
         roles: vec!["admin".into(), "editor".into()],
         theme: "dark".into(),
     };
-    let token = codec.seal_at(&session, now)?;
+    let token = codec.seal_with(&session, SealOptions::new().at(now))?;
     println!(
         "1. sealed under key {} ({} bytes):",
         old_key.id(),
@@ -64,7 +64,7 @@ fn main() -> Result<(), Error> {
         new_key.id(),
         opened.needs_reseal()
     );
-    let renewed = rotated.reseal_at(&opened, later)?;
+    let renewed = rotated.reseal_with(&opened, SealOptions::new().at(later))?;
     let reopened = rotated.open_at::<Session>(&renewed, later)?;
     println!(
         "   re-sealed: same session id = {}, needs re-seal = {}\n",

@@ -13,7 +13,7 @@ use crate::ids::SessionId;
 /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
 /// use sealed_session::{Error, MAX_SUBJECT_LEN};
 /// let long = "x".repeat(MAX_SUBJECT_LEN + 1);
-/// assert!(matches!(codec.seal_with_subject(&1u8, &long), Err(Error::SubjectLength { len: 256, max: 255 })));
+/// assert!(matches!(codec.seal_with(&1u8, sealed_session::SealOptions::new().subject(&long)), Err(Error::SubjectLength { len: 256, max: 255 })));
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 pub const MAX_SUBJECT_LEN: usize = 255;
@@ -48,9 +48,9 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
-    /// let renewed = codec.open_at::<u8>(&codec.reseal_at(&opened, now)?, now)?;
+    /// let renewed = codec.open_at::<u8>(&codec.reseal_with(&opened, sealed_session::SealOptions::new().at(now))?, now)?;
     /// assert_eq!(renewed.claims().session_id(), claims.session_id()); // kept across re-seals
     /// println!("session {}", claims.session_id()); // 32 hex digits
     /// # Ok::<(), sealed_session::Error>(())
@@ -66,7 +66,7 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
     /// assert_eq!(claims.subject(), Some("user-42"));
     /// # Ok::<(), sealed_session::Error>(())
@@ -81,7 +81,7 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
     /// assert_eq!(claims.created(), now);
     /// # Ok::<(), sealed_session::Error>(())
@@ -96,7 +96,7 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
     /// assert_eq!(claims.issued(), now);
     /// # Ok::<(), sealed_session::Error>(())
@@ -111,7 +111,7 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
     /// assert_eq!(claims.expires(), now + time::Duration::days(7)); // the default lifetime
     /// # Ok::<(), sealed_session::Error>(())
@@ -126,7 +126,7 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
     /// assert_eq!(claims.created_unix(), 1_700_000_000);
     /// # Ok::<(), sealed_session::Error>(())
@@ -141,7 +141,7 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
     /// assert_eq!(claims.issued_unix(), 1_700_000_000);
     /// # Ok::<(), sealed_session::Error>(())
@@ -156,7 +156,7 @@ impl Claims {
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let opened = codec.open_at::<u8>(&codec.seal_with_subject_at(&1u8, "user-42", now)?, now)?;
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?, now)?;
     /// let claims = opened.claims();
     /// assert_eq!(claims.expires_unix(), 1_700_000_000 + 7 * 86_400);
     /// # Ok::<(), sealed_session::Error>(())
@@ -250,7 +250,7 @@ impl Claims {
 /// ```
 /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
 /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
-/// let token = codec.seal_with_subject(&1u8, "alice")?;
+/// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("alice"))?;
 /// let said = UntrustedToken::parse(&token)?.unverified_claims();
 /// assert_eq!(said.as_ref().and_then(|c| c.subject()), Some("alice"));
 /// # Ok::<(), sealed_session::Error>(())
@@ -269,7 +269,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.session_id(), codec.open_at::<u8>(&token, now)?.claims().session_id());
     /// # Ok::<(), sealed_session::Error>(())
@@ -284,7 +284,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.subject(), Some("user-42")); // says the token; nothing verified
     /// # Ok::<(), sealed_session::Error>(())
@@ -299,7 +299,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.created(), now);
     /// # Ok::<(), sealed_session::Error>(())
@@ -314,7 +314,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.issued(), now);
     /// # Ok::<(), sealed_session::Error>(())
@@ -329,7 +329,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert!(claims.expires() > now);
     /// # Ok::<(), sealed_session::Error>(())
@@ -344,7 +344,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.created_unix(), 1_700_000_000);
     /// # Ok::<(), sealed_session::Error>(())
@@ -359,7 +359,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.issued_unix(), 1_700_000_000);
     /// # Ok::<(), sealed_session::Error>(())
@@ -374,7 +374,7 @@ impl UnverifiedClaims {
     /// # use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
     /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42").at(now))?;
     /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.expires_unix(), 1_700_000_000 + 7 * 86_400);
     /// # Ok::<(), sealed_session::Error>(())

@@ -146,7 +146,7 @@ impl CodecBuilder {
     ///     .leeway(Duration::ZERO)
     ///     .build()?;
     /// let start = OffsetDateTime::now_utc();
-    /// let token = codec.seal_at(&1u8, start)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().at(start))?;
     /// assert!(codec.open_at::<u8>(&token, start + Duration::hours(7)).is_ok());
     /// let late = codec.open_at::<u8>(&token, start + Duration::hours(8));
     /// assert!(matches!(late, Err(Error::Expired { .. })));
@@ -168,10 +168,10 @@ impl CodecBuilder {
     ///     .leeway(Duration::ZERO)
     ///     .build()?;
     /// let start = OffsetDateTime::now_utc();
-    /// let token = codec.seal_at(&1u8, start)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().at(start))?;
     /// // Re-sealed after 20 minutes: idle again from then.
     /// let later = start + Duration::minutes(20);
-    /// let renewed = codec.reseal_at(&codec.open_at::<u8>(&token, later)?, later)?;
+    /// let renewed = codec.reseal_with(&codec.open_at::<u8>(&token, later)?, sealed_session::SealOptions::new().at(later))?;
     /// assert!(codec.open_at::<u8>(&renewed, start + Duration::minutes(45)).is_ok());
     /// assert!(codec.open_at::<u8>(&token, start + Duration::minutes(45)).is_err());
     /// # Ok::<(), sealed_session::Error>(())
@@ -193,7 +193,7 @@ impl CodecBuilder {
     ///     .build()?;
     /// // Sealed by a node whose clock runs 3 s ahead.
     /// let now = OffsetDateTime::now_utc();
-    /// let token = codec.seal_at(&1u8, now + Duration::seconds(3))?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().at(now + Duration::seconds(3)))?;
     /// assert!(codec.open_at::<u8>(&token, now).is_ok());
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
@@ -311,6 +311,7 @@ impl CodecBuilder {
 pub struct Opened<T> {
     value: T,
     claims: Claims,
+    key_id: KeyId,
     needs_reseal: bool,
 }
 
@@ -361,7 +362,7 @@ impl<T> Opened<T> {
     /// ```
     /// # use sealed_session::{Codec, Key, KeyRing};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
-    /// let token = codec.seal_with_subject(&1u8, "user-42")?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-42"))?;
     /// let opened = codec.open::<u8>(&token)?;
     /// assert_eq!(opened.claims().subject(), Some("user-42"));
     /// assert!(opened.claims().expires() > opened.claims().issued());
@@ -369,6 +370,21 @@ impl<T> Opened<T> {
     /// ```
     pub fn claims(&self) -> &Claims {
         &self.claims
+    }
+
+    /// The id of the key that opened the token: which key sessions are still
+    /// sealed under, during a rotation.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// let key = Key::generate();
+    /// let codec = Codec::builder(KeyRing::new(key.clone())).build()?;
+    /// let opened = codec.open::<u8>(&codec.seal(&1u8)?)?;
+    /// assert_eq!(opened.key_id(), key.id());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
     }
 
     /// True when the token was sealed under an accepted (not primary) key:
@@ -464,6 +480,47 @@ impl Codec {
         &self.inner.ring
     }
 
+    /// The longest a session lives from its creation, re-seals included.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// use time::Duration;
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// assert_eq!(codec.max_lifetime(), Duration::days(7)); // the default
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn max_lifetime(&self) -> Duration {
+        Duration::seconds(self.inner.policy.max_lifetime)
+    }
+
+    /// How long a session lives without a re-seal, if the codec has an idle
+    /// timeout. A middleware re-seals once half of it has passed.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// use time::Duration;
+    /// let codec = Codec::builder(KeyRing::new(Key::generate()))
+    ///     .idle_timeout(Duration::minutes(30))
+    ///     .build()?;
+    /// assert_eq!(codec.idle_timeout(), Some(Duration::minutes(30)));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.inner.policy.idle_timeout.map(Duration::seconds)
+    }
+
+    /// The clock skew tolerated between the nodes that seal and open.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// assert_eq!(codec.leeway(), time::Duration::seconds(30)); // the default
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn leeway(&self) -> time::Duration {
+        Duration::seconds(self.inner.policy.leeway)
+    }
+
     /// Seals `value` as a new session (fresh id, no subject), now.
     ///
     /// ```
@@ -480,129 +537,63 @@ impl Codec {
     /// [`Error::TooLarge`] if the token would exceed the budget;
     /// [`Error::TimeOutOfRange`] if the system clock is before 1970.
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String, Error> {
+        self.seal_with(value, SealOptions::new())
+    }
+
+    /// Seals `value` as a new session with `options`: a subject, a time.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let token = codec.seal_with(&1u8, SealOptions::new().subject("user-42"))?;
+    /// assert_eq!(codec.open::<u8>(&token)?.claims().subject(), Some("user-42"));
+    /// assert!(codec.seal_with(&1u8, SealOptions::new().subject("")).is_err()); // 1 to 255 bytes
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::SubjectLength`] unless a subject is 1 to 255 bytes;
+    /// [`Error::TimeOutOfRange`] for a time before 1970; then as
+    /// [`Codec::seal`].
+    pub fn seal_with<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        options: SealOptions<'_>,
+    ) -> Result<String, Error> {
         let mut token = String::new();
-        self.seal_new(value, None, unix_now()?, self.inner.budget, &mut token)?;
+        self.seal_into(value, options, &mut token)?;
         Ok(token)
     }
 
-    /// Seals `value` as a new session into `token`, now, replacing what it
-    /// held: a server that keeps one `String` per worker seals without
-    /// allocating for the token.
+    /// Seals `value` as a new session into `token`, replacing what it held
+    /// (a server that keeps one `String` per worker seals without allocating
+    /// for the token), and says what it sealed: the session id and the end.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let mut token = String::with_capacity(512);
     /// for user_id in 0..3u64 {
-    ///     codec.seal_into(&user_id, &mut token)?;
-    ///     assert_eq!(*codec.open::<u64>(&token)?.value(), user_id);
+    ///     let sealed = codec.seal_into(&user_id, SealOptions::new(), &mut token)?;
+    ///     let opened = codec.open::<u64>(&token)?;
+    ///     assert_eq!(*opened.value(), user_id);
+    ///     assert_eq!(opened.claims().session_id(), sealed.session_id());
+    ///     assert_eq!(opened.claims().expires(), sealed.expires());
     /// }
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     ///
     /// # Errors
-    /// As [`Codec::seal`]; `token` is left empty.
+    /// As [`Codec::seal_with`]; `token` is left empty.
     pub fn seal_into<T: Serialize + ?Sized>(
         &self,
         value: &T,
+        options: SealOptions<'_>,
         token: &mut String,
-    ) -> Result<(), Error> {
+    ) -> Result<Sealed, Error> {
         token.clear();
-        self.seal_new(value, None, unix_now()?, self.inner.budget, token)?;
-        Ok(())
-    }
-
-    /// Seals `value` as a new session, at `now`.
-    ///
-    /// ```
-    /// # use sealed_session::{Codec, Key, KeyRing};
-    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
-    /// use time::OffsetDateTime;
-    /// let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-    /// let token = codec.seal_at(&1u8, now)?;
-    /// let opened = codec.open_at::<u8>(&token, now)?;
-    /// assert_eq!(opened.claims().created_unix(), 1_700_000_000);
-    /// # Ok::<(), sealed_session::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Codec::seal`].
-    pub fn seal_at<T: Serialize + ?Sized>(
-        &self,
-        value: &T,
-        now: OffsetDateTime,
-    ) -> Result<String, Error> {
-        let mut token = String::new();
-        self.seal_new(
-            value,
-            None,
-            unix_seconds(now)?,
-            self.inner.budget,
-            &mut token,
-        )?;
-        Ok(token)
-    }
-
-    /// Seals `value` as a new session of `subject` (a user id: the key for
-    /// "log out everywhere"), now.
-    ///
-    /// ```
-    /// # use sealed_session::{Codec, Key, KeyRing};
-    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
-    /// let token = codec.seal_with_subject(&1u8, "user-42")?;
-    /// assert_eq!(codec.open::<u8>(&token)?.claims().subject(), Some("user-42"));
-    /// assert!(codec.seal_with_subject(&1u8, "").is_err()); // 1 to 255 bytes
-    /// # Ok::<(), sealed_session::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::SubjectLength`] unless the subject is 1 to 255 bytes; then as
-    /// [`Codec::seal`].
-    pub fn seal_with_subject<T: Serialize + ?Sized>(
-        &self,
-        value: &T,
-        subject: &str,
-    ) -> Result<String, Error> {
-        let mut token = String::new();
-        self.seal_new(
-            value,
-            Some(subject),
-            unix_now()?,
-            self.inner.budget,
-            &mut token,
-        )?;
-        Ok(token)
-    }
-
-    /// Seals `value` as a new session of `subject`, at `now`.
-    ///
-    /// ```
-    /// # use sealed_session::{Codec, Key, KeyRing};
-    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
-    /// let now = time::OffsetDateTime::now_utc();
-    /// let token = codec.seal_with_subject_at(&1u8, "user-42", now)?;
-    /// let opened = codec.open_at::<u8>(&token, now)?;
-    /// assert_eq!(opened.claims().subject(), Some("user-42"));
-    /// # Ok::<(), sealed_session::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Codec::seal_with_subject`].
-    pub fn seal_with_subject_at<T: Serialize + ?Sized>(
-        &self,
-        value: &T,
-        subject: &str,
-        now: OffsetDateTime,
-    ) -> Result<String, Error> {
-        let mut token = String::new();
-        self.seal_new(
-            value,
-            Some(subject),
-            unix_seconds(now)?,
-            self.inner.budget,
-            &mut token,
-        )?;
-        Ok(token)
+        let now = options.unix_time()?;
+        self.seal_new(value, options.subject, now, self.inner.budget, token)
     }
 
     /// Re-seals an opened session, now: same session id, subject and
@@ -622,35 +613,62 @@ impl Codec {
     /// [`Error::Expired`] if the session has reached its absolute lifetime;
     /// then as [`Codec::seal`].
     pub fn reseal<T: Serialize>(&self, opened: &Opened<T>) -> Result<String, Error> {
-        let mut token = String::new();
-        self.reseal_unix(opened, unix_now()?, self.inner.budget, &mut token)?;
-        Ok(token)
+        self.reseal_with(opened, SealOptions::new())
     }
 
-    /// Re-seals an opened session, at `now`.
+    /// Re-seals an opened session with `options`. A subject in the options
+    /// replaces the session's; without one the session's is kept. (On log-in
+    /// prefer a new session, [`Codec::seal_with`]: a new session id.)
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// use time::{Duration, OffsetDateTime};
     /// let start = OffsetDateTime::now_utc();
-    /// let opened = codec.open_at::<u8>(&codec.seal_at(&1u8, start)?, start)?;
+    /// let token = codec.seal_with(&1u8, SealOptions::new().at(start))?;
+    /// let opened = codec.open_at::<u8>(&token, start)?;
     /// let later = start + Duration::hours(1);
-    /// let renewed = codec.open_at::<u8>(&codec.reseal_at(&opened, later)?, later)?;
-    /// assert_eq!(renewed.claims().issued_unix(), later.unix_timestamp());
+    /// let renewed = codec.reseal_with(&opened, SealOptions::new().at(later))?;
+    /// assert_eq!(codec.open_at::<u8>(&renewed, later)?.claims().issued_unix(), later.unix_timestamp());
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     ///
     /// # Errors
-    /// As [`Codec::reseal`].
-    pub fn reseal_at<T: Serialize>(
+    /// As [`Codec::reseal`] and [`Codec::seal_with`].
+    pub fn reseal_with<T: Serialize>(
         &self,
         opened: &Opened<T>,
-        now: OffsetDateTime,
+        options: SealOptions<'_>,
     ) -> Result<String, Error> {
         let mut token = String::new();
-        self.reseal_unix(opened, unix_seconds(now)?, self.inner.budget, &mut token)?;
+        self.reseal_into(opened, options, &mut token)?;
         Ok(token)
+    }
+
+    /// Re-seals an opened session with `options` into `token`, replacing what
+    /// it held.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let opened = codec.open::<u8>(&codec.seal(&1u8)?)?;
+    /// let mut token = String::new();
+    /// let sealed = codec.reseal_into(&opened, SealOptions::new(), &mut token)?;
+    /// assert_eq!(sealed.session_id(), opened.claims().session_id());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Codec::reseal_with`]; `token` is left empty.
+    pub fn reseal_into<T: Serialize>(
+        &self,
+        opened: &Opened<T>,
+        options: SealOptions<'_>,
+        token: &mut String,
+    ) -> Result<Sealed, Error> {
+        token.clear();
+        let now = options.unix_time()?;
+        self.reseal_unix(opened, options.subject, now, self.inner.budget, token)
     }
 
     /// Opens a token sealed by a codec with the same keys, purpose and mode,
@@ -669,7 +687,7 @@ impl Codec {
     /// ```
     ///
     /// # Errors
-    /// [`Error::TooLarge`] for input over the budget (checked first, before
+    /// [`Error::InputTooLarge`] for input over the budget (checked first, before
     /// decoding); [`Error::Malformed`] for input that is not a token of this
     /// codec's mode; [`Error::UnknownKey`] if no key of the ring has the
     /// token's key id; [`Error::Invalid`] if authentication fails;
@@ -687,7 +705,7 @@ impl Codec {
     /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// use time::{Duration, OffsetDateTime};
     /// let now = OffsetDateTime::now_utc();
-    /// let token = codec.seal_at(&1u8, now)?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().at(now))?;
     /// assert!(codec.open_at::<u8>(&token, now + Duration::days(6)).is_ok());
     /// assert!(codec.open_at::<u8>(&token, now + Duration::days(8)).is_err()); // 7-day default
     /// # Ok::<(), sealed_session::Error>(())
@@ -704,15 +722,16 @@ impl Codec {
         self.open_unix(token, unix_seconds(now)?, self.inner.budget)
     }
 
-    /// Re-seals `opened` at `now` into `token`, within `limit` bytes;
-    /// returns the new `expires`.
+    /// Re-seals `opened` at `now` into `token`, within `limit` bytes, with
+    /// a new subject if one is given.
     pub(crate) fn reseal_unix<T: Serialize>(
         &self,
         opened: &Opened<T>,
+        subject: Option<&str>,
         now: i64,
         limit: usize,
         token: &mut String,
-    ) -> Result<i64, Error> {
+    ) -> Result<Sealed, Error> {
         token.clear();
         let old = &opened.claims;
         // An `Opened` kept past its end must not come back to life: the same
@@ -724,15 +743,19 @@ impl Codec {
         if expires <= issued {
             return Err(Error::Expired { at: expires, now });
         }
+        let subject = subject.or(old.subject()).map(str::to_owned);
         let claims = Claims::new(
             old.session_id(),
-            old.subject().map(str::to_owned),
+            subject,
             old.created_unix(),
             issued,
             expires,
         );
         self.seal_claims(&opened.value, &claims, Nonce::random, limit, token)?;
-        Ok(expires)
+        Ok(Sealed {
+            session_id: old.session_id(),
+            expires,
+        })
     }
 
     /// The key with this id, and whether it is the primary (FORMAT.md §3.2).
@@ -753,7 +776,7 @@ impl Codec {
     ) -> Result<Opened<T>, Error> {
         let inner = &*self.inner;
         if token.len() > limit {
-            return Err(Error::TooLarge {
+            return Err(Error::InputTooLarge {
                 size: token.len(),
                 limit,
             });
@@ -817,12 +840,13 @@ impl Codec {
         Ok(Opened {
             value,
             claims,
+            key_id: header.key_id,
             needs_reseal: !is_primary,
         })
     }
 
     /// Seals `value` as a new session at `now` into `token`, within `limit`
-    /// bytes; returns its `expires`.
+    /// bytes.
     pub(crate) fn seal_new<T: Serialize + ?Sized>(
         &self,
         value: &T,
@@ -830,7 +854,7 @@ impl Codec {
         now: i64,
         limit: usize,
         token: &mut String,
-    ) -> Result<i64, Error> {
+    ) -> Result<Sealed, Error> {
         // Whatever fails below, the caller's buffer holds no stale token.
         token.clear();
         let expires = self.inner.policy.expires_for(now, now);
@@ -840,15 +864,13 @@ impl Codec {
         }
         // One draw for both: one fork check (a system call) per seal.
         let (session_id, nonce) = crate::rng::fill_pair::<{ SessionId::LEN }, NONCE_LEN>();
-        let claims = Claims::new(
-            SessionId::from_bytes(session_id),
-            subject.map(str::to_owned),
-            now,
-            now,
-            expires,
-        );
+        let session_id = SessionId::from_bytes(session_id);
+        let claims = Claims::new(session_id, subject.map(str::to_owned), now, now, expires);
         self.seal_claims(value, &claims, || Nonce(nonce), limit, token)?;
-        Ok(expires)
+        Ok(Sealed {
+            session_id,
+            expires,
+        })
     }
 
     /// FORMAT.md §2: header, nonce, body = claims || payload, tag; then
@@ -959,6 +981,80 @@ impl Codec {
         token.reserve(size);
         format::encode_into(&bytes, token);
         Ok(())
+    }
+}
+
+/// How to seal: for whom and when. Every option has a default (no subject,
+/// now), so `SealOptions::new()` seals as [`Codec::seal`] does.
+///
+/// ```
+/// use sealed_session::{Codec, Key, KeyRing, SealOptions};
+/// use time::OffsetDateTime;
+/// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+/// let options = SealOptions::new().subject("user-42").at(now);
+/// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, options)?, now)?;
+/// assert_eq!(opened.claims().subject(), Some("user-42"));
+/// assert_eq!(opened.claims().created_unix(), 1_700_000_000);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+#[must_use]
+pub struct SealOptions<'a> {
+    subject: Option<&'a str>,
+    at: Option<OffsetDateTime>,
+}
+
+impl<'a> SealOptions<'a> {
+    /// No subject, the current time.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The session's subject (a user id, 1 to 255 bytes): the key for "log
+    /// out everywhere".
+    pub fn subject(mut self, subject: &'a str) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    /// Seal as if the time were `at` instead of now (tests, replays, a
+    /// request's own clock).
+    pub fn at(mut self, at: OffsetDateTime) -> Self {
+        self.at = Some(at);
+        self
+    }
+
+    fn unix_time(&self) -> Result<i64, Error> {
+        match self.at {
+            Some(at) => unix_seconds(at),
+            None => unix_now(),
+        }
+    }
+}
+
+/// What a seal wrote, beside the token: the session id and the end of the
+/// session, for a `Set-Cookie`'s `Expires` or a revocation entry's lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    session_id: SessionId,
+    expires: i64,
+}
+
+impl Sealed {
+    /// The session id sealed: new for a new session, kept by a re-seal.
+    pub fn session_id(&self) -> SessionId {
+        self.session_id
+    }
+
+    /// When the sealed token stops opening.
+    pub fn expires(&self) -> OffsetDateTime {
+        crate::clock::to_datetime(self.expires)
+    }
+
+    /// When the sealed token stops opening, in unix seconds.
+    pub fn expires_unix(&self) -> i64 {
+        self.expires
     }
 }
 

@@ -14,7 +14,7 @@ use crate::mode::Mode;
 /// same to an attacker.
 ///
 /// ```
-/// use sealed_session::{Codec, Error, Key, KeyRing};
+/// use sealed_session::{Codec, Key, KeyRing};
 /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
 /// # let cookie = codec.seal(&7u64)?;
 /// // What a web app does with an incoming cookie:
@@ -22,8 +22,7 @@ use crate::mode::Mode;
 ///     Ok(opened) => Some(*opened.value()),
 ///     // Forged, tampered, expired, from a retired key, or of an old shape:
 ///     // the visitor starts a new session.
-///     Err(Error::Invalid | Error::Expired { .. } | Error::UnknownKey(_)) => None,
-///     Err(Error::Payload(_) | Error::Malformed(_) | Error::TooLarge { .. }) => None,
+///     Err(e) if e.is_rejection() => None,
 ///     Err(other) => return Err(other), // a problem on our side
 /// };
 /// assert_eq!(user_id, Some(7));
@@ -71,9 +70,18 @@ pub enum Error {
     DuplicateKeyId(KeyId),
     /// A codec setting is out of range.
     Config(ConfigError),
-    /// The token (on seal) or the input (on open) exceeds the size budget.
+    /// The sealed token would exceed the size budget: the session holds too
+    /// much. A server-side error, never the client's.
     TooLarge {
-        /// Size of the token or input, in bytes.
+        /// Size of the token, in bytes.
+        size: usize,
+        /// The configured budget, in bytes.
+        limit: usize,
+    },
+    /// The input to open exceeds the size budget; refused by its length
+    /// alone, before decoding (FORMAT.md §7).
+    InputTooLarge {
+        /// Size of the input, in bytes.
         size: usize,
         /// The configured budget, in bytes.
         limit: usize,
@@ -405,6 +413,58 @@ pub enum Malformed {
     },
 }
 
+impl Error {
+    /// True when the error is about what a client sent: a token that is
+    /// forged, tampered, expired, from a retired key, of an old shape, over
+    /// the budget or not a token at all, or session cookies that do not form
+    /// one session. A middleware answers these by starting a new session and
+    /// removing the cookies: never with a 500.
+    ///
+    /// False for the server's own errors, which a middleware reports: keys
+    /// and settings ([`Error::Config`], [`Error::CookieConfig`], ...), a
+    /// session that does not seal ([`Error::TooLarge`],
+    /// [`CookieError::TooLarge`], [`Error::Serialize`],
+    /// [`Error::SubjectLength`]) and a clock outside the format's range.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).budget(256).build()?;
+    /// // A tampered cookie: start a new session.
+    /// assert!(codec.open::<u8>("AQID").unwrap_err().is_rejection());
+    /// // The session outgrew its budget: our bug, not the client's.
+    /// assert!(!codec.seal(&"x".repeat(300)).unwrap_err().is_rejection());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn is_rejection(&self) -> bool {
+        match self {
+            Self::InputTooLarge { .. }
+            | Self::Malformed(_)
+            | Self::UnknownKey(_)
+            | Self::Invalid
+            | Self::Expired { .. }
+            | Self::NotYetValid { .. }
+            | Self::Payload(_)
+            | Self::InvalidClaims(_)
+            | Self::PayloadTooDeep { .. } => true,
+            Self::Cookie(e) => !matches!(e, CookieError::TooLarge { .. }),
+            Self::KeyTooShort { .. }
+            | Self::KeyTooLong { .. }
+            | Self::WeakKey
+            | Self::KeyEncoding
+            | Self::KeySource { .. }
+            | Self::RingFile { .. }
+            | Self::RemovePrimary(_)
+            | Self::DuplicateKeyId(_)
+            | Self::Config(_)
+            | Self::TooLarge { .. }
+            | Self::SubjectLength { .. }
+            | Self::Serialize(_)
+            | Self::TimeOutOfRange { .. }
+            | Self::CookieConfig(_) => false,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -432,6 +492,11 @@ impl fmt::Display for Error {
             ),
             Self::Config(e) => write!(f, "invalid codec setting: {e}"),
             Self::TooLarge { size, limit } => write!(
+                f,
+                "token is {size} bytes, limit is {limit}: {} bytes over",
+                size.saturating_sub(*limit)
+            ),
+            Self::InputTooLarge { size, limit } => write!(
                 f,
                 "token is {size} bytes, limit is {limit}: {} bytes over",
                 size.saturating_sub(*limit)

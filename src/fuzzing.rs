@@ -22,7 +22,7 @@ use crate::mode::NONCE_LEN;
 use crate::vectors::{Fixed, seal_fixed, seal_raw_payload};
 use crate::{
     Codec, Error, InputError, Key, KeyRing, MAX_BUDGET, MAX_CHUNKS, MAX_SUBJECT_LEN, Mode,
-    SessionCookie, extract_token,
+    SealOptions, SessionCookie, extract_token,
 };
 
 /// The self-describing CBOR value the fuzz targets decode payloads into:
@@ -112,7 +112,7 @@ pub fn fixed() -> Fixed<'static> {
 pub fn is_rejection(e: &Error) -> bool {
     matches!(
         e,
-        Error::TooLarge { .. } | Error::Malformed(_) | Error::UnknownKey(_) | Error::Invalid
+        Error::InputTooLarge { .. } | Error::Malformed(_) | Error::UnknownKey(_) | Error::Invalid
     )
 }
 
@@ -144,8 +144,8 @@ pub fn roundtrip<T: Serialize + DeserializeOwned + PartialEq + Debug>(
 ) {
     for codec in large_codecs() {
         let sealed = match subject {
-            Some(s) => codec.seal_with_subject_at(value, s, now()),
-            None => codec.seal_at(value, now()),
+            Some(s) => codec.seal_with(value, SealOptions::new().subject(s).at(now())),
+            None => codec.seal_with(value, SealOptions::new().at(now())),
         };
         let token = match sealed {
             Ok(token) => token,
@@ -171,7 +171,7 @@ pub fn roundtrip<T: Serialize + DeserializeOwned + PartialEq + Debug>(
         assert_eq!(opened.claims().subject(), subject);
         assert_eq!(opened.claims().created_unix(), NOW);
         let later = now() + Duration::minutes(5);
-        match codec.reseal_at(&opened, later) {
+        match codec.reseal_with(&opened, SealOptions::new().at(later)) {
             Ok(token) => match codec.open_at::<T>(&token, later) {
                 Ok(again) => {
                     assert_eq!(again.value(), value);

@@ -34,7 +34,7 @@
 //!
 //! // An hour later: re-sealing keeps the id and `created`, renews `issued`.
 //! let later = OffsetDateTime::now_utc() + Duration::hours(1);
-//! let renewed = codec.reseal_at(&opened, later)?;
+//! let renewed = codec.reseal_with(&opened, sealed_session::SealOptions::new().at(later))?;
 //! let reopened = codec.open_at::<MySession>(&renewed, later)?;
 //! assert_eq!(reopened.claims().session_id(), opened.claims().session_id());
 //! assert_eq!(reopened.claims().created(), opened.claims().created());
@@ -123,7 +123,7 @@ mod untrusted;
 // The public interface.
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 pub use claims::{Claims, MAX_SUBJECT_LEN, UnverifiedClaims};
-pub use codec::{Codec, CodecBuilder, Opened};
+pub use codec::{Codec, CodecBuilder, Opened, SealOptions, Sealed};
 pub use cookies::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
     MAX_REQUEST_BUDGET, RequestCookies, SameSite, SessionCookie, SessionCookieBuilder, SetCookies,

@@ -41,12 +41,12 @@ impl UntrustedToken {
     /// ```
     ///
     /// # Errors
-    /// [`Error::TooLarge`] over [`MAX_BUDGET`](crate::MAX_BUDGET) characters;
+    /// [`Error::InputTooLarge`] over [`MAX_BUDGET`](crate::MAX_BUDGET) characters;
     /// [`Error::Malformed`] if it is not strict base64url, has an unknown
     /// version byte or is too short for its mode.
     pub fn parse(text: &str) -> Result<Self, Error> {
         if text.len() > crate::MAX_BUDGET {
-            return Err(Error::TooLarge {
+            return Err(Error::InputTooLarge {
                 size: text.len(),
                 limit: crate::MAX_BUDGET,
             });
@@ -186,7 +186,7 @@ impl UntrustedToken {
     /// ```
     /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
-    /// let token = codec.seal_with_subject(&"hello", "user-42")?;
+    /// let token = codec.seal_with(&"hello", sealed_session::SealOptions::new().subject("user-42"))?;
     /// let seen = UntrustedToken::parse(&token)?;
     /// let claims = seen.unverified_claims().expect("signed mode");
     /// assert_eq!(claims.subject(), Some("user-42")); // what it says, not verified
@@ -203,7 +203,7 @@ impl UntrustedToken {
     /// ```
     /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
-    /// let token = codec.seal_with_subject(&"hello", "user-42")?;
+    /// let token = codec.seal_with(&"hello", sealed_session::SealOptions::new().subject("user-42"))?;
     /// let seen = UntrustedToken::parse(&token)?;
     /// // "hello" as CBOR: a 5-byte text string.
     /// assert_eq!(seen.unverified_payload(), Some(&b"\x65hello"[..]));
@@ -221,7 +221,7 @@ impl UntrustedToken {
     /// ```
     /// use sealed_session::{Codec, Key, KeyRing, UntrustedToken};
     /// let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
-    /// let token = codec.seal_with_subject(&"hello", "user-42")?;
+    /// let token = codec.seal_with(&"hello", sealed_session::SealOptions::new().subject("user-42"))?;
     /// let seen = UntrustedToken::parse(&token)?;
     /// assert_eq!(seen.unverified_value::<String>()?.as_deref(), Some("hello"));
     /// # Ok::<(), sealed_session::Error>(())

@@ -19,7 +19,9 @@ use sealed_session::fuzzing::{
     Value, decode_payload, fixed, fixed_key, key_ring, now, seal_body, seed_tokens,
 };
 use sealed_session::vectors::{seal_fixed, seal_raw_payload};
-use sealed_session::{Codec, DEFAULT_BUDGET, Error, Key, KeyRing, MAX_BUDGET, Malformed, Mode};
+use sealed_session::{
+    Codec, DEFAULT_BUDGET, Error, Key, KeyRing, MAX_BUDGET, Malformed, Mode, SealOptions,
+};
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const NOW: i64 = sealed_session::fuzzing::NOW;
@@ -67,7 +69,7 @@ enum Stage {
 
 fn stage(e: &Error) -> Option<Stage> {
     match e {
-        Error::TooLarge { .. } => Some(Stage::TooLarge),
+        Error::InputTooLarge { .. } => Some(Stage::TooLarge),
         Error::Malformed(_) => Some(Stage::Malformed),
         Error::UnknownKey(_) => Some(Stage::UnknownKey),
         Error::Invalid => Some(Stage::Invalid),
@@ -442,13 +444,13 @@ fn oversized_input_is_refused_by_its_length_alone() {
             let over = format!("{}A", at_budget(&c));
             let r = c.open_at::<Value>(&over, now());
             assert!(
-                matches!(r, Err(Error::TooLarge { size, limit }) if size == budget + 1 && limit == budget),
+                matches!(r, Err(Error::InputTooLarge { size, limit }) if size == budget + 1 && limit == budget),
                 "{r:?}"
             );
             for n in [budget + 1, 64 << 10, 1 << 20, 16 << 20] {
                 let r = c.open_at::<Value>(&junk(n), now());
                 assert!(
-                    matches!(r, Err(Error::TooLarge { size, limit }) if size == n && limit == budget),
+                    matches!(r, Err(Error::InputTooLarge { size, limit }) if size == n && limit == budget),
                     "{n}: {r:?}"
                 );
             }
@@ -879,7 +881,9 @@ fn a_million_nonces_from_threads_and_clones_never_repeat() {
                 let mut nonces = Vec::with_capacity(SEALS / THREADS);
                 let mut head = Vec::with_capacity(32);
                 for _ in 0..SEALS / THREADS {
-                    let token = c.seal_at(&0u8, now()).expect("seals");
+                    let token = c
+                        .seal_with(&0u8, SealOptions::new().at(now()))
+                        .expect("seals");
                     head.clear();
                     // The first 40 characters are bytes 0..30: header, nonce.
                     B64.decode_vec(&token[..40], &mut head).expect("base64");
@@ -1105,7 +1109,7 @@ fn seal_refuses_what_open_would_refuse_as_too_deep() {
     for _ in 0..70 {
         value = ciborium::Value::Array(vec![value]);
     }
-    match c.seal_at(&value, now()) {
+    match c.seal_with(&value, SealOptions::new().at(now())) {
         Err(_) => {}
         Ok(token) => panic!(
             "sealed a token that cannot open: {:?}",

@@ -6,7 +6,7 @@ mod common;
 
 use allocation_counter::measure;
 use common::{Typical, typical};
-use sealed_session::{Codec, Key, KeyRing};
+use sealed_session::{Codec, Key, KeyRing, SealOptions};
 use serde::{Deserialize, Serialize};
 
 fn codec() -> Codec {
@@ -51,8 +51,14 @@ fn seal_allocates_at_most_twice() {
 
     // Into a reused String: only the plaintext buffer.
     let mut token = String::with_capacity(512);
-    codec.seal_into(&value, &mut token).expect("seals");
-    let info = measure(|| codec.seal_into(&value, &mut token).expect("seals"));
+    codec
+        .seal_into(&value, SealOptions::new(), &mut token)
+        .expect("seals");
+    let info = measure(|| {
+        codec
+            .seal_into(&value, SealOptions::new(), &mut token)
+            .expect("seals");
+    });
     println!("seal_into(typical): {} allocations", info.count_total);
     assert!(info.count_total <= 1, "{info:?}");
 }
@@ -99,7 +105,9 @@ fn open_allocates_at_most_twice_beside_the_apps_own() {
 #[test]
 fn a_subject_costs_one_more_allocation_on_open() {
     let codec = codec();
-    let token = codec.seal_with_subject(&1u8, "user-42").expect("seals");
+    let token = codec
+        .seal_with(&1u8, SealOptions::new().subject("user-42"))
+        .expect("seals");
     let info = measure(|| {
         std::hint::black_box(codec.open::<u8>(&token).expect("opens"));
     });

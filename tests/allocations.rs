@@ -43,7 +43,7 @@ fn oversized_input_allocates_nothing() {
                 let input = "A".repeat(n);
                 let (info, err) = open_measured::<Value>(&c, &input);
                 assert!(
-                    matches!(err, Error::TooLarge { size, .. } if size == n),
+                    matches!(err, Error::InputTooLarge { size, .. } if size == n),
                     "{err:?}"
                 );
                 assert_eq!(info.bytes_total, 0, "{mode:?} {n}: {info:?}");

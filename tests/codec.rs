@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use common::{Typical, large, typical};
 use sealed_session::vectors::{Fixed, seal_raw_payload};
-use sealed_session::{Codec, Error, Key, KeyRing, Malformed, Mode, Opened};
+use sealed_session::{Codec, Error, Key, KeyRing, Malformed, Mode, Opened, SealOptions};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -45,7 +45,9 @@ fn is_invalid(r: Result<sealed_session::Opened<Typical>, Error>) -> bool {
 #[test]
 fn round_trip_in_both_modes() {
     for c in both_modes() {
-        let token = c.seal_at(&typical(), at(T0)).expect("seals");
+        let token = c
+            .seal_with(&typical(), SealOptions::new().at(at(T0)))
+            .expect("seals");
         let opened = c.open_at::<Typical>(&token, at(T0 + 60)).expect("opens");
         assert_eq!(opened.value(), &typical());
         assert_eq!(opened.claims().created_unix(), T0);
@@ -54,7 +56,9 @@ fn round_trip_in_both_modes() {
         assert_eq!(opened.claims().subject(), None);
         assert!(!opened.needs_reseal());
 
-        let token = c.seal_at(&large(), at(T0)).expect("seals large");
+        let token = c
+            .seal_with(&large(), SealOptions::new().at(at(T0)))
+            .expect("seals large");
         let opened = c
             .open_at::<common::Large>(&token, at(T0))
             .expect("opens large");
@@ -65,7 +69,9 @@ fn round_trip_in_both_modes() {
 #[test]
 fn system_clock_round_trip() {
     let c = codec(Mode::Encrypted);
-    let token = c.seal_with_subject(&typical(), "user-42").expect("seals");
+    let token = c
+        .seal_with(&typical(), SealOptions::new().subject("user-42"))
+        .expect("seals");
     let opened = c.open::<Typical>(&token).expect("opens");
     assert_eq!(opened.claims().subject(), Some("user-42"));
 }
@@ -73,8 +79,12 @@ fn system_clock_round_trip() {
 #[test]
 fn tokens_are_fresh_each_seal() {
     let c = codec(Mode::Encrypted);
-    let a = c.seal_at(&typical(), at(T0)).expect("seals");
-    let b = c.seal_at(&typical(), at(T0)).expect("seals");
+    let a = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
+    let b = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     assert_ne!(a, b, "nonce and session id are random");
     let ida = c.open_at::<Typical>(&a, at(T0)).expect("opens");
     let idb = c.open_at::<Typical>(&b, at(T0)).expect("opens");
@@ -86,10 +96,17 @@ fn signed_mode_payload_is_readable_encrypted_is_not() {
     let [enc, signed] = both_modes();
     let needle = b"alice.example";
     let e = B64
-        .decode(enc.seal_at(&typical(), at(T0)).expect("seals"))
+        .decode(
+            enc.seal_with(&typical(), SealOptions::new().at(at(T0)))
+                .expect("seals"),
+        )
         .expect("b64");
     let s = B64
-        .decode(signed.seal_at(&typical(), at(T0)).expect("seals"))
+        .decode(
+            signed
+                .seal_with(&typical(), SealOptions::new().at(at(T0)))
+                .expect("seals"),
+        )
         .expect("b64");
     assert!(!e.windows(needle.len()).any(|w| w == needle));
     assert!(s.windows(needle.len()).any(|w| w == needle));
@@ -98,7 +115,9 @@ fn signed_mode_payload_is_readable_encrypted_is_not() {
 #[test]
 fn every_bit_flip_and_truncation_is_rejected() {
     for c in both_modes() {
-        let token = c.seal_at(&typical(), at(T0)).expect("seals");
+        let token = c
+            .seal_with(&typical(), SealOptions::new().at(at(T0)))
+            .expect("seals");
         let bytes = B64.decode(&token).expect("b64");
         for i in 0..bytes.len() {
             for bit in 0..8 {
@@ -130,7 +149,9 @@ fn wrong_purpose_is_invalid() {
             let b = Codec::builder(ring.clone()).purpose(p);
             if signed { b.signed() } else { b }.build().expect("codec")
         };
-        let token = build("session").seal_at(&typical(), at(T0)).expect("seals");
+        let token = build("session")
+            .seal_with(&typical(), SealOptions::new().at(at(T0)))
+            .expect("seals");
         assert!(build("session").open_at::<Typical>(&token, at(T0)).is_ok());
         for other in ["csrf", "Session", "session ", "sessio", "flash"] {
             assert!(
@@ -144,7 +165,9 @@ fn wrong_purpose_is_invalid() {
 #[test]
 fn wrong_retired_and_foreign_keys_are_rejected() {
     let c = codec(Mode::Encrypted);
-    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let token = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
 
     // Another ring: its key id is unknown here.
     let foreign = Codec::builder(KeyRing::new(key(2))).build().expect("codec");
@@ -172,7 +195,9 @@ fn wrong_retired_and_foreign_keys_are_rejected() {
 #[test]
 fn version_bytes_other_than_the_codecs_are_refused() {
     for c in both_modes() {
-        let token = c.seal_at(&typical(), at(T0)).expect("seals");
+        let token = c
+            .seal_with(&typical(), SealOptions::new().at(at(T0)))
+            .expect("seals");
         let bytes = B64.decode(&token).expect("b64");
         for v in 0..=255u8 {
             let mut t = bytes.clone();
@@ -196,7 +221,9 @@ fn version_bytes_other_than_the_codecs_are_refused() {
 #[test]
 fn non_canonical_base64_is_malformed() {
     let c = codec(Mode::Encrypted);
-    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let token = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     let mut variants = vec![
         format!("{token}="),
         format!(" {token}"),
@@ -255,7 +282,9 @@ fn outcome(c: &Codec, token: &str, now: i64) -> Result<(), String> {
 #[test]
 fn idle_timeout_boundaries() {
     let c = expiry_codec(0);
-    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let token = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     let idle_end = T0 + 600;
     assert!(outcome(&c, &token, idle_end - 1).is_ok());
     assert_eq!(
@@ -270,13 +299,17 @@ fn idle_timeout_boundaries() {
 #[test]
 fn absolute_lifetime_boundaries_survive_reseals() {
     let c = expiry_codec(0);
-    let mut token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let mut token = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     // Re-seal every 9 minutes: the idle timeout never bites, the lifetime does.
     let mut now = T0;
     while now + 540 < T0 + 3600 {
         now += 540;
         let opened = c.open_at::<Typical>(&token, at(now)).expect("opens");
-        token = c.reseal_at(&opened, at(now)).expect("reseals");
+        token = c
+            .reseal_with(&opened, SealOptions::new().at(at(now)))
+            .expect("reseals");
     }
     let end = T0 + 3600;
     let opened = c
@@ -292,7 +325,7 @@ fn absolute_lifetime_boundaries_survive_reseals() {
     // Past the absolute lifetime a re-seal is refused rather than minting a
     // token that is already dead.
     assert!(matches!(
-        c.reseal_at(&opened, at(end)),
+        c.reseal_with(&opened, SealOptions::new().at(at(end))),
         Err(Error::Expired { .. })
     ));
 }
@@ -300,20 +333,27 @@ fn absolute_lifetime_boundaries_survive_reseals() {
 #[test]
 fn a_session_past_its_end_is_not_resealed() {
     let c = expiry_codec(0);
-    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let token = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     let opened = c.open_at::<Typical>(&token, at(T0 + 599)).expect("opens");
     // Kept in memory past the idle timeout: re-sealing must not revive it.
     assert!(matches!(
-        c.reseal_at(&opened, at(T0 + 600)),
+        c.reseal_with(&opened, SealOptions::new().at(at(T0 + 600))),
         Err(Error::Expired { at, .. }) if at == T0 + 600
     ));
-    assert!(c.reseal_at(&opened, at(T0 + 599)).is_ok());
+    assert!(
+        c.reseal_with(&opened, SealOptions::new().at(at(T0 + 599)))
+            .is_ok()
+    );
 }
 
 #[test]
 fn leeway_applies_both_ways() {
     let c = expiry_codec(30);
-    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let token = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     let idle_end = T0 + 600;
     assert!(outcome(&c, &token, idle_end + 29).is_ok(), "within leeway");
     assert!(
@@ -340,7 +380,9 @@ fn tightened_policy_applies_to_tokens_already_issued() {
         .max_lifetime(Duration::days(7))
         .build()
         .expect("codec");
-    let token = lax.seal_at(&typical(), at(T0)).expect("seals");
+    let token = lax
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     let strict = expiry_codec(0);
     assert!(outcome(&lax, &token, T0 + 3600).is_ok());
     assert!(outcome(&strict, &token, T0 + 600).is_err(), "idle timeout");
@@ -355,7 +397,7 @@ fn rotation_reports_and_performs_reseal() {
         .build()
         .expect("codec");
     let token = before
-        .seal_with_subject_at(&typical(), "user-42", at(T0))
+        .seal_with(&typical(), SealOptions::new().subject("user-42").at(at(T0)))
         .expect("seals");
 
     let after = Codec::builder(KeyRing::new(new.clone()).with_accepted(old))
@@ -366,7 +408,9 @@ fn rotation_reports_and_performs_reseal() {
         .expect("opens");
     assert!(opened.needs_reseal());
 
-    let resealed = after.reseal_at(&opened, at(T0 + 60)).expect("reseals");
+    let resealed = after
+        .reseal_with(&opened, SealOptions::new().at(at(T0 + 60)))
+        .expect("reseals");
     let only_new = Codec::builder(KeyRing::new(new)).build().expect("codec");
     let reopened = only_new
         .open_at::<Typical>(&resealed, at(T0 + 61))
@@ -388,8 +432,11 @@ fn size_budget_is_enforced_on_seal_and_open() {
         .budget(400)
         .build()
         .expect("codec");
-    assert!(c.seal_at(&typical(), at(T0)).is_ok());
-    match c.seal_at(&large(), at(T0)) {
+    assert!(
+        c.seal_with(&typical(), SealOptions::new().at(at(T0)))
+            .is_ok()
+    );
+    match c.seal_with(&large(), SealOptions::new().at(at(T0))) {
         Err(e @ Error::TooLarge { size, limit: 400 }) => {
             assert!(size > 400);
             assert_eq!(
@@ -404,7 +451,7 @@ fn size_budget_is_enforced_on_seal_and_open() {
     }
     // Every payload length up to the budget: the token never exceeds it.
     for n in 0..400 {
-        if let Ok(t) = c.seal_at(&"x".repeat(n), at(T0)) {
+        if let Ok(t) = c.seal_with(&"x".repeat(n), SealOptions::new().at(at(T0))) {
             assert!(t.len() <= 400, "{n}: {} bytes", t.len());
             assert_eq!(
                 c.open_at::<String>(&t, at(T0))
@@ -418,7 +465,7 @@ fn size_budget_is_enforced_on_seal_and_open() {
     let huge = "A".repeat(401);
     assert!(matches!(
         c.open_at::<Typical>(&huge, at(T0)),
-        Err(Error::TooLarge {
+        Err(Error::InputTooLarge {
             size: 401,
             limit: 400
         })
@@ -426,7 +473,7 @@ fn size_budget_is_enforced_on_seal_and_open() {
     // The default budget fits a 4096-byte cookie.
     let default = codec(Mode::Encrypted);
     assert_eq!(default.budget(), 3840);
-    let r = default.seal_at(&"y".repeat(4000), at(T0));
+    let r = default.seal_with(&"y".repeat(4000), SealOptions::new().at(at(T0)));
     assert!(
         matches!(r, Err(Error::TooLarge { limit: 3840, .. })),
         "{r:?}"
@@ -441,7 +488,9 @@ fn payload_of_another_type_is_its_own_error() {
         account: String,
     }
     let c = codec(Mode::Encrypted);
-    let token = c.seal_at(&typical(), at(T0)).expect("seals");
+    let token = c
+        .seal_with(&typical(), SealOptions::new().at(at(T0)))
+        .expect("seals");
     let r = c.open_at::<Other>(&token, at(T0));
     assert!(matches!(r, Err(Error::Payload(_))), "{r:?}");
 }
@@ -601,12 +650,13 @@ fn builder_refuses_bad_settings() {
         let e = r.expect_err(msg);
         assert_eq!(e.to_string(), format!("invalid codec setting: {msg}"));
     }
-    let subject = codec(Mode::Encrypted).seal_with_subject(&1, "");
+    let subject = codec(Mode::Encrypted).seal_with(&1, SealOptions::new().subject(""));
     assert!(matches!(
         subject,
         Err(Error::SubjectLength { len: 0, max: 255 })
     ));
-    let subject = codec(Mode::Encrypted).seal_with_subject(&1, &"s".repeat(256));
+    let subject =
+        codec(Mode::Encrypted).seal_with(&1, SealOptions::new().subject(&"s".repeat(256)));
     assert!(matches!(
         subject,
         Err(Error::SubjectLength { len: 256, .. })
@@ -620,7 +670,10 @@ fn clones_and_threads_share_a_codec() {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let c = c.clone();
-                s.spawn(move || c.seal_at(&typical(), at(T0)).expect("seals"))
+                s.spawn(move || {
+                    c.seal_with(&typical(), SealOptions::new().at(at(T0)))
+                        .expect("seals")
+                })
             })
             .collect();
         handles
@@ -692,7 +745,9 @@ fn payload_bytes_are_the_standard_cbor_of_the_value() {
     ] {
         let mut expected = Vec::new();
         ciborium::into_writer(&value, &mut expected).expect("cbor");
-        let token = c.seal_at(&value, at(T0)).expect("seals");
+        let token = c
+            .seal_with(&value, SealOptions::new().at(at(T0)))
+            .expect("seals");
         let raw = B64.decode(&token).expect("b64");
         let body = &raw[5..raw.len() - 32];
         assert!(body.ends_with(&expected), "{name}");
@@ -719,7 +774,9 @@ type Options300 = options!(u8; x x x x x x x x x x x x x x x x x x x x x x x x x
 fn a_value_that_seals_opens_however_deep_its_type() {
     let value: Options300 = serde_json::from_str("5").expect("json");
     for c in both_modes() {
-        let token = c.seal_at(&value, at(T0)).expect("seals");
+        let token = c
+            .seal_with(&value, SealOptions::new().at(at(T0)))
+            .expect("seals");
         let opened = c.open_at::<Options300>(&token, at(T0)).expect("opens");
         assert_eq!(opened.value(), &value);
     }
@@ -802,7 +859,7 @@ mod properties {
         #[test]
         fn seal_then_open_is_identity(value in arbitrary(), signed in any::<bool>(), now in 0i64..253_402_000_000) {
             let c = if signed { codec(Mode::Signed) } else { codec(Mode::Encrypted) };
-            let token = c.seal_at(&value, at(now)).expect("seals");
+            let token = c.seal_with(&value, SealOptions::new().at(at(now))).expect("seals");
             let opened = c.open_at::<AnyValue>(&token, at(now)).expect("opens");
             prop_assert_eq!(opened.value(), &value);
             prop_assert_eq!(opened.claims().issued_unix(), now);
@@ -821,7 +878,7 @@ mod properties {
         #[test]
         fn every_value_that_seals_opens(value in nest(), signed in any::<bool>()) {
             let c = if signed { codec(Mode::Signed) } else { codec(Mode::Encrypted) };
-            match c.seal_at(&value, at(T0)) {
+            match c.seal_with(&value, SealOptions::new().at(at(T0))) {
                 Ok(token) => {
                     let opened = c.open_at::<Nest>(&token, at(T0));
                     prop_assert!(opened.is_ok(), "sealed but refused: {:?}", opened.err());
@@ -868,7 +925,7 @@ fn inspection_shows_unverified_claims_that_open_refuses() {
         .build()
         .expect("codec");
     let forged = forger
-        .seal_with_subject_at(&1u8, "admin", at(T0))
+        .seal_with(&1u8, SealOptions::new().subject("admin").at(at(T0)))
         .expect("seals");
     let mut bytes = B64.decode(&forged).expect("b64");
     bytes[1..5].copy_from_slice(&key(1).id().to_bytes());
@@ -882,4 +939,81 @@ fn inspection_shows_unverified_claims_that_open_refuses() {
         ours.open_at::<u8>(&forged, at(T0)),
         Err(Error::Invalid)
     ));
+}
+
+/// A middleware sorts errors with `is_rejection`: everything a client can
+/// send is a rejection (start a new session), a session the server cannot
+/// seal is not (report it).
+#[test]
+fn rejections_are_what_a_client_sent_and_only_that() {
+    let c = codec(Mode::Encrypted);
+    let token = c
+        .seal_with(&1u8, SealOptions::new().at(at(T0)))
+        .expect("seals");
+    let foreign = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec")
+        .seal_with(&1u8, SealOptions::new().at(at(T0)))
+        .expect("seals");
+    let mut tampered = token.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    let rejections = [
+        c.open_at::<u8>(&"A".repeat(c.budget() + 1), at(T0))
+            .unwrap_err(),
+        c.open_at::<u8>("", at(T0)).unwrap_err(),
+        c.open_at::<u8>(&foreign, at(T0)).unwrap_err(),
+        c.open_at::<u8>(&tampered, at(T0)).unwrap_err(),
+        c.open_at::<u8>(&token, at(T0 + 30 * 86_400)).unwrap_err(),
+        c.open_at::<u8>(&token, at(T0 - 3600)).unwrap_err(),
+        c.open_at::<String>(&token, at(T0)).unwrap_err(),
+    ];
+    for e in &rejections {
+        assert!(e.is_rejection(), "{e:?}");
+    }
+    let server_faults = [
+        c.seal_with(&"x".repeat(4000), SealOptions::new().at(at(T0)))
+            .unwrap_err(),
+        c.seal_with(&1u8, SealOptions::new().subject(&"s".repeat(256)))
+            .unwrap_err(),
+        Key::from_bytes(&[7; 8]).unwrap_err(),
+    ];
+    for e in &server_faults {
+        assert!(!e.is_rejection(), "{e:?}");
+    }
+}
+
+/// `Opened::key_id` names the key that opened the token, primary or not,
+/// and a re-seal with options keeps the id and takes a new subject.
+#[test]
+fn opened_names_its_key_and_reseal_options_apply() {
+    let (old, new) = (Key::generate(), Key::generate());
+    let before = Codec::builder(KeyRing::new(old.clone()))
+        .build()
+        .expect("codec");
+    let after = Codec::builder(KeyRing::new(new.clone()).with_accepted(old.clone()))
+        .build()
+        .expect("codec");
+    let token = before
+        .seal_with(&1u8, SealOptions::new().at(at(T0)))
+        .expect("seals");
+    let opened = after.open_at::<u8>(&token, at(T0)).expect("opens");
+    assert_eq!(opened.key_id(), old.id());
+    assert!(opened.needs_reseal());
+    let mut buffer = String::from("stale");
+    let sealed = after
+        .reseal_into(
+            &opened,
+            SealOptions::new().subject("user-9").at(at(T0 + 60)),
+            &mut buffer,
+        )
+        .expect("reseals");
+    let renewed = after.open_at::<u8>(&buffer, at(T0 + 60)).expect("opens");
+    assert_eq!(renewed.key_id(), new.id());
+    assert_eq!(renewed.claims().session_id(), opened.claims().session_id());
+    assert_eq!(sealed.session_id(), opened.claims().session_id());
+    assert_eq!(renewed.claims().subject(), Some("user-9"));
+    assert_eq!(sealed.expires_unix(), renewed.claims().expires_unix());
+    assert_eq!(after.max_lifetime(), time::Duration::days(7));
 }

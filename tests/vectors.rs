@@ -121,7 +121,7 @@ fn error_class(e: &Error) -> &'static str {
         Error::UnknownKey(_) => "unknown_key",
         Error::Expired { .. } => "expired",
         Error::NotYetValid { .. } => "not_yet_valid",
-        Error::TooLarge { .. } => "too_large",
+        Error::InputTooLarge { .. } => "too_large",
         Error::InvalidClaims(_) => "invalid_claims",
         Error::Payload(_) | Error::PayloadTooDeep { .. } => "payload",
         other => panic!("unexpected error class: {other}"),

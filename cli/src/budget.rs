@@ -22,7 +22,7 @@ impl Budget {
         self.bytes == DEFAULT_BUDGET
     }
 
-    /// The message for [`Error::TooLarge`], saying where the limit comes
+    /// The message for [`Error::TooLarge`] and [`Error::InputTooLarge`], saying where the limit comes
     /// from: `verb` is what a larger budget would let the user do.
     pub(crate) fn over(self, e: &Error, verb: &str) -> String {
         if self.is_default() {

@@ -32,7 +32,7 @@ impl CliError {
 impl From<Error> for CliError {
     fn from(e: Error) -> Self {
         let code = match &e {
-            Error::Malformed(_) | Error::TooLarge { .. } => MALFORMED,
+            Error::Malformed(_) | Error::InputTooLarge { .. } | Error::TooLarge { .. } => MALFORMED,
             Error::Invalid => INVALID,
             Error::Expired { .. } | Error::NotYetValid { .. } => EXPIRED,
             Error::UnknownKey(_) => UNKNOWN_KEY,

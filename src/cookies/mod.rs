@@ -516,7 +516,8 @@ impl SessionCookie {
         let mut token = String::new();
         let expires = codec
             .seal_new(value, None, now, self.layout.budget(), &mut token)
-            .map_err(|e| self.too_large(e))?;
+            .map_err(|e| self.too_large(e))?
+            .expires_unix();
         self.write(&token, expires, now, request)
     }
 
@@ -547,8 +548,9 @@ impl SessionCookie {
         let now = unix_now()?;
         let mut token = String::new();
         let expires = codec
-            .reseal_unix(opened, now, self.layout.budget(), &mut token)
-            .map_err(|e| self.too_large(e))?;
+            .reseal_unix(opened, None, now, self.layout.budget(), &mut token)
+            .map_err(|e| self.too_large(e))?
+            .expires_unix();
         self.write(&token, expires, now, request)
     }
 
@@ -560,7 +562,7 @@ impl SessionCookie {
     /// use sealed_session::{Codec, Key, KeyRing, SessionCookie};
     /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
     /// let cookie = SessionCookie::builder("session").build()?;
-    /// let token = codec.seal_with_subject(&1u8, "user-7")?;
+    /// let token = codec.seal_with(&1u8, sealed_session::SealOptions::new().subject("user-7"))?;
     /// let expires = codec.open::<u8>(&token)?.claims().expires();
     /// let set = cookie.set(&token, Some(expires), &cookie.read([]))?;
     /// assert!(set.headers()[0].starts_with(&format!("session={token}; ")));

@@ -1,6 +1,6 @@
 //! `demo`: the main job in a few explained steps, with a throwaway key.
 
-use sealed_session::{Codec, Error, Key, KeyRing, UntrustedToken};
+use sealed_session::{Codec, Error, Key, KeyRing, SealOptions, UntrustedToken};
 use serde::Serialize;
 use serde_json::json;
 
@@ -30,7 +30,7 @@ pub(crate) fn run(ctx: &Context) -> Result<(), CliError> {
         csrf: "q1xDgW0o2Vd8oS4pJq3m0mJtqS1x8b9K7q0f5kq2Zc8",
         theme: "dark",
     };
-    let token = codec.seal_at(&session, ctx.now)?;
+    let token = codec.seal_with(&session, SealOptions::new().at(ctx.now))?;
     let cookie = format!("session={token}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Lax");
     let seen = UntrustedToken::parse(&token)?;
     let opened = codec.open_at::<serde_json::Value>(&token, ctx.now)?;

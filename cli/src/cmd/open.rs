@@ -83,7 +83,9 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 err.message = format!("{}; {hint}", err.message);
                 err
             }
-            e @ Error::TooLarge { .. } => CliError::new(MALFORMED, args.budget.over(&e, "open")),
+            e @ Error::InputTooLarge { .. } => {
+                CliError::new(MALFORMED, args.budget.over(&e, "open"))
+            }
             other => other.into(),
         })?;
     // Authenticated: the header's key id is now trustworthy.

@@ -1,6 +1,6 @@
 //! `seal`: JSON on standard input, a token on standard output.
 
-use sealed_session::Codec;
+use sealed_session::{Codec, SealOptions};
 use serde_json::json;
 
 use crate::budget::Budget;
@@ -59,8 +59,8 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     }
     let codec = builder.build()?;
     let token = match &args.subject {
-        Some(subject) => codec.seal_with_subject_at(&payload, subject, ctx.now),
-        None => codec.seal_at(&payload, ctx.now),
+        Some(subject) => codec.seal_with(&payload, SealOptions::new().subject(subject).at(ctx.now)),
+        None => codec.seal_with(&payload, SealOptions::new().at(ctx.now)),
     }
     .map_err(|e| match e {
         // Over budget is not a malformed token (3): the payload is too big.
