@@ -372,6 +372,24 @@ impl<T> Opened<T> {
         &self.claims
     }
 
+    /// The value apart from the rest, which keeps what a re-seal needs.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn split(self) -> (T, Opened<()>) {
+        let Self {
+            value,
+            claims,
+            key_id,
+            needs_reseal,
+        } = self;
+        let rest = Opened {
+            value: (),
+            claims,
+            key_id,
+            needs_reseal,
+        };
+        (value, rest)
+    }
+
     /// The id of the key that opened the token: which key sessions are still
     /// sealed under, during a rotation.
     ///
@@ -405,6 +423,19 @@ impl<T> Opened<T> {
     /// ```
     pub fn needs_reseal(&self) -> bool {
         self.needs_reseal
+    }
+}
+
+impl Opened<()> {
+    /// The opened session with `value` in place of the one it carried.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn with_value<U>(self, value: U) -> Opened<U> {
+        Opened {
+            value,
+            claims: self.claims,
+            key_id: self.key_id,
+            needs_reseal: self.needs_reseal,
+        }
     }
 }
 
@@ -591,9 +622,20 @@ impl Codec {
         options: SealOptions<'_>,
         token: &mut String,
     ) -> Result<Sealed, Error> {
+        self.seal_into_limit(value, options, self.inner.budget, token)
+    }
+
+    /// [`Codec::seal_into`] within `limit` bytes (a cookie's budget).
+    pub(crate) fn seal_into_limit<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        options: SealOptions<'_>,
+        limit: usize,
+        token: &mut String,
+    ) -> Result<Sealed, Error> {
         token.clear();
         let now = options.unix_time()?;
-        self.seal_new(value, options.subject, now, self.inner.budget, token)
+        self.seal_new(value, options.subject, now, limit, token)
     }
 
     /// Re-seals an opened session, now: same session id, subject and
@@ -666,9 +708,20 @@ impl Codec {
         options: SealOptions<'_>,
         token: &mut String,
     ) -> Result<Sealed, Error> {
+        self.reseal_into_limit(opened, options, self.inner.budget, token)
+    }
+
+    /// [`Codec::reseal_into`] within `limit` bytes (a cookie's budget).
+    pub(crate) fn reseal_into_limit<T: Serialize>(
+        &self,
+        opened: &Opened<T>,
+        options: SealOptions<'_>,
+        limit: usize,
+        token: &mut String,
+    ) -> Result<Sealed, Error> {
         token.clear();
         let now = options.unix_time()?;
-        self.reseal_unix(opened, options.subject, now, self.inner.budget, token)
+        self.reseal_unix(opened, options.subject, now, limit, token)
     }
 
     /// Opens a token sealed by a codec with the same keys, purpose and mode,

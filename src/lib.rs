@@ -103,6 +103,8 @@ use sealed_session::fuzzing::seal_body;
 // The codec, bottom up: identifiers, modes and time; keys; the byte layout
 // (no cryptography); claims and payload inside the seal; and `codec`, the one
 // place that ties them together. `untrusted` reads a token without a key.
+#[cfg(feature = "axum")]
+pub mod axum;
 mod budget;
 mod claims;
 mod clock;

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::budget::MIN_BUDGET;
 use crate::clock::{to_datetime, unix_now};
-use crate::codec::{Codec, Opened};
+use crate::codec::{Codec, Opened, SealOptions};
 use crate::error::{CookieConfigError, CookieError, Error, Malformed};
 
 pub use layout::{ATTRIBUTE_LIMIT, COOKIE_LIMIT, MAX_CHUNKS};
@@ -512,13 +512,37 @@ impl SessionCookie {
         value: &T,
         request: &RequestCookies<'_>,
     ) -> Result<SetCookies, Error> {
-        let now = unix_now()?;
+        self.seal_with(codec, value, SealOptions::new(), request)
+    }
+
+    /// Seals `value` as a new session with `options` (a subject, a time) and
+    /// returns the headers that set it.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, SealOptions, SessionCookie};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let cookie = SessionCookie::builder("session").build()?;
+    /// let set = cookie.seal_with(&codec, &1u8, SealOptions::new().subject("user-7"), &cookie.read([]))?;
+    /// let pair = set.headers()[0].split(';').next().unwrap().to_owned();
+    /// let opened = cookie.open::<u8>(&codec, &cookie.read([pair.as_str()]))?.unwrap();
+    /// assert_eq!(opened.claims().subject(), Some("user-7"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SessionCookie::seal`] and [`Codec::seal_with`].
+    pub fn seal_with<T: Serialize + ?Sized>(
+        &self,
+        codec: &Codec,
+        value: &T,
+        options: SealOptions<'_>,
+        request: &RequestCookies<'_>,
+    ) -> Result<SetCookies, Error> {
         let mut token = String::new();
-        let expires = codec
-            .seal_new(value, None, now, self.layout.budget(), &mut token)
-            .map_err(|e| self.too_large(e))?
-            .expires_unix();
-        self.write(&token, expires, now, request)
+        let sealed = codec
+            .seal_into_limit(value, options, self.layout.budget(), &mut token)
+            .map_err(|e| self.too_large(e))?;
+        self.write(&token, sealed.expires_unix(), request)
     }
 
     /// Re-seals an opened session (same id and `created`, a new `issued`)
@@ -545,13 +569,26 @@ impl SessionCookie {
         opened: &Opened<T>,
         request: &RequestCookies<'_>,
     ) -> Result<SetCookies, Error> {
-        let now = unix_now()?;
+        self.reseal_with(codec, opened, SealOptions::new(), request)
+    }
+
+    /// Re-seals an opened session with `options` (as
+    /// [`Codec::reseal_with`]) and returns the headers that set it.
+    ///
+    /// # Errors
+    /// As [`SessionCookie::seal`] and [`Codec::reseal_with`].
+    pub fn reseal_with<T: Serialize>(
+        &self,
+        codec: &Codec,
+        opened: &Opened<T>,
+        options: SealOptions<'_>,
+        request: &RequestCookies<'_>,
+    ) -> Result<SetCookies, Error> {
         let mut token = String::new();
-        let expires = codec
-            .reseal_unix(opened, None, now, self.layout.budget(), &mut token)
-            .map_err(|e| self.too_large(e))?
-            .expires_unix();
-        self.write(&token, expires, now, request)
+        let sealed = codec
+            .reseal_into_limit(opened, options, self.layout.budget(), &mut token)
+            .map_err(|e| self.too_large(e))?;
+        self.write(&token, sealed.expires_unix(), request)
     }
 
     /// The headers that store a token sealed elsewhere, with `Max-Age` and
@@ -612,13 +649,13 @@ impl SessionCookie {
         &self,
         token: &str,
         expires: i64,
-        now: i64,
         request: &RequestCookies<'_>,
     ) -> Result<SetCookies, Error> {
         let values = self.layout.split(token)?;
+        // Max-Age counts from the real now, whatever time the seal used.
         let expiry = self.persistent.then(|| Expiry {
             expires: to_datetime(expires),
-            now: to_datetime(now),
+            now: OffsetDateTime::now_utc(),
         });
         Ok(self.attributes.write(&self.layout, values, expiry, request))
     }

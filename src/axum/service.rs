@@ -1,0 +1,378 @@
+//! The per-request work of the layer: open before the handler, decide and
+//! seal after it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use smallvec::SmallVec;
+use tower_service::Service;
+
+use crate::clock::unix_now;
+use crate::codec::{Codec, Opened, SealOptions};
+use crate::cookies::{RequestCookies, SessionCookie};
+use crate::error::{CookieError, Error};
+
+use super::layer::{Counters, RequestHeader, Shared, TokenHeader, Transport};
+use super::session::{Session, State};
+
+/// The service a [`SessionLayer`](super::SessionLayer) wraps around a
+/// handler or router.
+pub struct SessionService<S, T> {
+    inner: S,
+    shared: Arc<Shared>,
+    value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<S: Clone, T> Clone for SessionService<S, T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            shared: Arc::clone(&self.shared),
+            value: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<S, T> std::fmt::Debug for SessionService<S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService").finish_non_exhaustive()
+    }
+}
+
+impl<S, T> SessionService<S, T> {
+    pub(super) fn new(inner: S, shared: Arc<Shared>) -> Self {
+        Self {
+            inner,
+            shared,
+            value: std::marker::PhantomData,
+        }
+    }
+}
+
+/// The request's `Cookie` headers, kept (a reference count each) so that
+/// the response can delete exactly the chunks the request carried.
+type CookieHeaders = SmallVec<[HeaderValue; 2]>;
+
+/// What the layer learned from the request, beside the session.
+struct Incoming {
+    /// The time of the request, unix seconds: one clock reading for the
+    /// open and the refresh decision.
+    now: i64,
+    cookies: CookieHeaders,
+    /// The request carried session cookies (or a token header).
+    present: bool,
+    /// They did not open: the response deletes them.
+    rejected: bool,
+}
+
+impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    T: Serialize + DeserializeOwned + Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        // The service that was polled ready answers this request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(&self.shared);
+        let codec = shared.codec();
+        let (session, incoming) = open::<T>(&shared, &codec, request.headers());
+        request.extensions_mut().insert(session.clone());
+        Box::pin(async move {
+            let mut response = inner.call(request).await?;
+            finish(&shared, &codec, &session, &incoming, &mut response);
+            Ok(response)
+        })
+    }
+}
+
+/// Opens the request's session, if it carries one that opens.
+fn open<T: DeserializeOwned>(
+    shared: &Shared,
+    codec: &Codec,
+    headers: &HeaderMap,
+) -> (Session<T>, Incoming) {
+    let mut incoming = Incoming {
+        now: 0,
+        cookies: CookieHeaders::new(),
+        present: false,
+        rejected: false,
+    };
+    incoming.now = match unix_now() {
+        Ok(now) => now,
+        Err(e) => {
+            tracing::error!("session layer: the system clock is unusable: {e}");
+            return (Session::new(None), incoming);
+        }
+    };
+    let opened = match &shared.transport {
+        Transport::Cookie(cookie) => {
+            incoming.cookies = headers.get_all(COOKIE).iter().cloned().collect();
+            let request = read_cookies(cookie, &incoming.cookies);
+            incoming.present = request.is_present();
+            request.token().and_then(|token| match token {
+                Some(token) => codec
+                    .open_unix(&token, incoming.now, cookie.token_budget())
+                    .map(Some),
+                None => Ok(None),
+            })
+        }
+        Transport::Header(header) => match header_token(header, headers) {
+            Some(token) => {
+                incoming.present = true;
+                codec
+                    .open_unix(token, incoming.now, codec.budget())
+                    .map(Some)
+            }
+            None => Ok(None),
+        },
+    };
+    let opened = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            rejected(shared, &e);
+            incoming.rejected = e.is_rejection();
+            None
+        }
+    };
+    (Session::new(opened), incoming)
+}
+
+/// Counts and logs a session that did not open. Never the token, nor a
+/// payload error's text, which may quote the session's contents.
+fn rejected(shared: &Shared, e: &Error) {
+    let counters = &shared.counters;
+    match e {
+        Error::Payload(_) | Error::PayloadTooDeep { .. } => {
+            Counters::add(&counters.old_shape);
+            tracing::debug!(
+                "session layer: a session authenticated but is not of the layer's type \
+                 (sealed by an older version of the app?); starting a new one"
+            );
+        }
+        e if e.is_rejection() => {
+            Counters::add(&counters.rejected);
+            tracing::debug!(reason = %e, "session layer: the request's session was refused; starting a new one");
+        }
+        e => tracing::error!(error = %e, "session layer: cannot open sessions"),
+    }
+}
+
+fn read_cookies<'h>(cookie: &SessionCookie, headers: &'h CookieHeaders) -> RequestCookies<'h> {
+    cookie.read(headers.iter().filter_map(|h| h.to_str().ok()))
+}
+
+/// The token of a request under header transport, if it has one.
+fn header_token<'h>(header: &TokenHeader, headers: &'h HeaderMap) -> Option<&'h str> {
+    match &header.request {
+        RequestHeader::Bearer => {
+            let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+            let (scheme, token) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        }
+        RequestHeader::Named(name) => Some(headers.get(name)?.to_str().ok()?.trim()),
+    }
+    .filter(|token| !token.is_empty())
+}
+
+/// What the response must do about the session.
+enum Action<T> {
+    Nothing,
+    Remove,
+    /// A new session (new id), with this subject.
+    Seal(T, Option<String>),
+    /// The request's session, same id.
+    Reseal(Opened<T>),
+}
+
+/// The rules of the layer, in one place.
+fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action<T> {
+    let opened = if state.destroyed {
+        None
+    } else {
+        state.opened.take()
+    };
+    let Some(value) = state.value.take() else {
+        return if state.destroyed || incoming.rejected {
+            Action::Remove
+        } else {
+            Action::Nothing
+        };
+    };
+    let subject = match (state.subject.take(), &opened) {
+        (Some(set), _) => set,
+        (None, Some(opened)) => opened.claims().subject().map(str::to_owned),
+        (None, None) => None,
+    };
+    let Some(opened) = opened.filter(|_| !state.regenerate) else {
+        return Action::Seal(value, subject);
+    };
+    let half_idle = codec.idle_timeout().is_some_and(|idle| {
+        incoming.now - opened.claims().issued_unix() > idle.whole_seconds() / 2
+    });
+    if state.changed || opened.needs_reseal() || half_idle {
+        Action::Reseal(opened.with_value(value))
+    } else {
+        Action::Nothing
+    }
+}
+
+/// Applies the rules to the response.
+fn finish<T: Serialize, B: Default>(
+    shared: &Shared,
+    codec: &Codec,
+    session: &Session<T>,
+    incoming: &Incoming,
+    response: &mut Response<B>,
+) {
+    let action = decide(&mut session.lock(), incoming, codec);
+    let result = match &shared.transport {
+        Transport::Cookie(cookie) => set_cookies(cookie, codec, action, incoming, response),
+        Transport::Header(header) => set_header(header, codec, action, incoming, response),
+    };
+    match result {
+        Ok(Written::Nothing) => {}
+        Ok(written) => {
+            Counters::add(match written {
+                Written::Removed => &shared.counters.removed,
+                _ => &shared.counters.sealed,
+            });
+            // A shared cache must never store one user's session for another.
+            if !response.headers().contains_key(CACHE_CONTROL) {
+                response
+                    .headers_mut()
+                    .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+        }
+        Err(e) => {
+            Counters::add(&shared.counters.failed);
+            log_seal_failure(&e);
+            *response = Response::default();
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response
+                .headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+}
+
+enum Written {
+    Nothing,
+    Sealed,
+    Removed,
+}
+
+fn set_cookies<T: Serialize, B>(
+    cookie: &SessionCookie,
+    codec: &Codec,
+    action: Action<T>,
+    incoming: &Incoming,
+    response: &mut Response<B>,
+) -> Result<Written, Error> {
+    let request = read_cookies(cookie, &incoming.cookies);
+    let (set, written) = match action {
+        Action::Nothing => return Ok(Written::Nothing),
+        Action::Remove if !incoming.present => return Ok(Written::Nothing),
+        Action::Remove => (cookie.remove(&request), Written::Removed),
+        Action::Seal(value, subject) => {
+            let options = match subject.as_deref() {
+                Some(subject) => SealOptions::new().subject(subject),
+                None => SealOptions::new(),
+            };
+            let set = cookie.seal_with(codec, &value, options, &request)?;
+            (set, Written::Sealed)
+        }
+        Action::Reseal(opened) => (
+            cookie.reseal_with(codec, &opened, SealOptions::new(), &request)?,
+            Written::Sealed,
+        ),
+    };
+    let headers = response.headers_mut();
+    for line in set {
+        // Cookie strings are visible ASCII: always a valid header value.
+        if let Ok(value) = HeaderValue::try_from(line) {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    Ok(written)
+}
+
+fn set_header<T: Serialize, B>(
+    header: &TokenHeader,
+    codec: &Codec,
+    action: Action<T>,
+    incoming: &Incoming,
+    response: &mut Response<B>,
+) -> Result<Written, Error> {
+    let mut token = String::new();
+    let written = match action {
+        Action::Nothing => return Ok(Written::Nothing),
+        Action::Remove if !incoming.present => return Ok(Written::Nothing),
+        Action::Remove => Written::Removed,
+        Action::Seal(value, subject) => {
+            let options = match subject.as_deref() {
+                Some(subject) => SealOptions::new().subject(subject),
+                None => SealOptions::new(),
+            };
+            codec.seal_into(&value, options, &mut token)?;
+            Written::Sealed
+        }
+        Action::Reseal(opened) => {
+            codec.reseal_into(&opened, SealOptions::new(), &mut token)?;
+            Written::Sealed
+        }
+    };
+    // A token is base64url: always a valid header value.
+    if let Ok(value) = HeaderValue::try_from(token) {
+        response
+            .headers_mut()
+            .insert(header.response.clone(), value);
+    }
+    Ok(written)
+}
+
+/// A session that cannot be sealed is the server's bug: say what and by how
+/// much, never what the session holds.
+fn log_seal_failure(e: &Error) {
+    match e {
+        Error::Cookie(CookieError::TooLarge {
+            size,
+            limit,
+            max_chunks,
+            request_budget,
+        }) => tracing::error!(
+            size,
+            limit,
+            max_chunks,
+            request_budget,
+            "session layer: the session does not fit in its cookies ({e}); \
+             answering 500 instead of dropping it"
+        ),
+        Error::TooLarge { size, limit } => tracing::error!(
+            size,
+            limit,
+            "session layer: the session is over the codec's budget ({e}); answering 500"
+        ),
+        Error::Serialize(_) => {
+            tracing::error!("session layer: the session value does not serialize; answering 500")
+        }
+        e => tracing::error!(error = %e, "session layer: cannot seal the session; answering 500"),
+    }
+}

@@ -1,0 +1,252 @@
+//! The session a handler sees: one per request, shared between the layer
+//! (which opens it before the handler and seals it after) and the handler's
+//! extractor.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
+
+use crate::codec::Opened;
+use crate::ids::SessionId;
+
+/// The session of the current request, handed to handlers by
+/// [`SessionLayer`](super::SessionLayer).
+///
+/// Reading never causes a `Set-Cookie`; [`insert`](Self::insert),
+/// [`update`](Self::update), [`regenerate`](Self::regenerate),
+/// [`set_subject`](Self::set_subject) and [`destroy`](Self::destroy) do.
+/// Clones share the one session of the request.
+///
+/// ```
+/// use sealed_session::axum::Session;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Clone, Default, Serialize, Deserialize)]
+/// struct Visits { count: u32 }
+///
+/// async fn counter(session: Session<Visits>) -> String {
+///     let count = session.update_or_insert_with(Visits::default, |v| {
+///         v.count += 1;
+///         v.count
+///     });
+///     format!("visit {count}")
+/// }
+/// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(counter));
+/// ```
+pub struct Session<T> {
+    state: Arc<Mutex<State<T>>>,
+}
+
+impl<T> Clone for Session<T> {
+    fn clone(&self) -> Self {
+        Self {
+            state: Arc::clone(&self.state),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Session<T> {
+    /// Says what the session is, never what it holds.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Session")
+            .field("present", &state.value.is_some())
+            .field("changed", &state.changed)
+            .field("regenerate", &state.regenerate)
+            .field("destroyed", &state.destroyed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the request carried and what the handler did with it.
+pub(super) struct State<T> {
+    /// The session value: the request's, or one the handler created.
+    pub(super) value: Option<T>,
+    /// The claims of the session the request carried, if it opened; kept
+    /// after [`Session::destroy`], whose id the revocation store needs.
+    pub(super) opened: Option<Opened<()>>,
+    /// A subject set by the handler (`Some(None)`: removed).
+    pub(super) subject: Option<Option<String>>,
+    pub(super) changed: bool,
+    pub(super) regenerate: bool,
+    pub(super) destroyed: bool,
+}
+
+impl<T> Session<T> {
+    pub(super) fn new(opened: Option<Opened<T>>) -> Self {
+        let (value, opened) = match opened {
+            Some(opened) => {
+                let (value, claims) = opened.split();
+                (Some(value), Some(claims))
+            }
+            None => (None, None),
+        };
+        Self {
+            state: Arc::new(Mutex::new(State {
+                value,
+                opened,
+                subject: None,
+                changed: false,
+                regenerate: false,
+                destroyed: false,
+            })),
+        }
+    }
+
+    /// The state, even if a handler panicked while holding it: the layer
+    /// still answers, and a half-updated value is the handler's to fix.
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the value, if there is a session.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// async fn whoami(session: Session<String>) -> String {
+    ///     session.get().unwrap_or_else(|| "nobody".to_owned())
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(whoami));
+    /// ```
+    pub fn get(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.lock().value.clone()
+    }
+
+    /// Reads the value (or `None`) without copying it.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// async fn name_length(session: Session<String>) -> String {
+    ///     session.with(|name| name.map_or(0, String::len)).to_string()
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(name_length));
+    /// ```
+    pub fn with<R>(&self, read: impl FnOnce(Option<&T>) -> R) -> R {
+        read(self.lock().value.as_ref())
+    }
+
+    /// True when there is no session: none came with the request (or it did
+    /// not open), and none was inserted.
+    pub fn is_empty(&self) -> bool {
+        self.lock().value.is_none()
+    }
+
+    /// Sets the value, creating the session if there was none. A session
+    /// the request carried keeps its id; see [`regenerate`](Self::regenerate).
+    pub fn insert(&self, value: T) {
+        let mut state = self.lock();
+        state.value = Some(value);
+        state.changed = true;
+    }
+
+    /// Changes the value of an existing session; `None` (and no
+    /// `Set-Cookie`) if there is none.
+    pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let mut state = self.lock();
+        let result = state.value.as_mut().map(change)?;
+        state.changed = true;
+        Some(result)
+    }
+
+    /// Changes the value, creating it with `create` if there is no session.
+    pub fn update_or_insert_with<R>(
+        &self,
+        create: impl FnOnce() -> T,
+        change: impl FnOnce(&mut T) -> R,
+    ) -> R {
+        let mut state = self.lock();
+        state.changed = true;
+        change(state.value.get_or_insert_with(create))
+    }
+
+    /// Gives the session a new id on the way out, keeping its value: call it
+    /// on log-in and on every change of privilege, so that an id an
+    /// attacker planted or saw before never names the signed-in session
+    /// (session fixation).
+    pub fn regenerate(&self) {
+        self.lock().regenerate = true;
+    }
+
+    /// Sets (or with `None` removes) the session's subject, the user it
+    /// belongs to: what "log out everywhere" revokes. A change of subject
+    /// is a change of privilege, so it also [regenerates](Self::regenerate)
+    /// the session id.
+    pub fn set_subject(&self, subject: Option<String>) {
+        let mut state = self.lock();
+        state.subject = Some(subject);
+        state.regenerate = true;
+    }
+
+    /// The session's subject: the one set in this request, else the one
+    /// sealed in the token.
+    pub fn subject(&self) -> Option<String> {
+        let state = self.lock();
+        match (&state.subject, &state.opened) {
+            (Some(set), _) => set.clone(),
+            (None, Some(opened)) if !state.destroyed => {
+                opened.claims().subject().map(str::to_owned)
+            }
+            (None, _) => None,
+        }
+    }
+
+    /// The id of the session the request carried, if it opened and is not
+    /// destroyed. A new or regenerated session gets its id when it is
+    /// sealed, after the handler.
+    pub fn session_id(&self) -> Option<SessionId> {
+        let state = self.lock();
+        match &state.opened {
+            Some(opened) if !state.destroyed => Some(opened.claims().session_id()),
+            _ => None,
+        }
+    }
+
+    /// Ends the session (log-out): the response deletes its cookie and every
+    /// chunk of it. Inserting a value afterwards starts a new session, with
+    /// a new id.
+    pub fn destroy(&self) {
+        let mut state = self.lock();
+        state.value = None;
+        state.subject = None;
+        state.changed = false;
+        state.regenerate = false;
+        state.destroyed = true;
+    }
+}
+
+/// The extractor: the session the layer opened for this request.
+impl<S, T> FromRequestParts<S> for Session<T>
+where
+    S: Send + Sync,
+    T: Send + 'static,
+{
+    type Rejection = MissingSessionLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or(MissingSessionLayer)
+    }
+}
+
+/// A handler asked for a [`Session<T>`] on a route without a
+/// `SessionLayer<T>` of that `T`: a server bug, answered with a 500.
+#[derive(Debug, Clone, Copy)]
+pub struct MissingSessionLayer;
+
+impl IntoResponse for MissingSessionLayer {
+    fn into_response(self) -> Response {
+        tracing::error!(
+            "a handler takes a Session<T> but no SessionLayer<T> of that type is installed"
+        );
+        (StatusCode::INTERNAL_SERVER_ERROR, "session layer missing").into_response()
+    }
+}
