@@ -41,6 +41,7 @@ use super::service::SessionService;
 /// let app: Router = Router::new()
 ///     .route("/", get(hello))
 ///     .layer(SessionLayer::<String>::new(codec, cookie));
+/// # let _ = app;
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 pub struct SessionLayer<T> {

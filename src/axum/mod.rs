@@ -44,6 +44,7 @@
 //!     .route("/login", post(log_in))
 //!     .route("/logout", post(log_out))
 //!     .layer(SessionLayer::<Visitor>::new(codec, cookie));
+//! # let _ = app;
 //! # Ok::<(), sealed_session::Error>(())
 //! ```
 

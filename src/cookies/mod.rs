@@ -652,10 +652,12 @@ impl SessionCookie {
         request: &RequestCookies<'_>,
     ) -> Result<SetCookies, Error> {
         let values = self.layout.split(token)?;
-        // Max-Age counts from the real now, whatever time the seal used.
+        // Max-Age counts from the real now (whole seconds, as `expires`),
+        // whatever time the seal used.
+        let now = to_datetime(unix_now()?);
         let expiry = self.persistent.then(|| Expiry {
             expires: to_datetime(expires),
-            now: OffsetDateTime::now_utc(),
+            now,
         });
         Ok(self.attributes.write(&self.layout, values, expiry, request))
     }
