@@ -1,0 +1,76 @@
+//! A small site with sessions in cookies: log-in (with a CSRF token kept in
+//! the session), a counter, a "grow the session" button that splits the
+//! cookie into chunks, and log-out.
+//!
+//! ```text
+//! cargo run --example webapp --features axum            # http://127.0.0.1:3000
+//! PORT=8080 cargo run --example webapp --features axum
+//! SEALED_SESSION_RING=ring.txt cargo run --example webapp --features axum
+//! ```
+//!
+//! Log in as `alice` / `wonderland`. Without `SEALED_SESSION_RING` the key
+//! is generated at start, so sessions end with the process. With it, the
+//! key ring is read from that file (see `sealed-session ring`) and read again
+//! on `SIGHUP`: rotate keys with `ring add`, `ring promote`, `ring remove`
+//! and `kill -HUP`, and nobody is logged out.
+
+mod app;
+
+use sealed_session::{Codec, Key, KeyRing, KeyRingFile};
+use time::Duration;
+
+fn codec(ring: KeyRing) -> Codec {
+    Codec::builder(ring)
+        .max_lifetime(Duration::days(1))
+        .idle_timeout(Duration::hours(1))
+        .build()
+        .expect("a valid codec configuration")
+}
+
+fn load(path: &str) -> Result<Codec, sealed_session::Error> {
+    Ok(codec(KeyRingFile::load(path)?.key_ring()))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "sealed_session=debug".into()),
+        )
+        .init();
+    let ring_file = std::env::var("SEALED_SESSION_RING").ok();
+    let codec = match &ring_file {
+        Some(path) => load(path)?,
+        None => codec(KeyRing::new(Key::generate())),
+    };
+    let (router, layer) = app::router(codec);
+
+    if let Some(path) = ring_file {
+        let handle = layer.codec_handle();
+        let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match load(&path) {
+                    Ok(codec) => {
+                        handle.replace(codec);
+                        eprintln!("webapp: key ring reloaded from {path}");
+                    }
+                    // Keep serving with the keys we have.
+                    Err(e) => eprintln!("webapp: key ring not reloaded: {e}"),
+                }
+            }
+        });
+    }
+
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+    eprintln!(
+        "webapp: http://{} (log in as {} / {})",
+        listener.local_addr()?,
+        app::USER,
+        app::PASSWORD
+    );
+    axum::serve(listener, router).await?;
+    Ok(())
+}

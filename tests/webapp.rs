@@ -1,0 +1,193 @@
+//! The example site (`examples/webapp`) over real HTTP on loopback, with a
+//! real client and its cookie store: log in, count, grow the session past
+//! one cookie, log out.
+
+#[allow(dead_code)]
+#[path = "../examples/webapp/app.rs"]
+mod app;
+
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore as _, Jar};
+use sealed_session::{Codec, Key, KeyRing};
+
+/// The site on a free loopback port; stops with the test's runtime.
+async fn serve() -> reqwest::Url {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let (router, _layer) = app::router(codec);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free loopback port");
+    let url = format!("http://{}/", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url.parse().expect("url")
+}
+
+/// The CSRF token of the page's first form.
+fn csrf(page: &str) -> String {
+    let start = page.find("name=csrf value=").expect("a CSRF field") + "name=csrf value=".len();
+    page[start..]
+        .split(['>', ' '])
+        .next()
+        .expect("a value")
+        .to_owned()
+}
+
+/// The names of the session cookies the client holds.
+fn session_cookies(jar: &Jar, url: &reqwest::Url) -> Vec<String> {
+    let Some(header) = jar.cookies(url) else {
+        return Vec::new();
+    };
+    header
+        .to_str()
+        .expect("ascii")
+        .split("; ")
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.to_owned()))
+        .filter(|name| name == "session" || name.starts_with("session."))
+        .collect()
+}
+
+#[tokio::test]
+async fn log_in_count_grow_and_log_out_with_a_real_client() {
+    let url = serve().await;
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(Arc::clone(&jar))
+        .build()
+        .expect("client");
+    let get = || async {
+        let response = client.get(url.clone()).send().await.expect("GET /");
+        assert!(response.status().is_success(), "{}", response.status());
+        response.text().await.expect("page")
+    };
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let request = client.post(url.join(path).expect("url")).form(&form);
+        async move {
+            let response = request.send().await.expect("POST");
+            (response.status(), response.text().await.expect("page"))
+        }
+    };
+
+    let page = get().await;
+    assert!(page.contains("Logged out"), "{page}");
+    let token = csrf(&page);
+    assert_eq!(
+        session_cookies(&jar, &url),
+        ["session"],
+        "the CSRF token's session"
+    );
+
+    // A forged form is refused.
+    let (status, _) = post(
+        "login",
+        vec![
+            ("csrf", "forged".to_owned()),
+            ("username", app::USER.to_owned()),
+            ("password", app::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+
+    let (status, page) = post(
+        "login",
+        vec![
+            ("csrf", token.clone()),
+            ("username", app::USER.to_owned()),
+            ("password", app::PASSWORD.to_owned()),
+        ],
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    assert!(page.contains("Signed in as <b id=user>alice</b>"), "{page}");
+    let anonymous = token;
+    let token = csrf(&page);
+    assert_ne!(token, anonymous, "the log-in rotates the CSRF token");
+
+    for expected in 1..=3 {
+        let (status, page) = post("count", vec![("csrf", token.clone())]).await;
+        assert!(status.is_success(), "{status}");
+        assert!(
+            page.contains(&format!("<b id=count>{expected}</b>")),
+            "{page}"
+        );
+    }
+
+    // Grow the session until it takes several cookies; it keeps working.
+    for notes in 1..=4 {
+        let (status, page) = post("grow", vec![("csrf", token.clone())]).await;
+        assert!(status.is_success(), "{status}");
+        assert!(page.contains(&format!("<b id=notes>{notes}</b>")), "{page}");
+        assert!(page.contains("<b id=count>3</b>"), "{page}");
+    }
+    let held = session_cookies(&jar, &url);
+    assert!(held.len() >= 2, "a chunked session: {held:?}");
+    assert!(get().await.contains("<b id=count>3</b>"));
+    // One more would not fit the request budget: a 500, and the session
+    // the client holds is left as it was.
+    let (status, _) = post("grow", vec![("csrf", token.clone())]).await;
+    assert_eq!(status, reqwest::StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(session_cookies(&jar, &url), held);
+    assert!(get().await.contains("<b id=notes>4</b>"));
+
+    let (status, page) = post("logout", vec![("csrf", token)]).await;
+    assert!(status.is_success(), "{status}");
+    assert!(page.contains("Logged out"), "{page}");
+    // The logged-out page starts a new anonymous session for its CSRF token:
+    // one small cookie, none of the old chunks.
+    assert_eq!(session_cookies(&jar, &url), ["session"]);
+}
+
+#[tokio::test]
+async fn after_log_out_the_client_holds_no_session_cookie() {
+    let url = serve().await;
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(Arc::clone(&jar))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = client
+        .get(url.clone())
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("page");
+    let form = |token: &str| {
+        vec![
+            ("csrf", token.to_owned()),
+            ("username", app::USER.to_owned()),
+            ("password", app::PASSWORD.to_owned()),
+        ]
+    };
+    let response = client
+        .post(url.join("login").expect("url"))
+        .form(&form(&csrf(&page)))
+        .send()
+        .await
+        .expect("POST /login");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let page = client
+        .get(url.clone())
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("Signed in"), "{page}");
+    // Not following the redirect: the log-out response alone empties the jar.
+    let response = client
+        .post(url.join("logout").expect("url"))
+        .form(&[("csrf", csrf(&page))])
+        .send()
+        .await
+        .expect("POST /logout");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert!(session_cookies(&jar, &url).is_empty());
+}
