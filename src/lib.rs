@@ -52,13 +52,16 @@
 //! [`SessionCookie`] carries the token in `Set-Cookie` and `Cookie` headers:
 //! secure attributes by default, checked when configured; the browser's
 //! limits measured as the browser measures them; opt-in chunking over
-//! several cookies, with stale chunks deleted (FORMAT.md §11).
+//! several cookies, with stale chunks deleted (FORMAT.md §11). With the
+//! `axum` feature, the `axum` module's `SessionLayer` does it for every
+//! request of an axum (or any tower) app.
 //!
 //! # Errors
 //! Everything fallible returns [`Error`]. Authentication failures of every
 //! kind are the one opaque [`Error::Invalid`]; a payload that authenticates
 //! but does not fit the requested type is [`Error::Payload`] (start a new
-//! session).
+//! session). [`Error::is_rejection`] sorts what a client sent from the
+//! server's own faults.
 //!
 //! # Features
 //! The default build is the codec and the session cookie (RustCrypto's
@@ -67,6 +70,9 @@
 //! `rand`; `cookie` for the headers). The command-line tool is the separate
 //! package in `cli/`, so `clap` never enters a library user's build.
 //!
+//! - `axum`: the `axum` module, a tower layer and an axum extractor, with
+//!   `axum-core`, `http`, `tower-layer`, `tower-service` and `tracing`
+//!   (neither axum itself nor tokio).
 //! - `dangerous-test-hooks`: the `vectors` and `fuzzing` modules, which seal
 //!   with a chosen nonce, session id and time, for the known-answer vectors,
 //!   the fuzz targets and the adversarial tests. Never enable it in an
@@ -140,8 +146,9 @@ pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
 pub use untrusted::UntrustedToken;
 
 // `cargo test --doc` compiles the README's Rust code, so it cannot drift
-// from the API.
-#[cfg(doctest)]
+// from the API; with `axum`, as its axum example needs the feature
+// (`cargo test --all-features`, the README's test command, has it).
+#[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 mod readme_doctests {}
 
