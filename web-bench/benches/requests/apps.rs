@@ -1,0 +1,221 @@
+//! The contenders: one axum app each, with the same three routes. `/setup`
+//! creates the session (the typical reference session), `/read` reads it,
+//! `/modify` reads it and changes one field. The handlers check what they
+//! read, so that a contender that lost its session cannot look fast.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::FromRef;
+use axum::http::{Request, StatusCode, header};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, Key as JarKey, PrivateCookieJar};
+use sealed_session::axum::{Session, SessionLayer};
+use sealed_session::{Codec, Key, KeyRing, SessionCookie};
+use tower::ServiceExt as _;
+
+use crate::common::{Typical, typical};
+
+const KEY: &str = "session";
+
+/// What a handler answers when the session it read is the one set up.
+const OK: &str = "ok";
+
+fn checked(found: Option<Typical>) -> (StatusCode, &'static str) {
+    match found {
+        Some(t) if t.user_id == typical().user_id => (StatusCode::OK, OK),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "session lost"),
+    }
+}
+
+/// An app and the `Cookie` header of a client that has a session there.
+pub(crate) struct App {
+    pub(crate) name: &'static str,
+    pub(crate) router: Router,
+}
+
+/// The floor: the same routes with no session at all.
+pub(crate) fn none() -> App {
+    let ok = || async { OK };
+    App {
+        name: "no session",
+        router: Router::new()
+            .route("/setup", post(ok))
+            .route("/read", get(ok))
+            .route("/modify", post(ok)),
+    }
+}
+
+/// sealed-session's layer, with the defaults a new user gets.
+pub(crate) fn ours() -> App {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let cookie = SessionCookie::builder(KEY).build().expect("cookie");
+    async fn setup(session: Session<Typical>) -> &'static str {
+        session.insert(typical());
+        OK
+    }
+    async fn read(session: Session<Typical>) -> (StatusCode, &'static str) {
+        checked(session.with(|t| t.cloned()))
+    }
+    async fn modify(session: Session<Typical>) -> (StatusCode, &'static str) {
+        session.update(|t| t.created += 1);
+        checked(session.get())
+    }
+    App {
+        name: "sealed-session",
+        router: Router::new()
+            .route("/setup", post(setup))
+            .route("/read", get(read))
+            .route("/modify", post(modify))
+            .layer(SessionLayer::<Typical>::new(codec, cookie)),
+    }
+}
+
+/// `tower-sessions` 0.15 with its in-memory store.
+pub(crate) fn tower_sessions_memory() -> App {
+    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+    async fn setup(session: Session) -> &'static str {
+        session.insert(KEY, typical()).await.expect("insert");
+        OK
+    }
+    async fn read(session: Session) -> (StatusCode, &'static str) {
+        checked(session.get::<Typical>(KEY).await.expect("get"))
+    }
+    async fn modify(session: Session) -> (StatusCode, &'static str) {
+        let mut t = session.get::<Typical>(KEY).await.expect("get");
+        if let Some(t) = &mut t {
+            t.created += 1;
+            session.insert(KEY, &*t).await.expect("insert");
+        }
+        checked(t)
+    }
+    App {
+        name: "tower-sessions 0.15, memory store",
+        router: Router::new()
+            .route("/setup", post(setup))
+            .route("/read", get(read))
+            .route("/modify", post(modify))
+            .layer(SessionManagerLayer::new(MemoryStore::default()).with_secure(false)),
+    }
+}
+
+/// `tower-sessions` 0.14 (the version its Redis store supports) with
+/// `tower-sessions-redis-store` 0.16 against a real `redis-server`.
+pub(crate) async fn tower_sessions_redis(url: &str) -> App {
+    use tower_sessions_014::{Session, SessionManagerLayer};
+    use tower_sessions_redis_store::RedisStore;
+    use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, Pool};
+    async fn setup(session: Session) -> &'static str {
+        session.insert(KEY, typical()).await.expect("insert");
+        OK
+    }
+    async fn read(session: Session) -> (StatusCode, &'static str) {
+        checked(session.get::<Typical>(KEY).await.expect("get"))
+    }
+    async fn modify(session: Session) -> (StatusCode, &'static str) {
+        let mut t = session.get::<Typical>(KEY).await.expect("get");
+        if let Some(t) = &mut t {
+            t.created += 1;
+            session.insert(KEY, &*t).await.expect("insert");
+        }
+        checked(t)
+    }
+    let config = Config::from_url(url).expect("redis url");
+    let pool = Pool::new(config, None, None, None, 4).expect("redis pool");
+    pool.init().await.expect("redis connects");
+    App {
+        name: "tower-sessions 0.14, Redis store",
+        router: Router::new()
+            .route("/setup", post(setup))
+            .route("/read", get(read))
+            .route("/modify", post(modify))
+            .layer(SessionManagerLayer::new(RedisStore::new(pool)).with_secure(false)),
+    }
+}
+
+/// `axum-extra`'s `PrivateCookieJar` (the `cookie` crate's AES-256-GCM
+/// private jar) with the session as JSON.
+pub(crate) fn private_cookie_jar() -> App {
+    #[derive(Clone)]
+    struct State {
+        key: JarKey,
+    }
+    impl FromRef<State> for JarKey {
+        fn from_ref(state: &State) -> Self {
+            state.key.clone()
+        }
+    }
+    fn json(t: &Typical) -> String {
+        serde_json::to_string(t).expect("json")
+    }
+    fn parse(jar: &PrivateCookieJar) -> Option<Typical> {
+        serde_json::from_str(jar.get(KEY)?.value()).ok()
+    }
+    fn cookie(value: String) -> Cookie<'static> {
+        Cookie::build((KEY, value))
+            .path("/")
+            .http_only(true)
+            .secure(true)
+            .same_site(axum_extra::extract::cookie::SameSite::Lax)
+            .build()
+    }
+    async fn setup(jar: PrivateCookieJar) -> (PrivateCookieJar, &'static str) {
+        (jar.add(cookie(json(&typical()))), OK)
+    }
+    async fn read(jar: PrivateCookieJar) -> (StatusCode, &'static str) {
+        checked(parse(&jar))
+    }
+    async fn modify(jar: PrivateCookieJar) -> (PrivateCookieJar, (StatusCode, &'static str)) {
+        let mut t = parse(&jar);
+        let jar = match &mut t {
+            Some(t) => {
+                t.created += 1;
+                jar.add(cookie(json(t)))
+            }
+            None => jar,
+        };
+        (jar, checked(t))
+    }
+    App {
+        name: "axum-extra PrivateCookieJar + JSON",
+        router: Router::new()
+            .route("/setup", post(setup))
+            .route("/read", get(read))
+            .route("/modify", post(modify))
+            .with_state(State {
+                key: JarKey::generate(),
+            }),
+    }
+}
+
+/// Other cookies a real site sends beside the session.
+pub(crate) const OTHER_COOKIES: &str = "theme=dark; lang=en";
+
+impl App {
+    /// Creates a session through `/setup` and returns the `Cookie` header
+    /// value that carries it (with the site's other cookies).
+    pub(crate) async fn session_cookie(&self) -> String {
+        let response = self
+            .router
+            .clone()
+            .oneshot(
+                Request::post("/setup")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        assert!(
+            response.status().is_success(),
+            "{}: setup failed",
+            self.name
+        );
+        let mut pairs = vec![OTHER_COOKIES.to_owned()];
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().expect("ascii");
+            pairs.push(text.split(';').next().expect("a pair").to_owned());
+        }
+        pairs.join("; ")
+    }
+}

@@ -1,0 +1,160 @@
+//! What a session costs per request, against what axum users run today:
+//! no session (the floor), sealed-session's layer, `tower-sessions` with its
+//! memory store and with its Redis store (a real `redis-server`), and
+//! `axum-extra`'s `PrivateCookieJar` with the session as JSON.
+//!
+//! Two measurements, each interleaved (every contender takes its turn in
+//! every round, in a rotating order, so that a slow spell of a shared
+//! machine lands on all of them), in one process:
+//!
+//! - in process: `tower::ServiceExt::oneshot` on the app, the time per
+//!   request and its excess over the floor, per round, then the median;
+//! - over loopback HTTP: concurrent keep-alive clients (hyper) against
+//!   `axum::serve`, requests per second and their ratio to the floor's in
+//!   the same round, then the median.
+//!
+//! `cargo bench -p sealed-session-web-bench` (about two minutes). Without
+//! `redis-server` on the machine the Redis rows are left out, with a line
+//! that says so. Under `cargo test` (no `--bench`) every path runs once.
+
+#![allow(unreachable_pub)]
+
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+mod apps;
+mod http;
+mod inprocess;
+mod redis;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method};
+
+/// One row of a table: an app, a route, and the client's cookies.
+pub(crate) struct Case {
+    pub(crate) contender: &'static str,
+    pub(crate) modifies: bool,
+    pub(crate) router: Router,
+    pub(crate) cookie: HeaderValue,
+}
+
+impl Case {
+    pub(crate) fn method(&self) -> Method {
+        if self.modifies {
+            Method::POST
+        } else {
+            Method::GET
+        }
+    }
+
+    pub(crate) fn path(&self) -> &'static str {
+        if self.modifies { "/modify" } else { "/read" }
+    }
+}
+
+/// How much to run: a measurement under `cargo bench`, or each path once
+/// as a smoke test under `cargo test`.
+#[derive(Clone, Copy)]
+pub(crate) struct Plan {
+    pub(crate) rounds: usize,
+    /// In process: wall time of one contender's turn.
+    pub(crate) turn: std::time::Duration,
+    /// Over HTTP: length of one contender's turn, and its clients.
+    pub(crate) window: std::time::Duration,
+    pub(crate) connections: usize,
+}
+
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The contenders in the order of the tables; the floor first.
+async fn cases(redis_url: Option<&str>) -> Vec<Case> {
+    let mut apps = vec![apps::none(), apps::ours(), apps::tower_sessions_memory()];
+    if let Some(url) = redis_url {
+        apps.push(apps::tower_sessions_redis(url).await);
+    }
+    apps.push(apps::private_cookie_jar());
+    // The floor gets our client's cookies, so that every request carries
+    // about the same bytes.
+    let mut cookies = Vec::new();
+    for app in &apps {
+        cookies.push(app.session_cookie().await);
+    }
+    cookies[0] = cookies[1].clone();
+    let mut cases = Vec::new();
+    for (app, cookie) in apps.iter().zip(cookies) {
+        for modifies in [false, true] {
+            cases.push(Case {
+                contender: app.name,
+                modifies,
+                router: app.router.clone(),
+                cookie: HeaderValue::from_str(&cookie).expect("a cookie header"),
+            });
+        }
+    }
+    cases
+}
+
+fn main() {
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let plan = if measuring {
+        Plan {
+            rounds: 15,
+            turn: std::time::Duration::from_millis(40),
+            window: std::time::Duration::from_millis(400),
+            connections: 16,
+        }
+    } else {
+        Plan {
+            rounds: 1,
+            turn: std::time::Duration::from_millis(1),
+            window: std::time::Duration::from_millis(20),
+            connections: 2,
+        }
+    };
+    let redis = redis::RedisServer::start();
+    if redis.is_none() {
+        println!(
+            "skipped the Redis store: redis-server not found (Debian: apt-get install redis-server)"
+        );
+    }
+    let redis_url = redis.as_ref().map(|r| r.url.clone());
+
+    println!(
+        "CPU: {}; {} cores",
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    // In process, on one thread: the cost of the session work alone.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cases_here = runtime.block_on(cases(redis_url.as_deref()));
+    inprocess::run(&runtime, &cases_here, plan);
+    drop(cases_here);
+    drop(runtime);
+
+    // Over loopback HTTP, servers and clients on a multi-threaded runtime.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cases_here = runtime.block_on(cases(redis_url.as_deref()));
+    runtime.block_on(http::run(&cases_here, plan));
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
