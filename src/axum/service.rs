@@ -286,23 +286,28 @@ fn set_cookies<T: Serialize, B>(
     incoming: &Incoming,
     response: &mut Response<B>,
 ) -> Result<Written, Error> {
-    let request = read_cookies(cookie, &incoming.cookies);
     let (set, written) = match action {
         Action::Nothing => return Ok(Written::Nothing),
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
-        Action::Remove => (cookie.remove(&request), Written::Removed),
+        // Read again only now: which chunks to delete.
+        Action::Remove => (
+            cookie.remove(&read_cookies(cookie, &incoming.cookies)),
+            Written::Removed,
+        ),
         Action::Seal(value, subject) => {
             let options = match subject.as_deref() {
                 Some(subject) => SealOptions::new().subject(subject),
                 None => SealOptions::new(),
             };
+            let request = read_cookies(cookie, &incoming.cookies);
             let set = cookie.seal_with(codec, &value, options, &request)?;
             (set, Written::Sealed)
         }
-        Action::Reseal(opened) => (
-            cookie.reseal_with(codec, &opened, SealOptions::new(), &request)?,
-            Written::Sealed,
-        ),
+        Action::Reseal(opened) => {
+            let request = read_cookies(cookie, &incoming.cookies);
+            let set = cookie.reseal_with(codec, &opened, SealOptions::new(), &request)?;
+            (set, Written::Sealed)
+        }
     };
     let headers = response.headers_mut();
     for line in set {

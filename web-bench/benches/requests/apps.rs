@@ -16,14 +16,24 @@ use tower::ServiceExt as _;
 use crate::common::{Typical, typical};
 
 const KEY: &str = "session";
+/// The user id of the reference session, which every handler checks.
+const USER_ID: u64 = 123_456_789;
 
 /// What a handler answers when the session it read is the one set up.
 const OK: &str = "ok";
 
 fn checked(found: Option<Typical>) -> (StatusCode, &'static str) {
     match found {
-        Some(t) if t.user_id == typical().user_id => (StatusCode::OK, OK),
+        Some(t) if t.user_id == USER_ID => (StatusCode::OK, OK),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "session lost"),
+    }
+}
+
+fn checked_id(user_id: Option<u64>) -> (StatusCode, &'static str) {
+    if user_id == Some(USER_ID) {
+        (StatusCode::OK, OK)
+    } else {
+        (StatusCode::INTERNAL_SERVER_ERROR, "session lost")
     }
 }
 
@@ -55,12 +65,19 @@ pub(crate) fn ours() -> App {
         session.insert(typical());
         OK
     }
+    // Read in place: the layer holds the value, no copy is needed.
     async fn read(session: Session<Typical>) -> (StatusCode, &'static str) {
-        checked(session.with(|t| t.cloned()))
+        session.with(|t| match t {
+            Some(t) if t.user_id == USER_ID => (StatusCode::OK, OK),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "session lost"),
+        })
     }
     async fn modify(session: Session<Typical>) -> (StatusCode, &'static str) {
-        session.update(|t| t.created += 1);
-        checked(session.get())
+        let changed = session.update(|t| {
+            t.created += 1;
+            t.user_id
+        });
+        checked_id(changed)
     }
     App {
         name: "sealed-session",
