@@ -53,5 +53,5 @@ mod service;
 mod session;
 
 pub use layer::{CodecHandle, SessionLayer, SessionStats, TokenHeader};
-pub use service::SessionService;
+pub use service::{ResponseFuture, SessionService};
 pub use session::{MissingSessionLayer, Session};

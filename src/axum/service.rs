@@ -8,14 +8,14 @@ use std::task::{Context, Poll};
 
 use http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use pin_project_lite::pin_project;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use smallvec::SmallVec;
 use tower_service::Service;
 
 use crate::clock::unix_now;
 use crate::codec::{Codec, Opened, SealOptions};
-use crate::cookies::{RequestCookies, SessionCookie};
+use crate::cookies::{Presence, SessionCookie};
 use crate::error::{CookieError, Error};
 
 use super::layer::{Counters, RequestHeader, Shared, TokenHeader, Transport};
@@ -55,16 +55,14 @@ impl<S, T> SessionService<S, T> {
     }
 }
 
-/// The request's `Cookie` headers, kept (a reference count each) so that
-/// the response can delete exactly the chunks the request carried.
-type CookieHeaders = SmallVec<[HeaderValue; 2]>;
-
 /// What the layer learned from the request, beside the session.
 struct Incoming {
     /// The time of the request, unix seconds: one clock reading for the
     /// open and the refresh decision.
     now: i64,
-    cookies: CookieHeaders,
+    /// The session cookies the request carried, by name: the response
+    /// deletes the ones it does not use.
+    cookies: Presence,
     /// The request carried session cookies (or a token header).
     present: bool,
     /// They did not open: the response deletes them.
@@ -73,33 +71,80 @@ struct Incoming {
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     T: Serialize + DeserializeOwned + Send + 'static,
-    ReqBody: Send + 'static,
-    ResBody: Default + Send + 'static,
+    ResBody: Default,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = ResponseFuture<S::Future, T>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        // The service that was polled ready answers this request.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let shared = Arc::clone(&self.shared);
-        let codec = shared.codec();
-        let (session, incoming) = open::<T>(&shared, &codec, request.headers());
+        let codec = self.shared.codec();
+        let (session, incoming) = open::<T>(&self.shared, &codec, request.headers());
         request.extensions_mut().insert(session.clone());
-        Box::pin(async move {
-            let mut response = inner.call(request).await?;
-            finish(&shared, &codec, &session, &incoming, &mut response);
-            Ok(response)
-        })
+        ResponseFuture {
+            inner: self.inner.call(request),
+            after: Some(After {
+                shared: Arc::clone(&self.shared),
+                codec,
+                session,
+                incoming,
+            }),
+        }
+    }
+}
+
+pin_project! {
+    /// The response of a [`SessionService`]: the inner service's, with the
+    /// session sealed (or not) into it.
+    pub struct ResponseFuture<F, T> {
+        #[pin]
+        inner: F,
+        after: Option<After<T>>,
+    }
+}
+
+impl<F, T> std::fmt::Debug for ResponseFuture<F, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+/// What the response needs from the request.
+struct After<T> {
+    shared: Arc<Shared>,
+    /// The codec the request was opened with, even if it was replaced since.
+    codec: Codec,
+    session: Session<T>,
+    incoming: Incoming,
+}
+
+impl<F, T, B, E> Future for ResponseFuture<F, T>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    T: Serialize,
+    B: Default,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = std::task::ready!(this.inner.poll(cx))?;
+        if let Some(after) = this.after.take() {
+            finish(
+                &after.shared,
+                &after.codec,
+                &after.session,
+                &after.incoming,
+                &mut response,
+            );
+        }
+        Poll::Ready(Ok(response))
     }
 }
 
@@ -111,7 +156,7 @@ fn open<T: DeserializeOwned>(
 ) -> (Session<T>, Incoming) {
     let mut incoming = Incoming {
         now: 0,
-        cookies: CookieHeaders::new(),
+        cookies: Presence::default(),
         present: false,
         rejected: false,
     };
@@ -124,9 +169,19 @@ fn open<T: DeserializeOwned>(
     };
     let opened = match &shared.transport {
         Transport::Cookie(cookie) => {
-            incoming.cookies = headers.get_all(COOKIE).iter().cloned().collect();
-            let request = read_cookies(cookie, &incoming.cookies);
+            // UTF-8 rather than `HeaderValue::to_str`'s visible-ASCII check:
+            // as strict for what a session cookie holds, and three times
+            // cheaper on the long token.
+            let request = cookie.read(
+                headers
+                    .get_all(COOKIE)
+                    .iter()
+                    .filter_map(|h| std::str::from_utf8(h.as_bytes()).ok()),
+            );
             incoming.present = request.is_present();
+            if incoming.present {
+                incoming.cookies = request.presence();
+            }
             request.token().and_then(|token| match token {
                 Some(token) => codec
                     .open_unix(&token, incoming.now, cookie.token_budget())
@@ -173,10 +228,6 @@ fn rejected(shared: &Shared, e: &Error) {
         }
         e => tracing::error!(error = %e, "session layer: cannot open sessions"),
     }
-}
-
-fn read_cookies<'h>(cookie: &SessionCookie, headers: &'h CookieHeaders) -> RequestCookies<'h> {
-    cookie.read(headers.iter().filter_map(|h| h.to_str().ok()))
 }
 
 /// The token of a request under header transport, if it has one.
@@ -289,23 +340,17 @@ fn set_cookies<T: Serialize, B>(
     let (set, written) = match action {
         Action::Nothing => return Ok(Written::Nothing),
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
-        // Read again only now: which chunks to delete.
-        Action::Remove => (
-            cookie.remove(&read_cookies(cookie, &incoming.cookies)),
-            Written::Removed,
-        ),
+        Action::Remove => (cookie.remove_for(&incoming.cookies), Written::Removed),
         Action::Seal(value, subject) => {
             let options = match subject.as_deref() {
                 Some(subject) => SealOptions::new().subject(subject),
                 None => SealOptions::new(),
             };
-            let request = read_cookies(cookie, &incoming.cookies);
-            let set = cookie.seal_with(codec, &value, options, &request)?;
+            let set = cookie.seal_for(codec, &value, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
         Action::Reseal(opened) => {
-            let request = read_cookies(cookie, &incoming.cookies);
-            let set = cookie.reseal_with(codec, &opened, SealOptions::new(), &request)?;
+            let set = cookie.reseal_for(codec, &opened, SealOptions::new(), &incoming.cookies)?;
             (set, Written::Sealed)
         }
     };

@@ -20,6 +20,7 @@ use crate::codec::{Codec, Opened, SealOptions};
 use crate::error::{CookieConfigError, CookieError, Error, Malformed};
 
 pub use layout::{ATTRIBUTE_LIMIT, COOKIE_LIMIT, MAX_CHUNKS};
+pub(crate) use request::Presence;
 pub use request::RequestCookies;
 pub use response::{SameSite, SetCookies};
 
@@ -538,6 +539,18 @@ impl SessionCookie {
         options: SealOptions<'_>,
         request: &RequestCookies<'_>,
     ) -> Result<SetCookies, Error> {
+        self.seal_for(codec, value, options, &request.presence())
+    }
+
+    /// [`SessionCookie::seal_with`] for a request known by its
+    /// [`Presence`].
+    pub(crate) fn seal_for<T: Serialize + ?Sized>(
+        &self,
+        codec: &Codec,
+        value: &T,
+        options: SealOptions<'_>,
+        request: &Presence,
+    ) -> Result<SetCookies, Error> {
         let mut token = String::new();
         let sealed = codec
             .seal_into_limit(value, options, self.layout.budget(), &mut token)
@@ -584,6 +597,18 @@ impl SessionCookie {
         options: SealOptions<'_>,
         request: &RequestCookies<'_>,
     ) -> Result<SetCookies, Error> {
+        self.reseal_for(codec, opened, options, &request.presence())
+    }
+
+    /// [`SessionCookie::reseal_with`] for a request known by its
+    /// [`Presence`].
+    pub(crate) fn reseal_for<T: Serialize>(
+        &self,
+        codec: &Codec,
+        opened: &Opened<T>,
+        options: SealOptions<'_>,
+        request: &Presence,
+    ) -> Result<SetCookies, Error> {
         let mut token = String::new();
         let sealed = codec
             .reseal_into_limit(opened, options, self.layout.budget(), &mut token)
@@ -626,7 +651,9 @@ impl SessionCookie {
             expires,
             now: OffsetDateTime::now_utc(),
         });
-        Ok(self.attributes.write(&self.layout, values, expiry, request))
+        Ok(self
+            .attributes
+            .write(&self.layout, values, expiry, &request.presence()))
     }
 
     /// The headers that delete the session: its cookie, and every chunk the
@@ -642,15 +669,15 @@ impl SessionCookie {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn remove(&self, request: &RequestCookies<'_>) -> SetCookies {
+        self.remove_for(&request.presence())
+    }
+
+    /// [`SessionCookie::remove`] for a request known by its [`Presence`].
+    pub(crate) fn remove_for(&self, request: &Presence) -> SetCookies {
         self.attributes.remove(&self.layout, request)
     }
 
-    fn write(
-        &self,
-        token: &str,
-        expires: i64,
-        request: &RequestCookies<'_>,
-    ) -> Result<SetCookies, Error> {
+    fn write(&self, token: &str, expires: i64, request: &Presence) -> Result<SetCookies, Error> {
         let values = self.layout.split(token)?;
         // Max-Age counts from the real now (whole seconds, as `expires`),
         // whatever time the seal used.

@@ -9,6 +9,32 @@ use crate::error::{CookieError, Error};
 use super::layout::{self, First, Layout, MAX_CHUNKS};
 use super::rules;
 
+/// The session's cookies a request carried, by name only (see
+/// [`RequestCookies::presence`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Presence {
+    /// By chunk index: index 0 is the cookie called `name`.
+    seen: [bool; MAX_CHUNKS],
+    /// Cookies named `name.` and something that is not a chunk index, that
+    /// a `Set-Cookie` may name.
+    stray: Vec<String>,
+}
+
+impl Presence {
+    /// The chunk indexes that were seen.
+    pub(crate) fn seen_indexes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.seen
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &seen)| seen.then_some(i))
+    }
+
+    /// The stray names, to delete.
+    pub(crate) fn stray_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.stray.iter().map(String::as_str)
+    }
+}
+
 /// Names of other cookies that look like the session's chunks
 /// (`name.x`) kept for deletion; more are refused all the same.
 const MAX_STRAY: usize = 8;
@@ -229,21 +255,31 @@ impl<'a> RequestCookies<'a> {
         Ok(Some(Cow::Owned(token)))
     }
 
-    /// The names of the session's cookies this request carries, for
-    /// deletion: chunk indexes that were seen, and stray names that a
-    /// `Set-Cookie` may carry.
-    pub(crate) fn seen_indexes(&self) -> impl DoubleEndedIterator<Item = usize> + '_ {
+    /// The chunk indexes this request carries.
+    fn seen_indexes(&self) -> impl DoubleEndedIterator<Item = usize> + '_ {
         self.values
             .iter()
             .enumerate()
             .filter_map(|(i, v)| v.map(|_| i))
     }
 
-    pub(crate) fn stray_names(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.stray
-            .iter()
-            .copied()
-            .filter(|name| rules::is_token(name))
+    /// Which of the session's cookies this request carries, apart from the
+    /// header text: what a response needs to delete the ones it no longer
+    /// uses. Allocates only for stray chunk names.
+    pub(crate) fn presence(&self) -> Presence {
+        let mut seen = [false; MAX_CHUNKS];
+        for (slot, value) in seen.iter_mut().zip(&self.values) {
+            *slot = value.is_some();
+        }
+        Presence {
+            seen,
+            stray: self
+                .stray
+                .iter()
+                .filter(|name| rules::is_token(name))
+                .map(|name| (*name).to_owned())
+                .collect(),
+        }
     }
 }
 
@@ -277,10 +313,17 @@ impl fmt::Debug for RequestCookies<'_> {
 /// the axum layer. `splits_as_the_cookie_crate_does` holds the two
 /// together.
 fn pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
-    header.split(';').filter_map(|piece| {
-        let (name, value) = piece.split_once('=')?;
-        let name = name.trim();
-        (!name.is_empty()).then(|| (name, value.trim()))
+    // memchr's vectorised search: the token is most of the header.
+    let ends = memchr::memchr_iter(b';', header.as_bytes()).chain([header.len()]);
+    let mut start = 0;
+    ends.filter_map(move |end| {
+        // `;` and `=` are ASCII: these are character boundaries.
+        let piece = header.get(start..end)?;
+        start = end + 1;
+        let eq = memchr::memchr(b'=', piece.as_bytes())?;
+        let name = piece.get(..eq)?.trim();
+        let value = piece.get(eq + 1..)?.trim();
+        (!name.is_empty()).then_some((name, value))
     })
 }
 

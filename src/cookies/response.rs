@@ -5,7 +5,7 @@ use cookie::{Cookie, CookieBuilder};
 use time::{Duration, OffsetDateTime};
 
 use super::layout::Layout;
-use super::request::RequestCookies;
+use super::request::Presence;
 
 /// `SameSite` attribute of the session cookie.
 ///
@@ -185,7 +185,7 @@ impl Attributes {
         layout: &Layout,
         values: Vec<String>,
         expiry: Option<Expiry>,
-        request: &RequestCookies<'_>,
+        request: &Presence,
     ) -> SetCookies {
         let chunks = values.len();
         let mut headers = Vec::with_capacity(chunks);
@@ -214,7 +214,7 @@ impl Attributes {
 
     /// The headers that delete the session: its first cookie always, and
     /// every chunk the request carried.
-    pub(crate) fn remove(&self, layout: &Layout, request: &RequestCookies<'_>) -> SetCookies {
+    pub(crate) fn remove(&self, layout: &Layout, request: &Presence) -> SetCookies {
         let mut headers = vec![self.deletion(layout.chunk_name(0))];
         headers.extend(
             request

@@ -13,7 +13,8 @@
 //!   `axum::serve`, requests per second and their ratio to the floor's in
 //!   the same round, then the median.
 //!
-//! `cargo bench -p sealed-session-web-bench` (about two minutes). Without
+//! `cargo bench -p sealed-session-web-bench` (about two minutes; append
+//! `-- in-process` for the first table alone). Without
 //! `redis-server` on the machine the Redis rows are left out, with a line
 //! that says so. Under `cargo test` (no `--bench`) every path runs once.
 
@@ -137,6 +138,9 @@ fn main() {
     inprocess::run(&runtime, &cases_here, plan);
     drop(cases_here);
     drop(runtime);
+    if std::env::args().any(|a| a == "in-process") {
+        return;
+    }
 
     // Over loopback HTTP, servers and clients on a multi-threaded runtime.
     let runtime = tokio::runtime::Builder::new_multi_thread()
