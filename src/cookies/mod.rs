@@ -351,13 +351,13 @@ impl SessionCookieBuilder {
         }
         Ok(SessionCookie {
             layout,
-            attributes: Attributes {
-                path: self.path.into(),
-                domain: self.domain.map(Into::into),
-                secure: self.secure,
-                http_only: self.http_only,
-                same_site: self.same_site,
-            },
+            attributes: Attributes::new(
+                self.path.into(),
+                self.domain.map(Into::into),
+                self.secure,
+                self.http_only,
+                self.same_site,
+            ),
             persistent: self.persistent,
         })
     }

@@ -1,5 +1,10 @@
-//! Writing `Set-Cookie` header values through the `cookie` crate: the
-//! session's chunks, and the deletions of chunks it no longer uses.
+//! Writing `Set-Cookie` header values: the session's chunks, and the
+//! deletions of chunks it no longer uses. The `cookie` crate writes the
+//! attributes once, when the configuration is built; each response adds
+//! the pair, `Max-Age` and `Expires` (an HTTP-date, by `httpdate`) to them.
+
+use std::fmt::Write as _;
+use std::time::SystemTime;
 
 use cookie::{Cookie, CookieBuilder};
 use time::{Duration, OffsetDateTime};
@@ -40,11 +45,16 @@ impl From<SameSite> for cookie::SameSite {
 /// The attributes every cookie of the session carries, checked by `rules`.
 #[derive(Debug, Clone)]
 pub(crate) struct Attributes {
-    pub(crate) path: Box<str>,
-    pub(crate) domain: Option<Box<str>>,
-    pub(crate) secure: bool,
-    pub(crate) http_only: bool,
-    pub(crate) same_site: SameSite,
+    path: Box<str>,
+    domain: Option<Box<str>>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    /// `; HttpOnly; SameSite=Lax; Secure; Path=/` and so on, as the
+    /// `cookie` crate writes them after the pair: the same for every
+    /// cookie of the session, so written once. (Through the crate's builder
+    /// at every response, formatting took as many instructions as sealing.)
+    suffix: Box<str>,
 }
 
 /// When the browser should forget the cookies: a hint derived from the
@@ -53,6 +63,15 @@ pub(crate) struct Attributes {
 pub(crate) struct Expiry {
     pub(crate) expires: OffsetDateTime,
     pub(crate) now: OffsetDateTime,
+}
+
+/// `expires` as an HTTP-date (`Wed, 02 Dec 2026 04:22:38 GMT`), if it is
+/// within 1970..=9999.
+fn http_date(expires: OffsetDateTime) -> Option<httpdate::HttpDate> {
+    let unix = expires.unix_timestamp();
+    (0..=crate::clock::MAX_UNIX)
+        .contains(&unix)
+        .then(|| httpdate::HttpDate::from(SystemTime::from(expires)))
 }
 
 /// `Set-Cookie` header values, in the order they should be sent: the
@@ -157,6 +176,30 @@ impl<'s> IntoIterator for &'s SetCookies {
 }
 
 impl Attributes {
+    pub(crate) fn new(
+        path: Box<str>,
+        domain: Option<Box<str>>,
+        secure: bool,
+        http_only: bool,
+        same_site: SameSite,
+    ) -> Self {
+        let mut attributes = Self {
+            path,
+            domain,
+            secure,
+            http_only,
+            same_site,
+            suffix: Box::default(),
+        };
+        let written = attributes
+            .cookie(String::from("n"), String::new())
+            .to_string();
+        attributes.suffix = written.get("n=".len()..).unwrap_or_default().into();
+        attributes
+    }
+
+    /// The `cookie` crate's builder for this configuration: the reference
+    /// for `header`.
     fn cookie<'c>(&'c self, name: String, value: String) -> CookieBuilder<'c> {
         let mut cookie = Cookie::build((name, value))
             .path(&*self.path)
@@ -169,13 +212,44 @@ impl Attributes {
         cookie
     }
 
+    /// One `Set-Cookie` value, byte for byte what the `cookie` crate
+    /// writes (`header_is_what_the_cookie_crate_writes`).
+    fn header(&self, name: &str, value: &str, expiry: Option<Expiry>) -> String {
+        let mut header = String::with_capacity(name.len() + value.len() + self.suffix.len() + 64);
+        header.push_str(name);
+        header.push('=');
+        header.push_str(value);
+        header.push_str(&self.suffix);
+        if let Some(Expiry { expires, now }) = expiry {
+            let max_age = (expires - now).max(Duration::ZERO).whole_seconds();
+            // Writing to a String cannot fail.
+            let _ = write!(header, "; Max-Age={max_age}; Expires=");
+            match http_date(expires) {
+                Some(date) => {
+                    let _ = write!(header, "{date}");
+                }
+                // Outside 1970..=9999, which httpdate refuses: the cookie
+                // crate's own formatting.
+                None => {
+                    let full = Cookie::build(("n", "")).expires(expires).to_string();
+                    header.push_str(full.split("Expires=").nth(1).unwrap_or_default());
+                }
+            }
+        }
+        header
+    }
+
     /// A cookie that makes the browser delete `name`: empty, expired, with
     /// the same Path and Domain (else the browser keeps the original).
-    fn deletion(&self, name: String) -> String {
-        self.cookie(name, String::new())
-            .max_age(Duration::ZERO)
-            .expires(OffsetDateTime::UNIX_EPOCH)
-            .to_string()
+    fn deletion(&self, name: &str) -> String {
+        self.header(
+            name,
+            "",
+            Some(Expiry {
+                expires: OffsetDateTime::UNIX_EPOCH,
+                now: OffsetDateTime::UNIX_EPOCH,
+            }),
+        )
     }
 
     /// The headers that store `values` (from [`Layout::split`]) and delete
@@ -189,44 +263,106 @@ impl Attributes {
     ) -> SetCookies {
         let chunks = values.len();
         let mut headers = Vec::with_capacity(chunks);
-        for (index, value) in values.into_iter().enumerate() {
-            let mut cookie = self.cookie(layout.chunk_name(index), value);
-            if let Some(Expiry { expires, now }) = expiry {
-                cookie = cookie
-                    .max_age((expires - now).max(Duration::ZERO))
-                    .expires(expires);
-            }
-            headers.push(cookie.to_string());
+        for (index, value) in values.iter().enumerate() {
+            headers.push(self.header(&layout.chunk_name(index), value, expiry));
         }
         headers.extend(
             request
                 .seen_indexes()
                 .filter(|&index| index >= chunks)
-                .map(|index| self.deletion(layout.chunk_name(index))),
+                .map(|index| self.deletion(&layout.chunk_name(index))),
         );
-        headers.extend(
-            request
-                .stray_names()
-                .map(|name| self.deletion(name.to_owned())),
-        );
+        headers.extend(request.stray_names().map(|name| self.deletion(name)));
         SetCookies { headers }
     }
 
     /// The headers that delete the session: its first cookie always, and
     /// every chunk the request carried.
     pub(crate) fn remove(&self, layout: &Layout, request: &Presence) -> SetCookies {
-        let mut headers = vec![self.deletion(layout.chunk_name(0))];
+        let mut headers = vec![self.deletion(&layout.chunk_name(0))];
         headers.extend(
             request
                 .seen_indexes()
                 .filter(|&index| index > 0)
-                .map(|index| self.deletion(layout.chunk_name(index))),
+                .map(|index| self.deletion(&layout.chunk_name(index))),
         );
-        headers.extend(
-            request
-                .stray_names()
-                .map(|name| self.deletion(name.to_owned())),
-        );
+        headers.extend(request.stray_names().map(|name| self.deletion(name)));
         SetCookies { headers }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use time::{Duration, OffsetDateTime};
+
+    use super::{Attributes, Expiry, SameSite};
+
+    /// What the `cookie` crate writes for the same cookie.
+    fn by_the_cookie_crate(a: &Attributes, name: &str, value: &str, e: Option<Expiry>) -> String {
+        let mut cookie = a.cookie(name.to_owned(), value.to_owned());
+        if let Some(Expiry { expires, now }) = e {
+            cookie = cookie
+                .max_age((expires - now).max(Duration::ZERO))
+                .expires(expires);
+        }
+        cookie.to_string()
+    }
+
+    fn same_site() -> impl Strategy<Value = SameSite> {
+        prop_oneof![
+            Just(SameSite::Strict),
+            Just(SameSite::Lax),
+            Just(SameSite::None)
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn header_is_what_the_cookie_crate_writes(
+            path in "/[a-z/]{0,12}",
+            domain in proptest::option::of("[a-z]{1,8}\\.example"),
+            secure in any::<bool>(),
+            http_only in any::<bool>(),
+            same_site in same_site(),
+            value in "[A-Za-z0-9_-]{0,40}",
+            expiry in proptest::option::of((-100_000i64..=crate::clock::MAX_UNIX + 100_000, -1_000_000i64..1_000_000)),
+            offset_hours in -12i8..=12,
+        ) {
+            let a = Attributes::new(path.into(), domain.map(Into::into), secure, http_only, same_site);
+            let expiry = expiry.map(|(expires, before)| {
+                let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).expect("offset");
+                let at = |unix: i64| OffsetDateTime::from_unix_timestamp(unix).expect("in range").to_offset(offset);
+                Expiry { expires: at(expires), now: at(expires - before) }
+            });
+            prop_assert_eq!(
+                a.header("session.1", &value, expiry),
+                by_the_cookie_crate(&a, "session.1", &value, expiry)
+            );
+        }
+    }
+
+    #[test]
+    fn deletion_is_what_the_cookie_crate_writes() {
+        let a = Attributes::new(
+            "/app".into(),
+            Some("example.com".into()),
+            true,
+            true,
+            SameSite::Lax,
+        );
+        let epoch = Expiry {
+            expires: OffsetDateTime::UNIX_EPOCH,
+            now: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(
+            a.deletion("s"),
+            by_the_cookie_crate(&a, "s", "", Some(epoch))
+        );
+        assert_eq!(
+            a.deletion("s"),
+            "s=; HttpOnly; SameSite=Lax; Secure; Path=/app; Domain=example.com; Max-Age=0; \
+             Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 }
