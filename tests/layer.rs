@@ -544,3 +544,65 @@ async fn header_transport_reads_a_bearer_token_and_answers_in_a_header() {
     assert_eq!(reply.headers["session-token"], "");
     assert_eq!(layer.stats().rejected, 1);
 }
+
+/// Captures what the layer logs, for the log-line tests.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("logs").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let logs = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || logs.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("logs").clone()).expect("utf-8")
+    }
+}
+
+/// The operator sees why: an oversized session is an error line with its
+/// size and the limit; an old shape is a debug line; neither quotes the
+/// session or the token.
+#[tokio::test]
+async fn the_layer_logs_oversized_and_old_shape_sessions_with_figures_not_contents() {
+    let logs = Logs::default();
+    let _guard = logs.install();
+    let codec = new_codec();
+    let mut client = Client::new(codec.clone());
+    client.send("POST", "/grow/20000").await;
+    let text = logs.text();
+    let line = text
+        .lines()
+        .find(|l| l.contains("does not fit"))
+        .unwrap_or_else(|| panic!("no error line in {text:?}"));
+    assert!(line.contains("ERROR"), "{line}");
+    assert!(line.contains("size=") && line.contains("limit="), "{line}");
+    assert!(line.len() < 1000, "session contents in the log? {line}");
+
+    let secret = "secret-session-text";
+    let token = codec.seal(&secret).expect("seals");
+    client.jar.insert("sid".to_owned(), token.clone());
+    client.send("GET", "/").await;
+    let text = logs.text();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("DEBUG") && l.contains("not of the layer's type")),
+        "{text}"
+    );
+    assert!(!text.contains(secret) && !text.contains(&token), "{text}");
+}
