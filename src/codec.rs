@@ -635,7 +635,11 @@ impl Codec {
     ) -> Result<Sealed, Error> {
         token.clear();
         let now = options.unix_time()?;
-        self.seal_new(value, options.subject, now, limit, token)
+        let subject = match options.subject {
+            Subject::Set(subject) => Some(subject),
+            Subject::Keep | Subject::Clear => None,
+        };
+        self.seal_new(value, subject, now, limit, token)
     }
 
     /// Re-seals an opened session, now: same session id, subject and
@@ -659,8 +663,8 @@ impl Codec {
     }
 
     /// Re-seals an opened session with `options`. A subject in the options
-    /// replaces the session's; without one the session's is kept. (On log-in
-    /// prefer a new session, [`Codec::seal_with`]: a new session id.)
+    /// replaces the session's; without one the session's is kept. On log-in,
+    /// add [`SealOptions::new_id`].
     ///
     /// ```
     /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
@@ -721,7 +725,7 @@ impl Codec {
     ) -> Result<Sealed, Error> {
         token.clear();
         let now = options.unix_time()?;
-        self.reseal_unix(opened, options.subject, now, limit, token)
+        self.reseal_unix(opened, options, now, limit, token)
     }
 
     /// Opens a token sealed by a codec with the same keys, purpose and mode,
@@ -775,12 +779,12 @@ impl Codec {
         self.open_unix(token, unix_seconds(now)?, self.inner.budget)
     }
 
-    /// Re-seals `opened` at `now` into `token`, within `limit` bytes, with
-    /// a new subject if one is given.
+    /// Re-seals `opened` at `now` into `token`, within `limit` bytes, as
+    /// `options` say: a new subject or none, a new session id.
     pub(crate) fn reseal_unix<T: Serialize>(
         &self,
         opened: &Opened<T>,
-        subject: Option<&str>,
+        options: SealOptions<'_>,
         now: i64,
         limit: usize,
         token: &mut String,
@@ -796,17 +800,28 @@ impl Codec {
         if expires <= issued {
             return Err(Error::Expired { at: expires, now });
         }
-        let subject = subject.or(old.subject()).map(str::to_owned);
+        let subject = match options.subject {
+            Subject::Keep => old.subject(),
+            Subject::Set(subject) => Some(subject),
+            Subject::Clear => None,
+        };
+        let session_id = if options.new_id {
+            let mut id = [0u8; SessionId::LEN];
+            crate::rng::fill(&mut id);
+            SessionId::from_bytes(id)
+        } else {
+            old.session_id()
+        };
         let claims = Claims::new(
-            old.session_id(),
-            subject,
+            session_id,
+            subject.map(str::to_owned),
             old.created_unix(),
             issued,
             expires,
         );
         self.seal_claims(&opened.value, &claims, Nonce::random, limit, token)?;
         Ok(Sealed {
-            session_id: old.session_id(),
+            session_id,
             expires,
         })
     }
@@ -1054,8 +1069,19 @@ impl Codec {
 #[derive(Clone, Copy, Debug, Default)]
 #[must_use]
 pub struct SealOptions<'a> {
-    subject: Option<&'a str>,
+    subject: Subject<'a>,
     at: Option<OffsetDateTime>,
+    new_id: bool,
+}
+
+/// What a seal does with the subject: a re-seal keeps the session's unless
+/// told otherwise; a new session has none unless given one.
+#[derive(Clone, Copy, Debug, Default)]
+enum Subject<'a> {
+    #[default]
+    Keep,
+    Set(&'a str),
+    Clear,
 }
 
 impl<'a> SealOptions<'a> {
@@ -1067,7 +1093,42 @@ impl<'a> SealOptions<'a> {
     /// The session's subject (a user id, 1 to 255 bytes): the key for "log
     /// out everywhere".
     pub fn subject(mut self, subject: &'a str) -> Self {
-        self.subject = Some(subject);
+        self.subject = Subject::Set(subject);
+        self
+    }
+
+    /// A re-seal drops the session's subject (a user logs out but keeps
+    /// the session). A new session has no subject anyway.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let opened = codec.open::<u8>(&codec.seal_with(&1u8, SealOptions::new().subject("u"))?)?;
+    /// let token = codec.reseal_with(&opened, SealOptions::new().without_subject())?;
+    /// assert_eq!(codec.open::<u8>(&token)?.claims().subject(), None);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn without_subject(mut self) -> Self {
+        self.subject = Subject::Clear;
+        self
+    }
+
+    /// A re-seal gives the session a new id, keeping its value and its
+    /// `created` (so its absolute lifetime does not restart): on log-in and
+    /// on every change of privilege, against session fixation. A new
+    /// session always has a new id.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let opened = codec.open::<u8>(&codec.seal(&1u8)?)?;
+    /// let renewed = codec.open::<u8>(&codec.reseal_with(&opened, SealOptions::new().new_id())?)?;
+    /// assert_ne!(renewed.claims().session_id(), opened.claims().session_id());
+    /// assert_eq!(renewed.claims().created(), opened.claims().created());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn new_id(mut self) -> Self {
+        self.new_id = true;
         self
     }
 

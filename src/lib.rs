@@ -146,9 +146,8 @@ pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
 pub use untrusted::UntrustedToken;
 
 // `cargo test --doc` compiles the README's Rust code, so it cannot drift
-// from the API; with `axum`, as its axum example needs the feature
-// (`cargo test --all-features`, the README's test command, has it).
-#[cfg(all(doctest, feature = "axum"))]
+// from the API (its axum example only with the feature).
+#[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 mod readme_doctests {}
 

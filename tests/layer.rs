@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Path;
-use axum::http::{HeaderMap, Request, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use axum::routing::{get, post};
 use http_body_util::BodyExt as _;
 use sealed_session::axum::{Session, SessionLayer, TokenHeader};
@@ -76,9 +76,11 @@ async fn regenerate(session: Session<Data>) -> &'static str {
     "regenerated"
 }
 
-async fn log_in(session: Session<Data>, Path(user): Path<String>) -> &'static str {
-    session.set_subject(Some(user));
-    "logged in"
+async fn log_in(session: Session<Data>, Path(user): Path<String>) -> (StatusCode, &'static str) {
+    match session.set_subject(Some(user)) {
+        Ok(()) => (StatusCode::OK, "logged in"),
+        Err(_) => (StatusCode::BAD_REQUEST, "bad subject"),
+    }
 }
 
 async fn subject(session: Session<Data>) -> String {
@@ -93,6 +95,37 @@ async fn destroy(session: Session<Data>) -> &'static str {
 async fn cached(session: Session<Data>) -> ([(header::HeaderName, &'static str); 1], &'static str) {
     session.update_or_insert_with(Data::default, |d| d.n += 1);
     ([(header::CACHE_CONTROL, "private, max-age=60")], "cached")
+}
+
+async fn public(session: Session<Data>) -> ([(header::HeaderName, &'static str); 1], &'static str) {
+    session.update_or_insert_with(Data::default, |d| d.n += 1);
+    ([(header::CACHE_CONTROL, "public, max-age=3600")], "public")
+}
+
+/// Changes the session, then panics half-way through a second change
+/// (caught, as a `CatchPanicLayer` would), answering 500.
+async fn panics(session: Session<Data>) -> StatusCode {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        session.update(|d| {
+            d.n = 999;
+            panic!("half-way through a change");
+        })
+    }));
+    assert!(caught.is_err());
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+async fn destroy_then_insert(session: Session<Data>) -> &'static str {
+    session.destroy();
+    session.insert(Data {
+        n: 77,
+        blob: String::new(),
+    });
+    "replaced"
+}
+
+async fn plain() -> &'static str {
+    "no session here"
 }
 
 async fn no_layer(session: Session<u8>) -> String {
@@ -110,6 +143,10 @@ fn routes() -> Router<()> {
         .route("/subject", get(subject))
         .route("/destroy", post(destroy))
         .route("/cached", post(cached))
+        .route("/public", post(public))
+        .route("/panics", post(panics))
+        .route("/destroy-then-insert", post(destroy_then_insert))
+        .route("/plain", get(plain))
 }
 
 /// An app with its layer, and a small cookie jar that acts as a browser.
@@ -605,4 +642,260 @@ async fn the_layer_logs_oversized_and_old_shape_sessions_with_figures_not_conten
         "{text}"
     );
     assert!(!text.contains(secret) && !text.contains(&token), "{text}");
+}
+
+/// A session at its absolute end, still within the clock leeway: it opens,
+/// cannot be re-sealed, and is removed, never a 500.
+#[tokio::test]
+async fn a_session_that_ends_during_the_request_is_removed_not_a_500() {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .max_lifetime(Duration::hours(1))
+        .idle_timeout(Duration::hours(1))
+        .build()
+        .expect("codec");
+    let mut client = Client::new(codec.clone());
+    let sealed_at = OffsetDateTime::now_utc() - Duration::seconds(3600 + 10);
+    let token = codec
+        .seal_with(&Data::default(), SealOptions::new().at(sealed_at))
+        .expect("seals");
+    for route in ["/", "/increment"] {
+        client.jar.insert("sid".to_owned(), token.clone());
+        let reply = client
+            .send(if route == "/" { "GET" } else { "POST" }, route)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{route}");
+        assert_eq!(reply.removed(), ["sid"], "{route}");
+        assert_eq!(client.layer.stats().failed, 0, "{route}");
+    }
+}
+
+/// A handler that panics while changing the session: the response leaves
+/// the cookie as it was, never sealing the half-changed value.
+#[tokio::test]
+async fn a_handler_that_panics_mid_change_seals_nothing() {
+    let codec = new_codec();
+    let mut client = Client::new(codec.clone());
+    client.send("POST", "/set/5").await;
+    let before = client.jar.clone();
+    let reply = client.send("POST", "/panics").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(client.jar, before);
+    assert_eq!(client.send("GET", "/").await.body, "5");
+}
+
+#[tokio::test]
+async fn a_handlers_public_cache_control_is_replaced_when_a_cookie_is_set() {
+    let mut client = Client::new(new_codec());
+    let reply = client.send("POST", "/public").await;
+    assert_eq!(reply.set_cookies().len(), 1);
+    assert_eq!(reply.cache_control(), Some("no-store"));
+}
+
+/// Responses that depend on the session say so to caches; others do not.
+#[tokio::test]
+async fn responses_that_depend_on_the_session_vary_on_cookie() {
+    let mut client = Client::new(new_codec());
+    let vary = |reply: &Reply| {
+        reply
+            .headers
+            .get_all(header::VARY)
+            .iter()
+            .map(|v| v.to_str().expect("ascii").to_owned())
+            .collect::<Vec<_>>()
+    };
+    let reply = client.send("GET", "/plain").await;
+    assert!(
+        vary(&reply).is_empty(),
+        "no session, not used: {:?}",
+        vary(&reply)
+    );
+    let reply = client.send("GET", "/").await;
+    assert_eq!(
+        vary(&reply),
+        ["cookie"],
+        "the handler read the (empty) session"
+    );
+    client.send("POST", "/set/1").await;
+    let reply = client.send("GET", "/plain").await;
+    assert_eq!(vary(&reply), ["cookie"], "the request carried a session");
+}
+
+/// Destroy then insert in one request: a new session with a new id, and
+/// the old chunks deleted.
+#[tokio::test]
+async fn insert_after_destroy_starts_a_new_session() {
+    let codec = new_codec();
+    let mut client = Client::new(codec.clone());
+    client.send("POST", "/grow/2000").await;
+    assert_eq!(client.jar.len(), 2);
+    let id = client.session_id(&codec);
+    let reply = client.send("POST", "/destroy-then-insert").await;
+    assert_eq!(reply.removed(), ["sid.1"]);
+    let opened = client.opened(&codec);
+    assert_ne!(opened.claims().session_id(), id);
+    assert_eq!(opened.value().n, 77);
+    assert_eq!(client.jar.len(), 1);
+}
+
+/// Regenerate keeps `created`: the absolute lifetime does not restart.
+#[tokio::test]
+async fn regenerate_keeps_the_creation_time() {
+    let codec = new_codec();
+    let mut client = Client::new(codec.clone());
+    let created = OffsetDateTime::now_utc() - Duration::minutes(10);
+    let token = codec
+        .seal_with(&Data::default(), SealOptions::new().at(created))
+        .expect("seals");
+    client.jar.insert("sid".to_owned(), token);
+    client.send("POST", "/regenerate").await;
+    let opened = client.opened(&codec);
+    assert_eq!(opened.claims().created_unix(), created.unix_timestamp());
+    client.send("POST", "/login/carol").await;
+    let opened = client.opened(&codec);
+    assert_eq!(opened.claims().created_unix(), created.unix_timestamp());
+    assert_eq!(opened.claims().subject(), Some("carol"));
+}
+
+/// A subject that is not 1 to 255 bytes is refused when set (the handler
+/// answers 400), and a subject or regenerate without a session seals
+/// nothing.
+#[tokio::test]
+async fn subjects_are_checked_when_set_and_need_a_session() {
+    let mut client = Client::new(new_codec());
+    let reply = client.send("POST", "/login/alice").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.set_cookies().is_empty(), "no session to carry it");
+    assert!(
+        client
+            .send("POST", "/regenerate")
+            .await
+            .set_cookies()
+            .is_empty()
+    );
+    client.send("POST", "/set/1").await;
+    let long = "x".repeat(256);
+    let reply = client.send("POST", &format!("/login/{long}")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.set_cookies().is_empty());
+}
+
+/// Chunks that do not form one session (one left from another) give an
+/// empty session and the deletion of every chunk the request carried.
+#[tokio::test]
+async fn chunks_of_two_sessions_are_refused_and_all_deleted() {
+    let codec = new_codec();
+    let mut first = Client::new(codec.clone());
+    first.send("POST", "/grow/2000").await;
+    let mut second = Client::new(codec.clone());
+    second.send("POST", "/grow/2000").await;
+    let mut client = Client::new(codec.clone());
+    client
+        .jar
+        .insert("sid".to_owned(), first.jar["sid"].clone());
+    client
+        .jar
+        .insert("sid.1".to_owned(), second.jar["sid.1"].clone());
+    let reply = client.send("GET", "/").await;
+    assert_eq!(reply.body, "none");
+    let mut removed = reply.removed();
+    removed.sort();
+    assert_eq!(removed, ["sid", "sid.1"]);
+    assert_eq!(client.layer.stats().rejected, 1);
+}
+
+/// A byte that is not UTF-8 in another cookie hides only that cookie.
+#[tokio::test]
+async fn a_stray_byte_in_another_cookie_does_not_hide_the_session() {
+    let codec = new_codec();
+    let mut client = Client::new(codec.clone());
+    client.send("POST", "/set/8").await;
+    let mut header = b"theme=\xff\xfe; ".to_vec();
+    header.extend_from_slice(client.cookie_header().expect("a session").as_bytes());
+    let request = Request::get("/")
+        .header(
+            header::COOKIE,
+            HeaderValue::from_bytes(&header).expect("obs-text is allowed"),
+        )
+        .body(Body::empty())
+        .expect("request");
+    let reply = into_reply(
+        client
+            .app
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible"),
+    )
+    .await;
+    assert_eq!(reply.body, "8");
+}
+
+/// A request finishes with the codec it started with, even when the codec
+/// is replaced while its handler runs.
+#[tokio::test]
+async fn a_request_keeps_the_codec_it_started_with() {
+    let before = new_codec();
+    let after = new_codec(); // another key: sessions of `before` do not open
+    let layer = SessionLayer::<Data>::new(before.clone(), cookie());
+    let handle = layer.codec_handle();
+    let swap = move |session: Session<Data>| {
+        let handle = handle.clone();
+        let after = after.clone();
+        async move {
+            handle.replace(after);
+            session.insert(Data {
+                n: 3,
+                blob: String::new(),
+            });
+            "swapped"
+        }
+    };
+    let app: Router = Router::new()
+        .route("/swap", post(swap))
+        .layer(layer.clone());
+    let response = app
+        .oneshot(Request::post("/swap").body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let reply = into_reply(response).await;
+    let token = reply.set_cookies()[0].value().to_owned();
+    assert_eq!(
+        before
+            .open::<Data>(&token)
+            .expect("sealed by the request's codec")
+            .value()
+            .n,
+        3
+    );
+    assert!(layer.codec_handle().current().open::<Data>(&token).is_err());
+}
+
+/// A named request header carries the token both ways, and responses vary
+/// on it.
+#[tokio::test]
+async fn a_named_header_carries_the_token_both_ways() {
+    let codec = new_codec();
+    let name = header::HeaderName::from_static("x-session");
+    let layer = SessionLayer::<Data>::in_header(codec.clone(), TokenHeader::named(name.clone()));
+    let app = routes().layer(layer);
+    let send = |uri: &'static str, method: &'static str, token: Option<String>| {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(name.clone(), format!("  {token} "));
+        }
+        let app = app.clone();
+        let request = request.body(Body::empty()).expect("request");
+        async move { into_reply(app.oneshot(request).await.expect("infallible")).await }
+    };
+    let reply = send("/set/12", "POST", None).await;
+    let token = reply.headers["x-session"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(codec.open::<Data>(&token).expect("opens").value().n, 12);
+    let reply = send("/", "GET", Some(token)).await;
+    assert_eq!(reply.body, "12");
+    assert_eq!(reply.headers[header::VARY], "x-session");
+    assert!(!reply.headers.contains_key("x-session"));
 }

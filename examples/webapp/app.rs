@@ -156,7 +156,9 @@ async fn log_in(session: Session<Visitor>, Form(form): Form<LogIn>) -> Response 
     });
     // A new session id too (against session fixation), and the subject
     // that "log out everywhere" will name.
-    session.set_subject(Some(form.username));
+    if session.set_subject(Some(form.username)).is_err() {
+        return (StatusCode::BAD_REQUEST, "user names are 1 to 255 bytes").into_response();
+    }
     Redirect::to("/").into_response()
 }
 

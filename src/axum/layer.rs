@@ -22,10 +22,12 @@ use super::service::SessionService;
 /// the codec's idle timeout has passed since the token was issued. A cookie
 /// that does not open (forged, tampered, expired, from a removed key, of an
 /// old shape) gives the handler an empty session and the response deletes
-/// it; it is never a 500. A session too large for its cookies is a 500,
-/// logged with its size and the limit. Every response that sets or deletes
-/// a session cookie carries `Cache-Control: no-store` unless the handler set
-/// a `Cache-Control` of its own.
+/// it; it is never a 500, nor is a session that ends during the request.
+/// A session too large for its cookies is a 500, logged with its size and
+/// the limit. Every response that sets or deletes a session cookie carries
+/// `Cache-Control: no-store` unless the handler's own `Cache-Control`
+/// already says `private` or `no-store`, and a response that depends on
+/// the session carries `Vary: Cookie` (or the token's header).
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -89,6 +91,25 @@ impl Shared {
 pub(super) enum Transport {
     Cookie(SessionCookie),
     Header(TokenHeader),
+}
+
+impl Transport {
+    /// The request header a response's content depends on (for `Vary`).
+    pub(super) fn request_header(&self) -> &HeaderName {
+        const COOKIE: &HeaderName = &http::header::COOKIE;
+        const AUTHORIZATION: &HeaderName = &http::header::AUTHORIZATION;
+        match self {
+            Self::Cookie(_) => COOKIE,
+            Self::Header(TokenHeader {
+                request: RequestHeader::Bearer,
+                ..
+            }) => AUTHORIZATION,
+            Self::Header(TokenHeader {
+                request: RequestHeader::Named(name),
+                ..
+            }) => name,
+        }
+    }
 }
 
 impl<T> SessionLayer<T> {

@@ -26,7 +26,8 @@
 //! async fn log_in(session: Session<Visitor>) -> &'static str {
 //!     // (check the password first)
 //!     session.update_or_insert_with(Visitor::default, |v| v.user = Some("alice".into()));
-//!     session.set_subject(Some("alice".into())); // a new session id, too
+//!     // A new session id too, against fixation.
+//!     session.set_subject(Some("alice".into())).expect("1 to 255 bytes");
 //!     "welcome"
 //! }
 //!

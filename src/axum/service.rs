@@ -6,14 +6,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use pin_project_lite::pin_project;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
-use crate::clock::unix_now;
+use crate::clock::{to_datetime, unix_now};
 use crate::codec::{Codec, Opened, SealOptions};
 use crate::cookies::{Presence, SessionCookie};
 use crate::error::{CookieError, Error};
@@ -169,15 +169,8 @@ fn open<T: DeserializeOwned>(
     };
     let opened = match &shared.transport {
         Transport::Cookie(cookie) => {
-            // UTF-8 rather than `HeaderValue::to_str`'s visible-ASCII check:
-            // as strict for what a session cookie holds, and three times
-            // cheaper on the long token.
-            let request = cookie.read(
-                headers
-                    .get_all(COOKIE)
-                    .iter()
-                    .filter_map(|h| std::str::from_utf8(h.as_bytes()).ok()),
-            );
+            let request =
+                cookie.read_bytes(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes));
             incoming.present = request.is_present();
             if incoming.present {
                 incoming.cookies = request.presence();
@@ -247,10 +240,20 @@ fn header_token<'h>(header: &TokenHeader, headers: &'h HeaderMap) -> Option<&'h 
 enum Action<T> {
     Nothing,
     Remove,
-    /// A new session (new id), with this subject.
+    /// A session the request did not carry: a new id, created now.
     Seal(T, Option<String>),
-    /// The request's session, same id.
-    Reseal(Opened<T>),
+    /// The request's session.
+    Reseal(Reseal<T>),
+}
+
+struct Reseal<T> {
+    opened: Opened<T>,
+    /// A new subject (`Some(None)`: none), or keep the session's.
+    subject: Option<Option<String>>,
+    /// A new session id, keeping `created` (regenerate).
+    new_id: bool,
+    /// Nothing changed: only a refresh (older key, half the idle timeout).
+    refresh_only: bool,
 }
 
 /// The rules of the layer, in one place.
@@ -267,19 +270,22 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             Action::Nothing
         };
     };
-    let subject = match (state.subject.take(), &opened) {
-        (Some(set), _) => set,
-        (None, Some(opened)) => opened.claims().subject().map(str::to_owned),
-        (None, None) => None,
+    let Some(opened) = opened else {
+        return Action::Seal(value, state.subject.take().flatten());
     };
-    let Some(opened) = opened.filter(|_| !state.regenerate) else {
-        return Action::Seal(value, subject);
-    };
+    let subject = state.subject.take();
+    let new_id = state.regenerate || subject.is_some();
+    let changed = state.changed || new_id;
     let half_idle = codec.idle_timeout().is_some_and(|idle| {
         incoming.now - opened.claims().issued_unix() > idle.whole_seconds() / 2
     });
-    if state.changed || opened.needs_reseal() || half_idle {
-        Action::Reseal(opened.with_value(value))
+    if changed || opened.needs_reseal() || half_idle {
+        Action::Reseal(Reseal {
+            opened: opened.with_value(value),
+            subject,
+            new_id,
+            refresh_only: !changed,
+        })
     } else {
         Action::Nothing
     }
@@ -293,24 +299,36 @@ fn finish<T: Serialize, B: Default>(
     incoming: &Incoming,
     response: &mut Response<B>,
 ) {
-    let action = decide(&mut session.lock(), incoming, codec);
-    let result = match &shared.transport {
-        Transport::Cookie(cookie) => set_cookies(cookie, codec, action, incoming, response),
-        Transport::Header(header) => set_header(header, codec, action, incoming, response),
+    let Some(mut state) = session.lock_after() else {
+        tracing::error!(
+            "session layer: a handler panicked while changing the session; the cookie is left as it was"
+        );
+        return;
     };
-    match result {
-        Ok(Written::Nothing) => {}
-        Ok(written) => {
-            Counters::add(match written {
-                Written::Removed => &shared.counters.removed,
-                _ => &shared.counters.sealed,
-            });
-            // A shared cache must never store one user's session for another.
-            if !response.headers().contains_key(CACHE_CONTROL) {
-                response
-                    .headers_mut()
-                    .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            }
+    let accessed = state.accessed;
+    let action = decide(&mut state, incoming, codec);
+    drop(state);
+    let refresh_only = matches!(&action, Action::Reseal(r) if r.refresh_only);
+    let written = match write(&shared.transport, codec, action, incoming, response) {
+        Ok(written) => written,
+        // The session ended between the open and now (within the clock
+        // leeway, or during a slow handler): the client's, not a 500.
+        Err(e) if e.is_rejection() => {
+            tracing::debug!(reason = %e, "session layer: the session ended during the request; removing it");
+            write(
+                &shared.transport,
+                codec,
+                Action::<T>::Remove,
+                incoming,
+                response,
+            )
+            .unwrap_or(Written::Nothing)
+        }
+        // A refresh the server cannot make (a codec swapped for a smaller
+        // budget): the session still opens as it is, so answer without it.
+        Err(e) if refresh_only => {
+            tracing::warn!(error = %e, "session layer: cannot refresh the session; leaving the cookie as it was");
+            Written::Nothing
         }
         Err(e) => {
             Counters::add(&shared.counters.failed);
@@ -320,7 +338,53 @@ fn finish<T: Serialize, B: Default>(
             response
                 .headers_mut()
                 .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return;
         }
+    };
+    match written {
+        Written::Nothing => {}
+        Written::Sealed => Counters::add(&shared.counters.sealed),
+        Written::Removed => Counters::add(&shared.counters.removed),
+    }
+    if !matches!(written, Written::Nothing) {
+        forbid_shared_caching(response.headers_mut());
+    }
+    if accessed || incoming.present || !matches!(written, Written::Nothing) {
+        vary(response.headers_mut(), shared.transport.request_header());
+    }
+}
+
+/// A shared cache must never store one user's `Set-Cookie` (or token) for
+/// another (Flask CVE-2023-30861): `no-store`, unless the handler already
+/// said `no-store` or `private`.
+fn forbid_shared_caching(headers: &mut HeaderMap) {
+    let already_private = headers.get_all(CACHE_CONTROL).iter().any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',').any(|directive| {
+                let directive = directive.trim();
+                directive.eq_ignore_ascii_case("no-store")
+                    || directive.eq_ignore_ascii_case("private")
+            })
+        })
+    });
+    if !already_private {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// The response depends on the request's session header: say so to caches.
+fn vary(headers: &mut HeaderMap, on: &HeaderName) {
+    let listed = headers.get_all(VARY).iter().any(|value| {
+        value.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|name| name.trim() == "*" || name.trim().eq_ignore_ascii_case(on.as_str()))
+        })
+    });
+    if !listed {
+        headers.append(
+            VARY,
+            HeaderValue::from_str(on.as_str()).unwrap_or(HeaderValue::from_static("cookie")),
+        );
     }
 }
 
@@ -328,6 +392,37 @@ enum Written {
     Nothing,
     Sealed,
     Removed,
+}
+
+fn write<T: Serialize, B>(
+    transport: &Transport,
+    codec: &Codec,
+    action: Action<T>,
+    incoming: &Incoming,
+    response: &mut Response<B>,
+) -> Result<Written, Error> {
+    match transport {
+        Transport::Cookie(cookie) => set_cookies(cookie, codec, action, incoming, response),
+        Transport::Header(header) => set_header(header, codec, action, incoming, response),
+    }
+}
+
+/// The seal options of an action, at the request's time.
+fn options_for<'a>(
+    incoming: &Incoming,
+    subject: Option<&'a Option<String>>,
+    new_id: bool,
+) -> SealOptions<'a> {
+    let mut options = SealOptions::new().at(to_datetime(incoming.now));
+    match subject {
+        Some(Some(subject)) => options = options.subject(subject),
+        Some(None) => options = options.without_subject(),
+        None => {}
+    }
+    if new_id {
+        options = options.new_id();
+    }
+    options
 }
 
 fn set_cookies<T: Serialize, B>(
@@ -342,15 +437,14 @@ fn set_cookies<T: Serialize, B>(
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
         Action::Remove => (cookie.remove_for(&incoming.cookies), Written::Removed),
         Action::Seal(value, subject) => {
-            let options = match subject.as_deref() {
-                Some(subject) => SealOptions::new().subject(subject),
-                None => SealOptions::new(),
-            };
+            let subject = subject.map(Some);
+            let options = options_for(incoming, subject.as_ref(), false);
             let set = cookie.seal_for(codec, &value, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
-        Action::Reseal(opened) => {
-            let set = cookie.reseal_for(codec, &opened, SealOptions::new(), &incoming.cookies)?;
+        Action::Reseal(r) => {
+            let options = options_for(incoming, r.subject.as_ref(), r.new_id);
+            let set = cookie.reseal_for(codec, &r.opened, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
     };
@@ -377,15 +471,14 @@ fn set_header<T: Serialize, B>(
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
         Action::Remove => Written::Removed,
         Action::Seal(value, subject) => {
-            let options = match subject.as_deref() {
-                Some(subject) => SealOptions::new().subject(subject),
-                None => SealOptions::new(),
-            };
+            let subject = subject.map(Some);
+            let options = options_for(incoming, subject.as_ref(), false);
             codec.seal_into(&value, options, &mut token)?;
             Written::Sealed
         }
-        Action::Reseal(opened) => {
-            codec.reseal_into(&opened, SealOptions::new(), &mut token)?;
+        Action::Reseal(r) => {
+            let options = options_for(incoming, r.subject.as_ref(), r.new_id);
+            codec.reseal_into(&r.opened, options, &mut token)?;
             Written::Sealed
         }
     };

@@ -9,16 +9,26 @@ use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
 
+use crate::claims::MAX_SUBJECT_LEN;
 use crate::codec::Opened;
+use crate::error::Error;
 use crate::ids::SessionId;
 
 /// The session of the current request, handed to handlers by
 /// [`SessionLayer`](super::SessionLayer).
 ///
-/// Reading never causes a `Set-Cookie`; [`insert`](Self::insert),
-/// [`update`](Self::update), [`regenerate`](Self::regenerate),
-/// [`set_subject`](Self::set_subject) and [`destroy`](Self::destroy) do.
-/// Clones share the one session of the request.
+/// Reading does not make the response set the cookie (only the layer's own
+/// refresh does: a token sealed by an older key, or past half its idle
+/// timeout); [`insert`](Self::insert), [`update`](Self::update),
+/// [`regenerate`](Self::regenerate), [`set_subject`](Self::set_subject) and
+/// [`destroy`](Self::destroy) do. Clones share the one session of the
+/// request.
+///
+/// The closures of [`with`](Self::with), [`update`](Self::update) and
+/// [`update_or_insert_with`](Self::update_or_insert_with) run with the
+/// session locked: they must not call the session themselves (formatting
+/// it with `{:?}` prints `<in use>`). If a handler panics while changing the session, the
+/// response leaves the cookie as it was.
 ///
 /// ```
 /// use sealed_session::axum::Session;
@@ -51,7 +61,11 @@ impl<T> Clone for Session<T> {
 impl<T> std::fmt::Debug for Session<T> {
     /// Says what the session is, never what it holds.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.lock();
+        // Never blocks: formatting inside a handler's closure must not
+        // deadlock.
+        let Ok(state) = self.state.try_lock() else {
+            return f.write_str("Session { <in use> }");
+        };
         f.debug_struct("Session")
             .field("present", &state.value.is_some())
             .field("changed", &state.changed)
@@ -73,6 +87,8 @@ pub(super) struct State<T> {
     pub(super) changed: bool,
     pub(super) regenerate: bool,
     pub(super) destroyed: bool,
+    /// A handler called the session: the response depends on it (`Vary`).
+    pub(super) accessed: bool,
 }
 
 impl<T> Session<T> {
@@ -92,14 +108,24 @@ impl<T> Session<T> {
                 changed: false,
                 regenerate: false,
                 destroyed: false,
+                accessed: false,
             })),
         }
     }
 
-    /// The state, even if a handler panicked while holding it: the layer
-    /// still answers, and a half-updated value is the handler's to fix.
-    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The state, for a handler's call (which the response then varies on),
+    /// even if another handler panicked while holding it.
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.accessed = true;
+        state
+    }
+
+    /// The state, for the layer after the handler: `None` if a handler
+    /// panicked while changing it, so that a half-changed value is never
+    /// sealed.
+    pub(super) fn lock_after(&self) -> Option<MutexGuard<'_, State<T>>> {
+        self.state.lock().ok()
     }
 
     /// A copy of the value, if there is a session.
@@ -150,6 +176,7 @@ impl<T> Session<T> {
     pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Option<R> {
         let mut state = self.lock();
         let result = state.value.as_mut().map(change)?;
+        // Only once the change is complete.
         state.changed = true;
         Some(result)
     }
@@ -161,14 +188,17 @@ impl<T> Session<T> {
         change: impl FnOnce(&mut T) -> R,
     ) -> R {
         let mut state = self.lock();
+        let result = change(state.value.get_or_insert_with(create));
         state.changed = true;
-        change(state.value.get_or_insert_with(create))
+        result
     }
 
-    /// Gives the session a new id on the way out, keeping its value: call it
-    /// on log-in and on every change of privilege, so that an id an
-    /// attacker planted or saw before never names the signed-in session
-    /// (session fixation).
+    /// Gives the session a new id on the way out, keeping its value and its
+    /// creation time (its absolute lifetime does not restart): call it on
+    /// log-in and on every change of privilege, so that an id an attacker
+    /// planted or saw before never names the signed-in session (session
+    /// fixation). Without a value by the end of the request there is no
+    /// session to regenerate, and nothing is set.
     pub fn regenerate(&self) {
         self.lock().regenerate = true;
     }
@@ -176,11 +206,32 @@ impl<T> Session<T> {
     /// Sets (or with `None` removes) the session's subject, the user it
     /// belongs to: what "log out everywhere" revokes. A change of subject
     /// is a change of privilege, so it also [regenerates](Self::regenerate)
-    /// the session id.
-    pub fn set_subject(&self, subject: Option<String>) {
+    /// the session id. Like every change, it is sealed only if the session
+    /// has a value by the end of the request.
+    ///
+    /// # Errors
+    /// [`Error::SubjectLength`] unless the subject is 1 to 255 bytes (checked
+    /// here, so that a subject from user input never becomes a 500).
+    pub fn set_subject(&self, subject: Option<String>) -> Result<(), Error> {
+        if let Some(s) = &subject {
+            if s.is_empty() || s.len() > MAX_SUBJECT_LEN {
+                return Err(Error::SubjectLength {
+                    len: s.len(),
+                    max: MAX_SUBJECT_LEN,
+                });
+            }
+        }
         let mut state = self.lock();
-        state.subject = Some(subject);
-        state.regenerate = true;
+        let current = match (&state.subject, &state.opened) {
+            (Some(set), _) => set.as_deref(),
+            (None, Some(opened)) if !state.destroyed => opened.claims().subject(),
+            (None, _) => None,
+        };
+        if current != subject.as_deref() {
+            state.subject = Some(subject);
+            state.regenerate = true;
+        }
+        Ok(())
     }
 
     /// The session's subject: the one set in this request, else the one
@@ -209,14 +260,21 @@ impl<T> Session<T> {
 
     /// Ends the session (log-out): the response deletes its cookie and every
     /// chunk of it. Inserting a value afterwards starts a new session, with
-    /// a new id.
-    pub fn destroy(&self) {
+    /// a new id. Returns the id of the session the request carried, if any
+    /// (to revoke it, so that a copy of the cookie stops opening too).
+    pub fn destroy(&self) -> Option<SessionId> {
         let mut state = self.lock();
+        let id = state
+            .opened
+            .as_ref()
+            .filter(|_| !state.destroyed)
+            .map(|opened| opened.claims().session_id());
         state.value = None;
         state.subject = None;
         state.changed = false;
         state.regenerate = false;
         state.destroyed = true;
+        id
     }
 }
 
@@ -241,6 +299,14 @@ where
 /// `SessionLayer<T>` of that `T`: a server bug, answered with a 500.
 #[derive(Debug, Clone, Copy)]
 pub struct MissingSessionLayer;
+
+impl std::fmt::Display for MissingSessionLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a handler takes a Session<T> but no SessionLayer<T> of that type is installed")
+    }
+}
+
+impl std::error::Error for MissingSessionLayer {}
 
 impl IntoResponse for MissingSessionLayer {
     fn into_response(self) -> Response {

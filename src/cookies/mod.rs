@@ -459,6 +459,24 @@ impl SessionCookie {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn read<'h>(&self, headers: impl IntoIterator<Item = &'h str>) -> RequestCookies<'h> {
+        RequestCookies::read(&self.layout, headers.into_iter().map(str::as_bytes))
+    }
+
+    /// As [`read`](Self::read), from the headers' bytes (`HeaderValue::as_bytes`
+    /// of the `http` crate): a byte that is not UTF-8 hides only the cookie
+    /// that holds it, never the whole header with the session in it.
+    ///
+    /// ```
+    /// # use sealed_session::SessionCookie;
+    /// let cookie = SessionCookie::builder("session").build()?;
+    /// let request = cookie.read_bytes([&b"theme=\xff; session=AQID"[..]]);
+    /// assert_eq!(request.token()?.as_deref(), Some("AQID"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn read_bytes<'h>(
+        &self,
+        headers: impl IntoIterator<Item = &'h [u8]>,
+    ) -> RequestCookies<'h> {
         RequestCookies::read(&self.layout, headers)
     }
 
@@ -647,10 +665,11 @@ impl SessionCookie {
             return Err(Malformed::Base64.into());
         }
         let values = self.layout.split(token)?;
-        let expiry = expires.filter(|_| self.persistent).map(|expires| Expiry {
-            expires,
-            now: OffsetDateTime::now_utc(),
-        });
+        // Whole seconds, as the token's `expires`: Max-Age is not one short.
+        let now = to_datetime(unix_now()?);
+        let expiry = expires
+            .filter(|_| self.persistent)
+            .map(|expires| Expiry { expires, now });
         Ok(self
             .attributes
             .write(&self.layout, values, expiry, &request.presence()))
