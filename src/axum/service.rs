@@ -383,7 +383,8 @@ fn vary(headers: &mut HeaderMap, on: &HeaderName) {
     if !listed {
         headers.append(
             VARY,
-            HeaderValue::from_str(on.as_str()).unwrap_or(HeaderValue::from_static("cookie")),
+            // A standard name converts without allocating.
+            HeaderValue::from(on.clone()),
         );
     }
 }
