@@ -21,6 +21,7 @@ use crate::key::{Key, KeyRing};
 use crate::mode::{Mode, NONCE_LEN};
 use crate::payload;
 use crate::policy::{DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, Policy};
+use crate::revocation::Revocations;
 
 const DEFAULT_PURPOSE: &str = "session";
 /// First guess at a token's size before any seal has been measured.
@@ -66,6 +67,8 @@ struct Inner {
     mode: Mode,
     policy: Policy,
     budget: usize,
+    /// Checked at every open, after authentication and the expiry policy.
+    revocations: Option<Arc<dyn Revocations>>,
     /// Largest sealed token so far, so that one allocation usually suffices.
     capacity_hint: AtomicUsize,
 }
@@ -114,6 +117,7 @@ pub struct CodecBuilder {
     idle_timeout: Option<Duration>,
     leeway: Duration,
     budget: usize,
+    revocations: Option<Arc<dyn Revocations>>,
 }
 
 impl CodecBuilder {
@@ -221,6 +225,27 @@ impl CodecBuilder {
         self
     }
 
+    /// Checks every authenticated session against `revocations` at open
+    /// (before the payload is decoded): a revoked one is
+    /// [`Error::Revoked`]. Without it, a copy of a cookie taken before
+    /// log-out opens until it expires.
+    ///
+    /// ```
+    /// # #[cfg(feature = "revocation")] {
+    /// use std::sync::Arc;
+    /// use sealed_session::{Codec, Key, KeyRing, MemoryRevocations};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate()))
+    ///     .revocations(Arc::new(MemoryRevocations::new()))
+    ///     .build()?;
+    /// assert!(codec.revocations().is_some());
+    /// # }
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn revocations(mut self, revocations: Arc<dyn Revocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
     /// Signed mode: HMAC-SHA256 instead of XAES-256-GCM. The payload and
     /// claims are readable by anyone who decodes the token, but cannot be
     /// changed. Use it only for values the client may see.
@@ -290,6 +315,7 @@ impl CodecBuilder {
                 mode: self.mode,
                 policy,
                 budget: self.budget,
+                revocations: self.revocations,
                 capacity_hint: AtomicUsize::new(INITIAL_CAPACITY),
             }),
         })
@@ -458,6 +484,7 @@ impl Codec {
             idle_timeout: None,
             leeway: DEFAULT_LEEWAY,
             budget: DEFAULT_BUDGET,
+            revocations: None,
         }
     }
 
@@ -495,6 +522,11 @@ impl Codec {
     /// ```
     pub fn budget(&self) -> usize {
         self.inner.budget
+    }
+
+    /// The revocation store every open checks, if the codec has one.
+    pub fn revocations(&self) -> Option<&Arc<dyn Revocations>> {
+        self.inner.revocations.as_ref()
     }
 
     /// The key ring.
@@ -904,6 +936,9 @@ impl Codec {
         // Authenticated from here on.
         let (claims, payload) = Claims::decode(body).map_err(Error::InvalidClaims)?;
         inner.policy.check(&claims, now)?;
+        if let Some(revocations) = &inner.revocations {
+            revocations.check(&claims)?;
+        }
         let value = payload::decode(payload)?;
         Ok(Opened {
             value,

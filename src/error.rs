@@ -138,6 +138,12 @@ pub enum Error {
         /// The offending time, in unix seconds.
         unix: i64,
     },
+    /// The session authenticated but was revoked: logged out, or its
+    /// subject logged out everywhere since it was created.
+    Revoked,
+    /// The revocation store could not say whether the session is revoked,
+    /// and fails closed: the session is refused, for now.
+    RevocationUnavailable(String),
     /// A [`SessionCookie`] setting was refused when it was built.
     ///
     /// [`SessionCookie`]: crate::SessionCookie
@@ -445,7 +451,8 @@ impl Error {
             | Self::NotYetValid { .. }
             | Self::Payload(_)
             | Self::InvalidClaims(_)
-            | Self::PayloadTooDeep { .. } => true,
+            | Self::PayloadTooDeep { .. }
+            | Self::Revoked => true,
             Self::Cookie(e) => !matches!(e, CookieError::TooLarge { .. }),
             Self::KeyTooShort { .. }
             | Self::KeyTooLong { .. }
@@ -460,6 +467,7 @@ impl Error {
             | Self::SubjectLength { .. }
             | Self::Serialize(_)
             | Self::TimeOutOfRange { .. }
+            | Self::RevocationUnavailable(_)
             | Self::CookieConfig(_) => false,
         }
     }
@@ -529,6 +537,10 @@ impl fmt::Display for Error {
                 f,
                 "time {unix} (unix seconds) is outside 1970-01-01..=9999-12-31"
             ),
+            Self::Revoked => f.write_str("session was revoked"),
+            Self::RevocationUnavailable(why) => {
+                write!(f, "revocation store unavailable, session refused: {why}")
+            }
             Self::CookieConfig(e) => write!(f, "invalid cookie setting: {e}"),
             Self::Cookie(e) => write!(f, "session cookie: {e}"),
         }

@@ -124,6 +124,7 @@ mod key;
 mod mode;
 mod payload;
 mod policy;
+mod revocation;
 mod ring_file;
 mod rng;
 mod untrusted;
@@ -142,6 +143,9 @@ pub use input::{InputError, extract_token};
 pub use key::{Key, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use mode::Mode;
 pub use payload::RECURSION_LIMIT;
+#[cfg(feature = "revocation")]
+pub use revocation::{MemoryRevocations, RevocationStats};
+pub use revocation::{Revocations, Revoking};
 pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
 pub use untrusted::UntrustedToken;
 

@@ -17,6 +17,7 @@ use crate::clock::{to_datetime, unix_now};
 use crate::codec::{Codec, Opened, SealOptions};
 use crate::cookies::{Presence, SessionCookie};
 use crate::error::{CookieError, Error};
+use crate::revocation::Revoking;
 
 use super::layer::{Counters, RequestHeader, Shared, TokenHeader, Transport};
 use super::session::{Session, State};
@@ -77,7 +78,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, T>;
+    type Future = ResponseFuture<S::Future, T, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -95,21 +96,24 @@ where
                 session,
                 incoming,
             }),
+            revoking: None,
         }
     }
 }
 
 pin_project! {
     /// The response of a [`SessionService`]: the inner service's, with the
-    /// session sealed (or not) into it.
-    pub struct ResponseFuture<F, T> {
+    /// session sealed (or not) into it, after a destroyed session's id is
+    /// revoked.
+    pub struct ResponseFuture<F, T, B> {
         #[pin]
         inner: F,
         after: Option<After<T>>,
+        revoking: Option<(Revoking, Response<B>)>,
     }
 }
 
-impl<F, T> std::fmt::Debug for ResponseFuture<F, T> {
+impl<F, T, B> std::fmt::Debug for ResponseFuture<F, T, B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
@@ -124,7 +128,7 @@ struct After<T> {
     incoming: Incoming,
 }
 
-impl<F, T, B, E> Future for ResponseFuture<F, T>
+impl<F, T, B, E> Future for ResponseFuture<F, T, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
     T: Serialize,
@@ -134,7 +138,30 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = std::task::ready!(this.inner.poll(cx))?;
+        let mut response = match this.revoking.as_mut() {
+            Some((revoking, _)) => {
+                if let Err(e) = std::task::ready!(revoking.as_mut().poll(cx)) {
+                    // The cookie is deleted all the same; a copy of it
+                    // still opens until it expires.
+                    tracing::error!(error = %e, "session layer: cannot revoke the destroyed session");
+                }
+                match this.revoking.take() {
+                    Some((_, response)) => response,
+                    None => return Poll::Pending,
+                }
+            }
+            None => {
+                let response = std::task::ready!(this.inner.poll(cx))?;
+                // A destroyed session is revoked first, when the codec has
+                // a revocation store.
+                if let Some(revoking) = this.after.as_ref().and_then(After::revocation) {
+                    *this.revoking = Some((revoking, response));
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                response
+            }
+        };
         if let Some(after) = this.after.take() {
             finish(
                 &after.shared,
@@ -145,6 +172,21 @@ where
             );
         }
         Poll::Ready(Ok(response))
+    }
+}
+
+impl<T> After<T> {
+    /// The revocation of the request's session, if the handler destroyed
+    /// it (without `log_out`, which revokes it itself) and the codec has a
+    /// store.
+    fn revocation(&self) -> Option<Revoking> {
+        let revocations = self.codec.revocations()?;
+        let state = self.session.lock_after()?;
+        if !state.destroyed || state.revoked {
+            return None;
+        }
+        let claims = state.opened.as_ref()?.claims();
+        Some(revocations.revoke_session(claims.session_id(), claims.expires()))
     }
 }
 
@@ -164,7 +206,7 @@ fn open<T: DeserializeOwned>(
         Ok(now) => now,
         Err(e) => {
             tracing::error!("session layer: the system clock is unusable: {e}");
-            return (Session::new(None), incoming);
+            return (Session::new(None, codec), incoming);
         }
     };
     let opened = match &shared.transport {
@@ -200,7 +242,7 @@ fn open<T: DeserializeOwned>(
             None
         }
     };
-    (Session::new(opened), incoming)
+    (Session::new(opened, codec), incoming)
 }
 
 /// Counts and logs a session that did not open. Never the token, nor a

@@ -10,9 +10,11 @@ use http::StatusCode;
 use http::request::Parts;
 
 use crate::claims::MAX_SUBJECT_LEN;
-use crate::codec::Opened;
+use crate::clock::{to_datetime, unix_now};
+use crate::codec::{Codec, Opened};
 use crate::error::Error;
 use crate::ids::SessionId;
+use crate::revocation::Revocations;
 
 /// The session of the current request, handed to handlers by
 /// [`SessionLayer`](super::SessionLayer).
@@ -48,12 +50,17 @@ use crate::ids::SessionId;
 /// ```
 pub struct Session<T> {
     state: Arc<Mutex<State<T>>>,
+    /// The codec's revocation store and absolute lifetime, for log-out.
+    revocations: Option<Arc<dyn Revocations>>,
+    max_lifetime: time::Duration,
 }
 
 impl<T> Clone for Session<T> {
     fn clone(&self) -> Self {
         Self {
             state: Arc::clone(&self.state),
+            revocations: self.revocations.clone(),
+            max_lifetime: self.max_lifetime,
         }
     }
 }
@@ -89,10 +96,12 @@ pub(super) struct State<T> {
     pub(super) destroyed: bool,
     /// A handler called the session: the response depends on it (`Vary`).
     pub(super) accessed: bool,
+    /// The request's session id was revoked already (by `log_out`).
+    pub(super) revoked: bool,
 }
 
 impl<T> Session<T> {
-    pub(super) fn new(opened: Option<Opened<T>>) -> Self {
+    pub(super) fn new(opened: Option<Opened<T>>, codec: &Codec) -> Self {
         let (value, opened) = match opened {
             Some(opened) => {
                 let (value, claims) = opened.split();
@@ -109,7 +118,10 @@ impl<T> Session<T> {
                 regenerate: false,
                 destroyed: false,
                 accessed: false,
+                revoked: false,
             })),
+            revocations: codec.revocations().cloned(),
+            max_lifetime: codec.max_lifetime(),
         }
     }
 
@@ -275,6 +287,53 @@ impl<T> Session<T> {
         state.regenerate = false;
         state.destroyed = true;
         id
+    }
+
+    /// Logs out: [`destroy`](Self::destroy), and revoke the session in the
+    /// codec's revocation store now, so that a copy of the cookie taken
+    /// before stops opening too (the layer does that after the handler for
+    /// a plain `destroy`; this waits for it and says if it failed).
+    ///
+    /// # Errors
+    /// The store's, if it could not record the revocation (the cookie is
+    /// deleted all the same).
+    pub async fn log_out(&self) -> Result<(), Error> {
+        let until = self.lock().opened.as_ref().map(|o| o.claims().expires());
+        let id = self.destroy();
+        match (&self.revocations, id, until) {
+            (Some(revocations), Some(id), Some(until)) => {
+                let result = revocations.revoke_session(id, until).await;
+                self.lock().revoked = result.is_ok();
+                result
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Logs the session's subject out everywhere: every session of that
+    /// user created until now is refused from now on (on every node that
+    /// shares the store), this one included, which is also destroyed.
+    /// Without a subject, it is [`log_out`](Self::log_out).
+    ///
+    /// # Errors
+    /// The store's, if it could not record the revocation.
+    pub async fn log_out_everywhere(&self) -> Result<(), Error> {
+        let subject = self.subject();
+        let everywhere = match (&self.revocations, subject) {
+            (Some(revocations), Some(subject)) => {
+                let now = to_datetime(unix_now()?);
+                Some(revocations.revoke_subject(
+                    &subject,
+                    now + time::Duration::seconds(1),
+                    now + self.max_lifetime,
+                ))
+            }
+            _ => None,
+        };
+        if let Some(revoking) = everywhere {
+            revoking.await?;
+        }
+        self.log_out().await
     }
 }
 

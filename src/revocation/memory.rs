@@ -1,0 +1,212 @@
+//! The embedded store, for one node: two concurrent caches (`moka`) whose
+//! entries expire on their own at the end of what they block.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::Expiry;
+use moka::sync::Cache;
+use time::OffsetDateTime;
+
+use crate::claims::Claims;
+use crate::error::Error;
+use crate::ids::SessionId;
+
+use super::{Revocations, Revoking};
+
+/// Entries kept at most, by default: a million log-outs within the codec's
+/// absolute lifetime, about 100 MB.
+const DEFAULT_CAPACITY: u64 = 1_000_000;
+
+/// Revoked sessions in this process's memory: for one node (a cluster
+/// needs a shared store). Each entry is dropped when the sessions it blocks
+/// would have expired anyway; the number of entries is bounded.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sealed_session::{Codec, Error, Key, KeyRing, MemoryRevocations, Revocations};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
+/// let revocations = Arc::new(MemoryRevocations::new());
+/// let codec = Codec::builder(KeyRing::new(Key::generate()))
+///     .revocations(revocations.clone())
+///     .build()?;
+/// let token = codec.seal(&1u8)?;
+/// let opened = codec.open::<u8>(&token)?;
+/// // Log-out: a copy of the cookie stops opening too.
+/// revocations
+///     .revoke_session(opened.claims().session_id(), opened.claims().expires())
+///     .await?;
+/// assert!(matches!(codec.open::<u8>(&token), Err(Error::Revoked)));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MemoryRevocations {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Revoked session ids, each until the end of its session.
+    sessions: Cache<SessionId, Until>,
+    /// Per subject: sessions created before `not_before` are refused.
+    subjects: Cache<Box<str>, NotBefore>,
+    capacity: u64,
+}
+
+/// The end of what an entry blocks, in unix seconds.
+#[derive(Clone, Copy)]
+struct Until(i64);
+
+#[derive(Clone, Copy)]
+struct NotBefore {
+    not_before: i64,
+    until: i64,
+}
+
+trait Ends {
+    fn until(&self) -> i64;
+}
+
+impl Ends for Until {
+    fn until(&self) -> i64 {
+        self.0
+    }
+}
+
+impl Ends for NotBefore {
+    fn until(&self) -> i64 {
+        self.until
+    }
+}
+
+/// Each entry lives until the end of what it blocks (moka's timer wheel).
+struct ToTheEnd;
+
+impl<K, V: Ends> Expiry<K, V> for ToTheEnd {
+    fn expire_after_create(&self, _: &K, value: &V, _: Instant) -> Option<Duration> {
+        Some(left(value.until()))
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &K,
+        value: &V,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(left(value.until()))
+    }
+}
+
+/// From now to `until`, unix seconds, never negative.
+fn left(until: i64) -> Duration {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    Duration::from_secs(u64::try_from(until.saturating_sub(now)).unwrap_or(0))
+}
+
+/// What a [`MemoryRevocations`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RevocationStats {
+    /// Revoked session ids held.
+    pub sessions: u64,
+    /// Subjects with a "not before" time held.
+    pub subjects: u64,
+    /// The most entries of each kind it keeps.
+    pub capacity: u64,
+}
+
+impl Default for MemoryRevocations {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for MemoryRevocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryRevocations")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl MemoryRevocations {
+    /// A store of up to a million entries of each kind.
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY)
+    }
+
+    /// A store of up to `entries` entries of each kind. Past that, the
+    /// cache evicts the entries it judges least useful: size it for the
+    /// log-outs of one absolute lifetime.
+    pub fn with_capacity(entries: u64) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                sessions: Cache::builder()
+                    .max_capacity(entries)
+                    .expire_after(ToTheEnd)
+                    .build(),
+                subjects: Cache::builder()
+                    .max_capacity(entries)
+                    .expire_after(ToTheEnd)
+                    .build(),
+                capacity: entries,
+            }),
+        }
+    }
+
+    /// How many entries it holds (after pending expirations run).
+    pub fn stats(&self) -> RevocationStats {
+        self.inner.sessions.run_pending_tasks();
+        self.inner.subjects.run_pending_tasks();
+        RevocationStats {
+            sessions: self.inner.sessions.entry_count(),
+            subjects: self.inner.subjects.entry_count(),
+            capacity: self.inner.capacity,
+        }
+    }
+}
+
+impl Revocations for MemoryRevocations {
+    fn check(&self, claims: &Claims) -> Result<(), Error> {
+        let inner = &*self.inner;
+        if inner.sessions.contains_key(&claims.session_id()) {
+            return Err(Error::Revoked);
+        }
+        if let Some(subject) = claims.subject() {
+            if let Some(entry) = inner.subjects.get(subject) {
+                if claims.created_unix() < entry.not_before {
+                    return Err(Error::Revoked);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn revoke_session(&self, id: SessionId, until: OffsetDateTime) -> Revoking {
+        self.inner
+            .sessions
+            .insert(id, Until(until.unix_timestamp()));
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn revoke_subject(
+        &self,
+        subject: &str,
+        not_before: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Revoking {
+        let entry = NotBefore {
+            not_before: not_before.unix_timestamp(),
+            until: until.unix_timestamp(),
+        };
+        // A later "log out everywhere" never moves the line backwards.
+        let subjects = &self.inner.subjects;
+        let kept = subjects
+            .get(subject)
+            .filter(|old| old.not_before >= entry.not_before);
+        if kept.is_none() {
+            subjects.insert(subject.into(), entry);
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+}

@@ -1,0 +1,57 @@
+//! Revocation: logout that holds. A sealed cookie cannot be un-issued, so a
+//! copy taken before log-out opens until it expires, unless the codec asks
+//! a [`Revocations`] store at every open. Entries live only until the
+//! tokens they block would have expired anyway.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use time::OffsetDateTime;
+
+use crate::claims::Claims;
+use crate::error::Error;
+use crate::ids::SessionId;
+
+#[cfg(feature = "revocation")]
+mod memory;
+
+#[cfg(feature = "revocation")]
+pub use memory::{MemoryRevocations, RevocationStats};
+
+/// A revocation being written: ready at once in memory, a network round
+/// trip for a shared store.
+pub type Revoking = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+/// Where revoked sessions are kept. [`Codec`](crate::Codec) checks every
+/// authenticated session against it (with
+/// [`CodecBuilder::revocations`](crate::CodecBuilder::revocations)) before
+/// decoding the payload.
+///
+/// Two kinds of entries: a revoked session id (log-out), and a subject's
+/// "not before" time (log out everywhere: every session of that subject
+/// created before it is refused, re-sealed or not).
+pub trait Revocations: Send + Sync + fmt::Debug {
+    /// Checks an authenticated session; called at every open, so it must
+    /// not wait on a network.
+    ///
+    /// # Errors
+    /// [`Error::Revoked`] if the session is revoked;
+    /// [`Error::RevocationUnavailable`] if the store cannot answer (a store
+    /// that fails closed).
+    fn check(&self, claims: &Claims) -> Result<(), Error>;
+
+    /// Refuses the session `id` from now until `until` (its end, after
+    /// which it could not open anyway).
+    fn revoke_session(&self, id: SessionId, until: OffsetDateTime) -> Revoking;
+
+    /// Refuses every session of `subject` created before `not_before`,
+    /// until `until` (the end of the longest such session: `not_before`
+    /// plus the codec's absolute lifetime).
+    fn revoke_subject(
+        &self,
+        subject: &str,
+        not_before: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Revoking;
+}
