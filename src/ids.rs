@@ -58,16 +58,7 @@ impl KeyId {
     /// assert_eq!(KeyId::from_hex("2ee8cbf"), None);
     /// ```
     pub fn from_hex(text: &str) -> Option<Self> {
-        let digits = text.as_bytes();
-        if digits.len() != 2 * Self::LEN || !digits.iter().all(u8::is_ascii_hexdigit) {
-            return None;
-        }
-        let mut out = [0u8; Self::LEN];
-        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-            let text = std::str::from_utf8(pair).ok()?;
-            *byte = u8::from_str_radix(text, 16).ok()?;
-        }
-        Some(Self(out))
+        parse_hex(text).map(Self)
     }
 }
 
@@ -130,6 +121,19 @@ impl SessionId {
     pub const fn to_bytes(self) -> [u8; 16] {
         self.0
     }
+
+    /// Reads the 32 hex digits its `Display` writes (either case), as an
+    /// operator pastes them from a log or `sealed-session open`.
+    ///
+    /// ```
+    /// use sealed_session::SessionId;
+    /// let id = SessionId::from_bytes([0xab; 16]);
+    /// assert_eq!(SessionId::from_hex(&id.to_string()), Some(id));
+    /// assert_eq!(SessionId::from_hex("ab"), None);
+    /// ```
+    pub fn from_hex(text: &str) -> Option<Self> {
+        parse_hex(text).map(Self)
+    }
 }
 
 impl fmt::Display for SessionId {
@@ -143,6 +147,20 @@ impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SessionId({self})")
     }
+}
+
+/// Exactly `2 * N` hex digits, no sign, prefix or whitespace.
+fn parse_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let text = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Writes `bytes` as lowercase hex through [`fmt::Formatter::pad`], so that

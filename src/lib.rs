@@ -145,6 +145,8 @@ pub use mode::Mode;
 pub use payload::RECURSION_LIMIT;
 #[cfg(feature = "revocation")]
 pub use revocation::{MemoryRevocations, RevocationStats};
+#[cfg(feature = "redis")]
+pub use revocation::{RedisOptions, RedisRevocations, Unavailable};
 pub use revocation::{Revocations, Revoking};
 pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
 pub use untrusted::UntrustedToken;

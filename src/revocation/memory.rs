@@ -154,6 +154,23 @@ impl MemoryRevocations {
         }
     }
 
+    /// Records a revoked session id until `until` (unix seconds).
+    pub(crate) fn insert_session(&self, id: SessionId, until: i64) {
+        self.inner.sessions.insert(id, Until(until));
+    }
+
+    /// Records a subject's "not before" until `until` (unix seconds). A
+    /// later "log out everywhere" never moves the line backwards.
+    pub(crate) fn insert_subject(&self, subject: &str, not_before: i64, until: i64) {
+        let subjects = &self.inner.subjects;
+        let kept = subjects
+            .get(subject)
+            .filter(|old| old.not_before >= not_before);
+        if kept.is_none() {
+            subjects.insert(subject.into(), NotBefore { not_before, until });
+        }
+    }
+
     /// How many entries it holds (after pending expirations run).
     pub fn stats(&self) -> RevocationStats {
         self.inner.sessions.run_pending_tasks();
@@ -183,9 +200,7 @@ impl Revocations for MemoryRevocations {
     }
 
     fn revoke_session(&self, id: SessionId, until: OffsetDateTime) -> Revoking {
-        self.inner
-            .sessions
-            .insert(id, Until(until.unix_timestamp()));
+        self.insert_session(id, until.unix_timestamp());
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -195,18 +210,7 @@ impl Revocations for MemoryRevocations {
         not_before: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Revoking {
-        let entry = NotBefore {
-            not_before: not_before.unix_timestamp(),
-            until: until.unix_timestamp(),
-        };
-        // A later "log out everywhere" never moves the line backwards.
-        let subjects = &self.inner.subjects;
-        let kept = subjects
-            .get(subject)
-            .filter(|old| old.not_before >= entry.not_before);
-        if kept.is_none() {
-            subjects.insert(subject.into(), entry);
-        }
+        self.insert_subject(subject, not_before.unix_timestamp(), until.unix_timestamp());
         Box::pin(std::future::ready(Ok(())))
     }
 }

@@ -16,8 +16,13 @@ use crate::ids::SessionId;
 #[cfg(feature = "revocation")]
 mod memory;
 
+#[cfg(feature = "redis")]
+mod redis;
+
 #[cfg(feature = "revocation")]
 pub use memory::{MemoryRevocations, RevocationStats};
+#[cfg(feature = "redis")]
+pub use redis::{RedisOptions, RedisRevocations, Unavailable};
 
 /// A revocation being written: ready at once in memory, a network round
 /// trip for a shared store.

@@ -1,0 +1,90 @@
+//! What a revocation check costs at every open: `MemoryRevocations::check`
+//! on the typical path (the session is not revoked), with an empty store
+//! and with a store holding many entries, and `open` with and without a
+//! store.
+//!
+//! `cargo bench --bench revocation --features revocation`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use sealed_session::{Codec, Key, KeyRing, MemoryRevocations, Revocations, SealOptions, SessionId};
+use time::{Duration, OffsetDateTime};
+
+/// A store holding `sessions` revoked ids and `subjects` subjects.
+fn filled(sessions: u32, subjects: u32) -> MemoryRevocations {
+    let store = MemoryRevocations::new();
+    let until = OffsetDateTime::now_utc() + Duration::days(7);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        for i in 0..sessions {
+            let mut id = [0u8; 16];
+            id[..4].copy_from_slice(&i.to_le_bytes());
+            store
+                .revoke_session(SessionId::from_bytes(id), until)
+                .await
+                .expect("revokes");
+        }
+        for i in 0..subjects {
+            store
+                .revoke_subject(&format!("user-{i}"), until - Duration::days(7), until)
+                .await
+                .expect("revokes");
+        }
+    });
+    store
+}
+
+fn checks(c: &mut Criterion) {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let anonymous = codec.seal(&common::typical()).expect("seals");
+    let signed_in = codec
+        .seal_with(&common::typical(), SealOptions::new().subject("alice"))
+        .expect("seals");
+    let claims_of = |token: &str| {
+        codec
+            .open::<common::Typical>(token)
+            .expect("opens")
+            .claims()
+            .clone()
+    };
+    let (anonymous_claims, subject_claims) = (claims_of(&anonymous), claims_of(&signed_in));
+
+    let mut g = c.benchmark_group("revocation/check");
+    for (name, store) in [
+        ("empty store", filled(0, 0)),
+        ("100k sessions, 10k subjects", filled(100_000, 10_000)),
+    ] {
+        g.bench_function(format!("{name}, no subject"), |b| {
+            b.iter(|| store.check(black_box(&anonymous_claims)))
+        });
+        g.bench_function(format!("{name}, with subject"), |b| {
+            b.iter(|| store.check(black_box(&subject_claims)))
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("revocation/open typical");
+    let with_store = Codec::builder(codec.key_ring().clone())
+        .revocations(Arc::new(filled(100_000, 10_000)))
+        .build()
+        .expect("codec");
+    g.bench_function("no store", |b| {
+        b.iter(|| codec.open::<common::Typical>(black_box(&signed_in)))
+    });
+    g.bench_function("memory store, 100k entries", |b| {
+        b.iter(|| with_store.open::<common::Typical>(black_box(&signed_in)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, checks);
+criterion_main!(benches);

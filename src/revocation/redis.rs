@@ -1,0 +1,408 @@
+//! The cluster store: revocations written to Redis with native expiry
+//! (`SET ... EXAT`), published on a channel, and replicated into every
+//! node's [`MemoryRevocations`], which is what a check reads. A check
+//! never waits on the network; a revocation reaches the other nodes as
+//! fast as Redis pub/sub delivers it.
+//!
+//! Each node's sync task subscribes first, then loads every entry with
+//! `SCAN`, so no revocation falls between the two. While the subscription
+//! is down the replica may miss revocations, and checks follow the
+//! configured [`Unavailable`] policy until the task has subscribed and
+//! loaded again.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use redis::AsyncCommands as _;
+use time::OffsetDateTime;
+
+use crate::claims::Claims;
+use crate::error::Error;
+use crate::ids::SessionId;
+
+use super::memory::MemoryRevocations;
+use super::{Revocations, Revoking};
+
+/// What checks do while this node's replica may be missing revocations
+/// (Redis unreachable, or the subscription lost and not yet reloaded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Unavailable {
+    /// Refuse every session ([`Error::RevocationUnavailable`]): nobody is
+    /// let in on a revoked session, and users are logged out (without
+    /// losing their cookie) until Redis is back. The default.
+    #[default]
+    FailClosed,
+    /// Check the replica as it is: a revocation made elsewhere during the
+    /// outage is missed until Redis is back.
+    FailOpen,
+}
+
+/// Settings of a [`RedisRevocations`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct RedisOptions {
+    prefix: String,
+    unavailable: Unavailable,
+    capacity: u64,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        Self {
+            prefix: "sealed-session".to_owned(),
+            unavailable: Unavailable::FailClosed,
+            capacity: 1_000_000,
+        }
+    }
+}
+
+impl RedisOptions {
+    /// Every key and the channel start with `prefix` (default
+    /// `"sealed-session"`): apps sharing one Redis use different prefixes.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// What checks do while Redis is unreachable (default: fail closed).
+    pub fn when_unavailable(mut self, policy: Unavailable) -> Self {
+        self.unavailable = policy;
+        self
+    }
+
+    /// The most entries of each kind the local replica keeps.
+    pub fn capacity(mut self, entries: u64) -> Self {
+        self.capacity = entries;
+        self
+    }
+}
+
+/// Revocations shared by every node of a cluster through Redis.
+///
+/// A revocation costs one `SET` and one `PUBLISH`; a check reads the local
+/// replica only. Built inside a Tokio runtime, whose task keeps the replica
+/// in sync until the store is dropped.
+#[derive(Clone)]
+pub struct RedisRevocations {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    replica: MemoryRevocations,
+    options: RedisOptions,
+    channel: String,
+    /// The replica has every revocation (subscribed, then loaded).
+    in_sync: AtomicBool,
+    /// Revocations received from other nodes (and this one) on the channel.
+    received: AtomicU64,
+    /// Times the replica was loaded from Redis.
+    loads: AtomicU64,
+}
+
+impl std::fmt::Debug for RedisRevocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: never printed.
+        f.debug_struct("RedisRevocations")
+            .field("prefix", &self.inner.options.prefix)
+            .field("in_sync", &self.is_in_sync())
+            .field("replica", &self.inner.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A revocation as it travels on the channel and sits in a key's value.
+enum Entry {
+    Session {
+        id: SessionId,
+        until: i64,
+    },
+    Subject {
+        subject: String,
+        not_before: i64,
+        until: i64,
+    },
+}
+
+impl Entry {
+    /// `s <until>` or `u <not_before> <until>`: the value of its key.
+    fn value(&self) -> String {
+        match self {
+            Self::Session { until, .. } => format!("s {until}"),
+            Self::Subject {
+                not_before, until, ..
+            } => format!("u {not_before} {until}"),
+        }
+    }
+
+    fn until(&self) -> i64 {
+        match self {
+            Self::Session { until, .. } | Self::Subject { until, .. } => *until,
+        }
+    }
+
+    /// The key: the session id in hex, or the subject as it is (Redis keys
+    /// are binary-safe).
+    fn key(&self, prefix: &str) -> String {
+        match self {
+            Self::Session { id, .. } => format!("{prefix}:s:{id}"),
+            Self::Subject { subject, .. } => format!("{prefix}:u:{subject}"),
+        }
+    }
+
+    /// The channel message: the key, a space, the value.
+    fn message(&self, prefix: &str) -> String {
+        format!("{} {}", self.key(prefix), self.value())
+    }
+
+    /// Reads a key and its value back.
+    fn parse(prefix: &str, key: &str, value: &str) -> Option<Self> {
+        let rest = key.strip_prefix(prefix)?.strip_prefix(':')?;
+        let mut numbers = value.split(' ');
+        let kind = numbers.next()?;
+        let mut number = || numbers.next()?.parse::<i64>().ok();
+        match (rest.split_once(':')?, kind) {
+            (("s", id), "s") => Some(Self::Session {
+                id: SessionId::from_hex(id)?,
+                until: number()?,
+            }),
+            (("u", subject), "u") => Some(Self::Subject {
+                subject: subject.to_owned(),
+                not_before: number()?,
+                until: number()?,
+            }),
+            _ => None,
+        }
+    }
+
+    fn apply(&self, replica: &MemoryRevocations) {
+        match self {
+            Self::Session { id, until } => replica.insert_session(*id, *until),
+            Self::Subject {
+                subject,
+                not_before,
+                until,
+            } => replica.insert_subject(subject, *not_before, *until),
+        }
+    }
+}
+
+/// Longest wait between two attempts to reach Redis again.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+impl RedisRevocations {
+    /// Connects to Redis at `url` (`redis://[:password@]host:port[/db]`),
+    /// subscribes and loads every revocation before it returns, and keeps
+    /// the replica in sync from a task of the current Tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::RevocationUnavailable`] if the URL is invalid or Redis
+    /// cannot be reached now.
+    pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, Error> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let inner = Arc::new(Inner {
+            client,
+            replica: MemoryRevocations::with_capacity(options.capacity),
+            channel: format!("{}:revocations", options.prefix),
+            options,
+            in_sync: AtomicBool::new(false),
+            received: AtomicU64::new(0),
+            loads: AtomicU64::new(0),
+        });
+        let messages = subscribe_and_load(&inner).await?;
+        tokio::spawn(keep_in_sync(Arc::downgrade(&inner), messages));
+        Ok(Self { inner })
+    }
+
+    /// True when the replica holds every revocation.
+    pub fn is_in_sync(&self) -> bool {
+        self.inner.in_sync.load(Ordering::Acquire)
+    }
+
+    /// The local replica (its [`stats`](MemoryRevocations::stats) say how
+    /// many entries this node holds).
+    pub fn replica(&self) -> &MemoryRevocations {
+        &self.inner.replica
+    }
+
+    /// Revocations received on the channel so far, and loads of the whole
+    /// set from Redis (one at start, one after each outage).
+    pub fn sync_counts(&self) -> (u64, u64) {
+        (
+            self.inner.received.load(Ordering::Relaxed),
+            self.inner.loads.load(Ordering::Relaxed),
+        )
+    }
+
+    fn revoke(&self, entry: Entry) -> Revoking {
+        // This node refuses at once, whatever Redis says.
+        entry.apply(&self.inner.replica);
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move {
+            let prefix = &inner.options.prefix;
+            let mut connection = inner
+                .client
+                .get_multiplexed_async_connection()
+                .await
+                .map_err(unavailable)?;
+            let until = u64::try_from(entry.until()).unwrap_or(0);
+            redis::cmd("SET")
+                .arg(entry.key(prefix))
+                .arg(entry.value())
+                .arg("EXAT")
+                .arg(until)
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            connection
+                .publish::<_, _, ()>(&inner.channel, entry.message(prefix))
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> Error {
+    // redis-rs never puts the password of a URL in its errors.
+    Error::RevocationUnavailable(format!("redis: {e}"))
+}
+
+/// Subscribes, then loads every entry (so that none falls between the
+/// two), and marks the replica in sync.
+async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSubStream, Error> {
+    let mut pubsub = inner.client.get_async_pubsub().await.map_err(unavailable)?;
+    pubsub
+        .subscribe(&inner.channel)
+        .await
+        .map_err(unavailable)?;
+    let messages = pubsub.into_on_message();
+
+    let mut connection = inner
+        .client
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(unavailable)?;
+    let prefix = &inner.options.prefix;
+    let pattern = format!("{prefix}:*");
+    let mut cursor = 0u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        let keys: Vec<String> = keys.into_iter().filter(|k| k != &inner.channel).collect();
+        if !keys.is_empty() {
+            let values: Vec<Option<String>> = connection.mget(&keys).await.map_err(unavailable)?;
+            for (key, value) in keys.iter().zip(values) {
+                // A key that expired between SCAN and MGET reads as nil.
+                if let Some(entry) = value.and_then(|v| Entry::parse(prefix, key, &v)) {
+                    entry.apply(&inner.replica);
+                }
+            }
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    inner.loads.fetch_add(1, Ordering::Relaxed);
+    inner.in_sync.store(true, Ordering::Release);
+    Ok(messages)
+}
+
+/// Applies what the channel brings; when the connection drops, marks the
+/// replica out of sync and reaches Redis again with backoff. Ends when the
+/// store is dropped.
+async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream) {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        // Wait for a message, checking now and then that the store lives.
+        let next = tokio::time::timeout(Duration::from_secs(1), messages.next()).await;
+        let Some(store) = inner.upgrade() else {
+            return;
+        };
+        match next {
+            Err(_) => continue,
+            Ok(Some(message)) => {
+                let payload: String = message.get_payload().unwrap_or_default();
+                let prefix = &store.options.prefix;
+                if let Some((key, value)) = payload.split_once(' ') {
+                    if let Some(entry) = Entry::parse(prefix, key, value) {
+                        entry.apply(&store.replica);
+                        store.received.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                continue;
+            }
+            Ok(None) => {}
+        }
+        // The subscription is gone: revocations may be missed from now on.
+        store.in_sync.store(false, Ordering::Release);
+        tracing::error!(
+            policy = ?store.options.unavailable,
+            "revocations: lost the Redis subscription; {}",
+            match store.options.unavailable {
+                Unavailable::FailClosed => "refusing every session until it is back",
+                Unavailable::FailOpen => "checking the local replica only until it is back",
+            }
+        );
+        loop {
+            tokio::time::sleep(backoff).await;
+            match subscribe_and_load(&store).await {
+                Ok(stream) => {
+                    messages = stream;
+                    backoff = Duration::from_millis(50);
+                    tracing::warn!("revocations: Redis is back; the replica is loaded and in sync");
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "revocations: Redis still unreachable");
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    if Arc::strong_count(&store) == 1 {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Revocations for RedisRevocations {
+    fn check(&self, claims: &Claims) -> Result<(), Error> {
+        if !self.is_in_sync() && self.inner.options.unavailable == Unavailable::FailClosed {
+            return Err(Error::RevocationUnavailable(
+                "the revocation replica is out of sync with Redis".to_owned(),
+            ));
+        }
+        self.inner.replica.check(claims)
+    }
+
+    fn revoke_session(&self, id: SessionId, until: OffsetDateTime) -> Revoking {
+        self.revoke(Entry::Session {
+            id,
+            until: until.unix_timestamp(),
+        })
+    }
+
+    fn revoke_subject(
+        &self,
+        subject: &str,
+        not_before: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Revoking {
+        self.revoke(Entry::Subject {
+            subject: subject.to_owned(),
+            not_before: not_before.unix_timestamp(),
+            until: until.unix_timestamp(),
+        })
+    }
+}

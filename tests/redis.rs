@@ -1,0 +1,280 @@
+//! `RedisRevocations` against a real `redis-server` (Debian's package),
+//! started by the test on a free loopback port and stopped after: two
+//! nodes, a log-out on one refused on the other within the bound; Redis
+//! killed mid-run (the policy holds, nothing panics) and restarted (checks
+//! recover); entries stored with native expiry; a new node loads what was
+//! revoked before it started.
+//!
+//! Without `redis-server` each test says so in one line and passes, unless
+//! `CI=true`, where its absence fails them.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sealed_session::{
+    Claims, Codec, Error, Key, KeyRing, RedisOptions, RedisRevocations, Revocations, SealOptions,
+    SessionId, Unavailable,
+};
+use time::OffsetDateTime;
+
+/// A redis-server on a loopback port, killed when dropped.
+struct RedisServer {
+    binary: PathBuf,
+    port: u16,
+    process: Option<Child>,
+}
+
+impl RedisServer {
+    /// `None` (after one line saying so) if redis-server is not installed.
+    fn start() -> Option<Self> {
+        let binary = std::iter::once(PathBuf::from("/usr/bin/redis-server"))
+            .chain(
+                std::env::var_os("PATH")
+                    .into_iter()
+                    .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                    .map(|dir| dir.join("redis-server")),
+            )
+            .find(|p| p.is_file());
+        let Some(binary) = binary else {
+            let why = "redis-server not found (Debian: apt-get install redis-server)";
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true: {why}"
+            );
+            println!("skipped: {why}");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let mut server = Self {
+            binary,
+            port,
+            process: None,
+        };
+        server.restart();
+        Some(server)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts it on the same port, without persistence.
+    fn restart(&mut self) {
+        let process = Command::new(&self.binary)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.process = Some(process);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn node(url: &str, policy: Unavailable) -> RedisRevocations {
+    RedisRevocations::connect(url, RedisOptions::default().when_unavailable(policy))
+        .await
+        .expect("connects")
+}
+
+/// Polls `done` every millisecond for up to `bound`; how long it took.
+async fn within(bound: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < bound {
+        if done() {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    None
+}
+
+fn claims_of(codec: &Codec, subject: Option<&str>) -> Claims {
+    let mut options = SealOptions::new();
+    if let Some(subject) = subject {
+        options = options.subject(subject);
+    }
+    let token = codec.seal_with(&1u8, options).expect("seals");
+    codec.open::<u8>(&token).expect("opens").claims().clone()
+}
+
+/// How far propagation may take and still pass: far above what loopback
+/// pub/sub takes, so a slow shared machine never fails it.
+const BOUND: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_out_on_one_node_is_refused_on_the_other_within_the_bound() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let (a, b) = (
+        node(&server.url(), Unavailable::FailClosed).await,
+        node(&server.url(), Unavailable::FailClosed).await,
+    );
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let mut delays = Vec::new();
+    for _ in 0..200 {
+        let claims = claims_of(&codec, None);
+        assert!(b.check(&claims).is_ok());
+        let start = Instant::now();
+        a.revoke_session(claims.session_id(), claims.expires())
+            .await
+            .expect("revokes");
+        assert!(
+            matches!(a.check(&claims), Err(Error::Revoked)),
+            "at once on A"
+        );
+        within(BOUND, || matches!(b.check(&claims), Err(Error::Revoked)))
+            .await
+            .expect("refused on B within the bound");
+        delays.push(start.elapsed());
+    }
+    // Log out everywhere, from B this time.
+    let alice = claims_of(&codec, Some("alice"));
+    let now = OffsetDateTime::now_utc();
+    b.revoke_subject(
+        "alice",
+        now + time::Duration::seconds(1),
+        now + time::Duration::days(7),
+    )
+    .await
+    .expect("revokes");
+    within(BOUND, || matches!(a.check(&alice), Err(Error::Revoked)))
+        .await
+        .expect("refused on A within the bound");
+    delays.sort();
+    let p99 = delays[delays.len() * 99 / 100 - 1];
+    println!(
+        "revoke on A -> refused on B: median {:?}, p99 {p99:?}, max {:?} (200 revocations, loopback)",
+        delays[delays.len() / 2],
+        delays[delays.len() - 1]
+    );
+    assert_eq!(b.sync_counts().0, 200 + 1, "every revocation arrived once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_mid_run_the_policy_holds_and_checks_recover_when_it_is_back() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let closed = node(&server.url(), Unavailable::FailClosed).await;
+    let open = node(&server.url(), Unavailable::FailOpen).await;
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let revoked = claims_of(&codec, None);
+    closed
+        .revoke_session(revoked.session_id(), revoked.expires())
+        .await
+        .expect("revokes");
+    within(BOUND, || open.check(&revoked).is_err())
+        .await
+        .expect("propagated");
+    let fine = claims_of(&codec, None);
+
+    server.kill();
+    within(BOUND, || !closed.is_in_sync() && !open.is_in_sync())
+        .await
+        .expect("both nodes notice the outage");
+    // Fail closed: every session refused, as unavailable (not revoked).
+    assert!(matches!(
+        closed.check(&fine),
+        Err(Error::RevocationUnavailable(_))
+    ));
+    // Fail open: the replica still answers, revocations included.
+    assert!(open.check(&fine).is_ok());
+    assert!(matches!(open.check(&revoked), Err(Error::Revoked)));
+    // Revoking during the outage fails cleanly, and holds on this node.
+    let during = claims_of(&codec, None);
+    let e = open
+        .revoke_session(during.session_id(), during.expires())
+        .await
+        .expect_err("Redis is down");
+    assert!(matches!(e, Error::RevocationUnavailable(_)), "{e:?}");
+    assert!(matches!(open.check(&during), Err(Error::Revoked)));
+
+    server.restart();
+    within(Duration::from_secs(20), || {
+        closed.is_in_sync() && open.is_in_sync()
+    })
+    .await
+    .expect("both nodes are back in sync");
+    assert!(closed.check(&fine).is_ok());
+    // Revocations flow again.
+    let after = claims_of(&codec, None);
+    open.revoke_session(after.session_id(), after.expires())
+        .await
+        .expect("revokes");
+    within(BOUND, || {
+        matches!(closed.check(&after), Err(Error::Revoked))
+    })
+    .await
+    .expect("propagated after the restart");
+    assert!(closed.sync_counts().1 >= 2, "loaded again after the outage");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_expire_in_redis_and_a_new_node_loads_the_live_ones() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = node(&server.url(), Unavailable::FailClosed).await;
+    let soon = OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let later = OffsetDateTime::now_utc() + time::Duration::days(1);
+    let (short, long) = (
+        SessionId::from_bytes([1; 16]),
+        SessionId::from_bytes([2; 16]),
+    );
+    a.revoke_session(short, soon).await.expect("revokes");
+    a.revoke_session(long, later).await.expect("revokes");
+
+    let client = redis::Client::open(server.url()).expect("url");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connects");
+    let ttl = |id: SessionId| {
+        redis::cmd("TTL")
+            .arg(format!("sealed-session:s:{id}"))
+            .clone()
+    };
+    let short_ttl: i64 = ttl(short).query_async(&mut connection).await.expect("TTL");
+    assert!((0..=2).contains(&short_ttl), "native expiry: {short_ttl}");
+    let long_ttl: i64 = ttl(long).query_async(&mut connection).await.expect("TTL");
+    assert!(long_ttl > 86_000, "{long_ttl}");
+
+    // A node that starts now loads what is still revoked.
+    let b = node(&server.url(), Unavailable::FailClosed).await;
+    assert_eq!(b.replica().stats().sessions, 2);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let gone: i64 = ttl(short).query_async(&mut connection).await.expect("TTL");
+    assert_eq!(gone, -2, "the key expired in Redis");
+    let c = node(&server.url(), Unavailable::FailClosed).await;
+    assert_eq!(c.replica().stats().sessions, 1);
+    assert_eq!(b.replica().stats().sessions, 1, "and in the replicas");
+    drop(a);
+}
