@@ -8,8 +8,6 @@
 //! Without `redis-server` each test says so in one line and passes, unless
 //! `CI=true`, where its absence fails them.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sealed_session::{
@@ -18,80 +16,10 @@ use sealed_session::{
 };
 use time::OffsetDateTime;
 
-/// A redis-server on a loopback port, killed when dropped.
-struct RedisServer {
-    binary: PathBuf,
-    port: u16,
-    process: Option<Child>,
-}
+#[path = "support/redis_server.rs"]
+mod redis_server;
 
-impl RedisServer {
-    /// `None` (after one line saying so) if redis-server is not installed.
-    fn start() -> Option<Self> {
-        let binary = std::iter::once(PathBuf::from("/usr/bin/redis-server"))
-            .chain(
-                std::env::var_os("PATH")
-                    .into_iter()
-                    .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-                    .map(|dir| dir.join("redis-server")),
-            )
-            .find(|p| p.is_file());
-        let Some(binary) = binary else {
-            let why = "redis-server not found (Debian: apt-get install redis-server)";
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true: {why}"
-            );
-            println!("skipped: {why}");
-            return None;
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let mut server = Self {
-            binary,
-            port,
-            process: None,
-        };
-        server.restart();
-        Some(server)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// (Re)starts it on the same port, without persistence.
-    fn restart(&mut self) {
-        let process = Command::new(&self.binary)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.process = Some(process);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            let _ = process.kill();
-            let _ = process.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+use redis_server::RedisServer;
 
 async fn node(url: &str, policy: Unavailable) -> RedisRevocations {
     RedisRevocations::connect(url, RedisOptions::default().when_unavailable(policy))

@@ -62,6 +62,9 @@ enum Command {
     /// Manage a key-ring file: list, add, promote, remove keys.
     #[command(subcommand)]
     Ring(cmd::ring::Command),
+    /// Revoke a session, or every session of a user, in the Redis
+    /// revocation store shared by the apps' nodes.
+    Revoke(cmd::revoke::Args),
     /// Walk through sealing, inspecting and opening a sample session with a
     /// throwaway key.
     Demo,
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Open(args) => cmd::open::run(&ctx, args),
         Command::Seal(args) => cmd::seal::run(&ctx, args),
         Command::Ring(command) => cmd::ring::run(&ctx, command),
+        Command::Revoke(args) => cmd::revoke::run(&ctx, args),
         Command::Demo => cmd::demo::run(&ctx),
     };
     match result {
