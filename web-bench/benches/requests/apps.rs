@@ -10,7 +10,9 @@ use axum::http::{Request, StatusCode, header};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, Key as JarKey, PrivateCookieJar};
 use sealed_session::axum::{Session, SessionLayer};
-use sealed_session::{Codec, Key, KeyRing, SessionCookie};
+use std::sync::Arc;
+
+use sealed_session::{Codec, Key, KeyRing, Revocations, SessionCookie};
 use tower::ServiceExt as _;
 
 use crate::common::{Typical, typical};
@@ -57,14 +59,26 @@ pub(crate) fn none() -> App {
 
 /// sealed-session's layer, with the defaults a new user gets.
 pub(crate) fn ours() -> App {
-    let codec = Codec::builder(KeyRing::new(Key::generate()))
-        .build()
-        .expect("codec");
-    let cookie = SessionCookie::builder(KEY).build().expect("cookie");
-    async fn setup(session: Session<Typical>) -> &'static str {
-        session.insert(typical());
-        OK
+    ours_with("sealed-session", None)
+}
+
+/// Our layer whose codec checks `revocations` at every open; the session
+/// has a subject, so that a check looks up both the id and the subject.
+pub(crate) fn ours_with(name: &'static str, revocations: Option<Arc<dyn Revocations>>) -> App {
+    let mut builder = Codec::builder(KeyRing::new(Key::generate()));
+    let with_subject = revocations.is_some() || name != "sealed-session";
+    if let Some(revocations) = revocations {
+        builder = builder.revocations(revocations);
     }
+    let codec = builder.build().expect("codec");
+    let cookie = SessionCookie::builder(KEY).build().expect("cookie");
+    let setup = move |session: Session<Typical>| async move {
+        session.insert(typical());
+        if with_subject {
+            session.set_subject(Some("alice".into())).expect("subject");
+        }
+        OK
+    };
     // Read in place: the layer holds the value, no copy is needed.
     async fn read(session: Session<Typical>) -> (StatusCode, &'static str) {
         session.with(|t| match t {
@@ -80,7 +94,7 @@ pub(crate) fn ours() -> App {
         checked_id(changed)
     }
     App {
-        name: "sealed-session",
+        name,
         router: Router::new()
             .route("/setup", post(setup))
             .route("/read", get(read))

@@ -44,7 +44,8 @@ fn batch_for(runtime: &Runtime, case: &Case, turn: Duration) -> u32 {
     ((turn.as_secs_f64() * 1e9 / ns) as u32).max(1)
 }
 
-pub(crate) fn run(runtime: &Runtime, cases: &[Case], plan: Plan) {
+/// `floor` names the first contender, which the others are measured over.
+pub(crate) fn run(runtime: &Runtime, cases: &[Case], plan: Plan, floor: &str) {
     let batches: Vec<u32> = cases
         .iter()
         .map(|c| batch_for(runtime, c, plan.turn))
@@ -76,9 +77,7 @@ pub(crate) fn run(runtime: &Runtime, cases: &[Case], plan: Plan) {
         plan.rounds
     );
     println!();
-    println!(
-        "| contender | read-only request | over no session | modifying request | over no session |"
-    );
+    println!("| contender | read-only request | over {floor} | modifying request | over {floor} |");
     println!("|---|---|---|---|---|");
     for pair in (0..n).step_by(2) {
         let (read, modify) = (pair, pair + 1);

@@ -14,7 +14,8 @@
 //!   the same round, then the median.
 //!
 //! `cargo bench -p sealed-session-web-bench` (about two minutes; append
-//! `-- in-process` for the first table alone). Without
+//! `-- in-process` for the first table alone, or `-- revocation` for what
+//! a revocation store adds to our layer). Without
 //! `redis-server` on the machine the Redis rows are left out, with a line
 //! that says so. Under `cargo test` (no `--bench`) every path runs once.
 
@@ -28,8 +29,11 @@ mod http;
 mod inprocess;
 mod redis;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::{HeaderValue, Method};
+use sealed_session::Revocations;
 
 /// One row of a table: an app, a route, and the client's cookies.
 pub(crate) struct Case {
@@ -98,6 +102,64 @@ async fn cases(redis_url: Option<&str>) -> Vec<Case> {
     cases
 }
 
+/// Our layer without a revocation store (the floor of this table), with
+/// `MemoryRevocations`, and with `RedisRevocations` (its replica loaded),
+/// each holding `ENTRIES` revoked sessions and a tenth as many subjects.
+async fn revocation_cases(redis_url: Option<&str>) -> Vec<Case> {
+    use sealed_session::{MemoryRevocations, RedisOptions, RedisRevocations, SessionId};
+    const ENTRIES: u32 = 20_000;
+    async fn fill(store: &dyn Revocations) {
+        let until = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+        let before = until - time::Duration::days(7);
+        for i in 0..ENTRIES {
+            let mut id = [0u8; 16];
+            id[..4].copy_from_slice(&i.to_le_bytes());
+            store
+                .revoke_session(SessionId::from_bytes(id), until)
+                .await
+                .expect("revokes");
+            if i % 10 == 0 {
+                store
+                    .revoke_subject(&format!("user-{i}"), before, until)
+                    .await
+                    .expect("revokes");
+            }
+        }
+    }
+    let memory = Arc::new(MemoryRevocations::new());
+    fill(memory.as_ref()).await;
+    let mut apps = vec![
+        apps::ours_with("sealed-session, no revocation store", None),
+        apps::ours_with("with MemoryRevocations (20k entries)", Some(memory)),
+    ];
+    if let Some(url) = redis_url {
+        let options = RedisOptions::default().prefix(format!("bench-{}", std::process::id()));
+        let redis = Arc::new(
+            RedisRevocations::connect(url, options)
+                .await
+                .expect("redis"),
+        );
+        fill(redis.as_ref()).await;
+        apps.push(apps::ours_with(
+            "with RedisRevocations (20k entries, replica loaded)",
+            Some(redis),
+        ));
+    }
+    let mut cases = Vec::new();
+    for app in &apps {
+        let cookie = app.session_cookie().await;
+        for modifies in [false, true] {
+            cases.push(Case {
+                contender: app.name,
+                modifies,
+                router: app.router.clone(),
+                cookie: HeaderValue::from_str(&cookie).expect("a cookie header"),
+            });
+        }
+    }
+    cases
+}
+
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let plan = if measuring {
@@ -134,8 +196,13 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if std::env::args().any(|a| a == "revocation") {
+        let cases_here = runtime.block_on(revocation_cases(redis_url.as_deref()));
+        inprocess::run(&runtime, &cases_here, plan, "no store");
+        return;
+    }
     let cases_here = runtime.block_on(cases(redis_url.as_deref()));
-    inprocess::run(&runtime, &cases_here, plan);
+    inprocess::run(&runtime, &cases_here, plan, "no session");
     drop(cases_here);
     drop(runtime);
     if std::env::args().any(|a| a == "in-process") {
