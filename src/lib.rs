@@ -56,6 +56,11 @@
 //! `axum` feature, the `axum` module's `SessionLayer` does it for every
 //! request of an axum (or any tower) app.
 //!
+//! # Revocation
+//! A codec built with [`CodecBuilder::revocations`] refuses revoked
+//! sessions ([`Error::Revoked`]): log-out that holds even against a copy of
+//! the cookie, and "log out everywhere" for a subject ([`Revocations`]).
+//!
 //! # Errors
 //! Everything fallible returns [`Error`]. Authentication failures of every
 //! kind are the one opaque [`Error::Invalid`]; a payload that authenticates
@@ -70,6 +75,11 @@
 //! `rand`; `cookie` for the headers). The command-line tool is the separate
 //! package in `cli/`, so `clap` never enters a library user's build.
 //!
+//! - `revocation`: `MemoryRevocations`, revoked sessions kept in this
+//!   process (with `moka`) and checked at every open.
+//! - `redis`: `RedisRevocations`, revocations shared by a cluster through
+//!   Redis with a local replica per node (with `redis`, `tokio`,
+//!   `futures-util`, `tracing`).
 //! - `axum`: the `axum` module, a tower layer and an axum extractor, with
 //!   `axum-core`, `http`, `tower-layer`, `tower-service` and `tracing`
 //!   (neither axum itself nor tokio).
