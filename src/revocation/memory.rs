@@ -190,6 +190,11 @@ impl Revocations for MemoryRevocations {
             return Err(Error::Revoked);
         }
         if let Some(subject) = claims.subject() {
+            // `contains_key` first: a `get` also records the read for the
+            // cache's eviction policy, which quadrupled a typical check.
+            if !inner.subjects.contains_key(subject) {
+                return Ok(());
+            }
             if let Some(entry) = inner.subjects.get(subject) {
                 if claims.created_unix() < entry.not_before {
                     return Err(Error::Revoked);
