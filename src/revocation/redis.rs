@@ -92,6 +92,9 @@ pub struct RedisRevocations {
 
 struct Inner {
     client: redis::Client,
+    /// The connection revocations are written on, opened at first use and
+    /// again after an error (a multiplexed connection is shared by clones).
+    writer: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     replica: MemoryRevocations,
     options: RedisOptions,
     channel: String,
@@ -205,6 +208,7 @@ impl RedisRevocations {
         let client = redis::Client::open(url).map_err(unavailable)?;
         let inner = Arc::new(Inner {
             client,
+            writer: tokio::sync::Mutex::new(None),
             replica: MemoryRevocations::with_capacity(options.capacity),
             channel: format!("{}:revocations", options.prefix),
             options,
@@ -242,28 +246,56 @@ impl RedisRevocations {
         entry.apply(&self.inner.replica);
         let inner = Arc::clone(&self.inner);
         Box::pin(async move {
-            let prefix = &inner.options.prefix;
-            let mut connection = inner
-                .client
-                .get_multiplexed_async_connection()
-                .await
-                .map_err(unavailable)?;
-            let until = u64::try_from(entry.until()).unwrap_or(0);
-            redis::cmd("SET")
-                .arg(entry.key(prefix))
-                .arg(entry.value())
-                .arg("EXAT")
-                .arg(until)
-                .query_async::<()>(&mut connection)
-                .await
-                .map_err(unavailable)?;
-            connection
-                .publish::<_, _, ()>(&inner.channel, entry.message(prefix))
-                .await
-                .map_err(unavailable)?;
-            Ok(())
+            let mut connection = inner.writer().await?;
+            let written = write(&inner, &entry, &mut connection).await;
+            if written.is_err() {
+                // The next revocation connects again.
+                *inner.writer.lock().await = None;
+            }
+            written
         })
     }
+}
+
+impl Inner {
+    /// The shared write connection, opened if there is none.
+    async fn writer(&self) -> Result<redis::aio::MultiplexedConnection, Error> {
+        let mut writer = self.writer.lock().await;
+        if let Some(connection) = writer.as_ref() {
+            return Ok(connection.clone());
+        }
+        let connection = self
+            .client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(unavailable)?;
+        *writer = Some(connection.clone());
+        Ok(connection)
+    }
+}
+
+/// `SET key value EXAT end`, then `PUBLISH`, in one round trip.
+async fn write(
+    inner: &Inner,
+    entry: &Entry,
+    connection: &mut redis::aio::MultiplexedConnection,
+) -> Result<(), Error> {
+    let prefix = &inner.options.prefix;
+    let until = u64::try_from(entry.until()).unwrap_or(0);
+    redis::pipe()
+        .cmd("SET")
+        .arg(entry.key(prefix))
+        .arg(entry.value())
+        .arg("EXAT")
+        .arg(until)
+        .ignore()
+        .cmd("PUBLISH")
+        .arg(&inner.channel)
+        .arg(entry.message(prefix))
+        .ignore()
+        .query_async::<()>(connection)
+        .await
+        .map_err(unavailable)
 }
 
 fn unavailable(e: redis::RedisError) -> Error {
