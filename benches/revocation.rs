@@ -41,7 +41,28 @@ fn filled(sessions: u32, subjects: u32) -> MemoryRevocations {
     store
 }
 
+/// Resident memory of this process, in bytes (Linux).
+fn resident() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 fn checks(c: &mut Criterion) {
+    // What the entries cost in memory: resident size before and after.
+    if let Some(before) = resident() {
+        let store = filled(200_000, 0);
+        store.stats(); // run pending maintenance
+        if let Some(after) = resident() {
+            eprintln!(
+                "memory: 200k revoked sessions take {} MB resident, {} bytes per entry",
+                (after.saturating_sub(before)) >> 20,
+                after.saturating_sub(before) / 200_000
+            );
+        }
+        drop(store);
+    }
+
     let codec = Codec::builder(KeyRing::new(Key::generate()))
         .build()
         .expect("codec");

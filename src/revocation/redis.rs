@@ -54,7 +54,7 @@ impl Default for RedisOptions {
         Self {
             prefix: "sealed-session".to_owned(),
             unavailable: Unavailable::FailClosed,
-            capacity: 1_000_000,
+            capacity: super::memory::DEFAULT_CAPACITY,
         }
     }
 }
