@@ -263,3 +263,23 @@ async fn an_unavailable_store_refuses_sessions_without_deleting_them() {
     let (status, _, _) = send(&app, "POST", "/everywhere", None).await;
     assert_eq!(status, StatusCode::OK, "no session: nothing to revoke");
 }
+
+/// A full store drops entries (sessions that open again): bounded memory,
+/// and the drop is counted so that an operator sizes the store.
+#[tokio::test]
+async fn a_full_store_is_bounded_and_reports_what_it_dropped() {
+    let store = MemoryRevocations::with_capacity(50);
+    let until = OffsetDateTime::now_utc() + Duration::days(1);
+    for i in 0..500u32 {
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&i.to_le_bytes());
+        store
+            .revoke_session(SessionId::from_bytes(id), until)
+            .await
+            .expect("revokes");
+    }
+    let stats = store.stats();
+    assert!(stats.sessions <= 50, "{stats:?}");
+    assert!(stats.evicted >= 450, "{stats:?}");
+    assert_eq!(stats.capacity, 50);
+}

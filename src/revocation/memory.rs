@@ -2,9 +2,11 @@
 //! entries expire on their own at the end of what they block.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
+use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use time::OffsetDateTime;
 
@@ -51,6 +53,9 @@ struct Inner {
     /// Per subject: sessions created before `not_before` are refused.
     subjects: Cache<Box<str>, NotBefore>,
     capacity: u64,
+    /// Entries pushed out by a full store before their end: sessions that
+    /// open again. Logged, and reported in the stats.
+    evicted: Arc<AtomicU64>,
 }
 
 /// The end of what an entry blocks, in unix seconds.
@@ -98,6 +103,22 @@ impl<K, V: Ends> Expiry<K, V> for ToTheEnd {
     }
 }
 
+/// Counts and logs an entry a full store drops before its end.
+fn on_eviction<K, V>(
+    evicted: Arc<AtomicU64>,
+    capacity: u64,
+) -> impl Fn(Arc<K>, V, RemovalCause) + Send + Sync + 'static {
+    move |_, _, cause| {
+        if cause == RemovalCause::Size {
+            evicted.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(
+                capacity,
+                "revocations: the store is full; a revocation was dropped before its end"
+            );
+        }
+    }
+}
+
 /// From now to `until`, unix seconds, never negative.
 fn left(until: i64) -> Duration {
     let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -114,6 +135,10 @@ pub struct RevocationStats {
     pub subjects: u64,
     /// The most entries of each kind it keeps.
     pub capacity: u64,
+    /// Entries pushed out by a full store before their end (each one a
+    /// revoked session that opens again): size the store so that this
+    /// stays 0.
+    pub evicted: u64,
 }
 
 impl Default for MemoryRevocations {
@@ -141,17 +166,21 @@ impl MemoryRevocations {
     /// cache evicts the entries it judges least useful: size it for the
     /// log-outs of one absolute lifetime.
     pub fn with_capacity(entries: u64) -> Self {
+        let evicted = Arc::new(AtomicU64::new(0));
         Self {
             inner: Arc::new(Inner {
                 sessions: Cache::builder()
                     .max_capacity(entries)
                     .expire_after(ToTheEnd)
+                    .eviction_listener(on_eviction(Arc::clone(&evicted), entries))
                     .build(),
                 subjects: Cache::builder()
                     .max_capacity(entries)
                     .expire_after(ToTheEnd)
+                    .eviction_listener(on_eviction(Arc::clone(&evicted), entries))
                     .build(),
                 capacity: entries,
+                evicted,
             }),
         }
     }
@@ -181,6 +210,7 @@ impl MemoryRevocations {
             sessions: self.inner.sessions.entry_count(),
             subjects: self.inner.subjects.entry_count(),
             capacity: self.inner.capacity,
+            evicted: self.inner.evicted.load(Ordering::Relaxed),
         }
     }
 }
