@@ -524,6 +524,23 @@ impl Codec {
         self.inner.budget
     }
 
+    /// The latest instant any token of a session created at `created` can
+    /// open under this codec, re-seals included: `created` plus the
+    /// absolute lifetime plus the leeway. What a revocation entry must
+    /// outlive (a token's own `expires` is earlier than a later re-seal's).
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing};
+    /// use time::{Duration, OffsetDateTime};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let created = OffsetDateTime::UNIX_EPOCH;
+    /// assert_eq!(codec.latest_end(created), created + Duration::days(7) + Duration::seconds(30));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn latest_end(&self, created: OffsetDateTime) -> OffsetDateTime {
+        created.saturating_add(self.max_lifetime() + self.leeway())
+    }
+
     /// The revocation store every open checks, if the codec has one.
     pub fn revocations(&self) -> Option<&Arc<dyn Revocations>> {
         self.inner.revocations.as_ref()

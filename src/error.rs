@@ -381,6 +381,10 @@ pub enum ConfigError {
         /// Largest allowed.
         max: usize,
     },
+    /// A Redis key prefix of the revocation store holds something other
+    /// than ASCII letters, digits, `-`, `_` and `.` (a `:` or a glob
+    /// character would mix its keys with another prefix's), or is empty.
+    RedisPrefix,
 }
 
 /// Why an input is not a token. Everything here is public structure checked
@@ -673,6 +677,9 @@ impl fmt::Display for ConfigError {
             } => write!(f, "{setting} is {seconds} s, at most {max} s is allowed"),
             Self::Budget { budget, min, max } => {
                 write!(f, "budget is {budget} bytes, it must be {min} to {max}")
+            }
+            Self::RedisPrefix => {
+                f.write_str("a Redis prefix is 1 or more ASCII letters, digits, '-', '_' or '.'")
             }
         }
     }

@@ -751,9 +751,12 @@ async fn regenerate_keeps_the_creation_time() {
     client.send("POST", "/regenerate").await;
     let opened = client.opened(&codec);
     assert_eq!(opened.claims().created_unix(), created.unix_timestamp());
+    // A log-in is a new session: new id, created now.
+    let id = opened.claims().session_id();
     client.send("POST", "/login/carol").await;
     let opened = client.opened(&codec);
-    assert_eq!(opened.claims().created_unix(), created.unix_timestamp());
+    assert!(opened.claims().created_unix() > created.unix_timestamp());
+    assert_ne!(opened.claims().session_id(), id);
     assert_eq!(opened.claims().subject(), Some("carol"));
 }
 

@@ -211,3 +211,61 @@ async fn entries_expire_in_redis_and_a_new_node_loads_the_live_ones() {
     assert_eq!(b.replica().stats().sessions, 1, "and in the replicas");
     drop(a);
 }
+
+/// Subjects are any text: one with spaces and colons reaches the other
+/// node intact, and one that looks like a message names only itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_subject_text_reaches_other_nodes_as_itself() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let (a, b) = (
+        node(&server.url(), Unavailable::FailClosed).await,
+        node(&server.url(), Unavailable::FailClosed).await,
+    );
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let hour_ago = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let of = |subject: &str| {
+        let token = codec
+            .seal_with(&1u8, SealOptions::new().subject(subject).at(hour_ago))
+            .expect("seals");
+        codec.open::<u8>(&token).expect("opens").claims().clone()
+    };
+    let now = OffsetDateTime::now_utc();
+    let week = now + time::Duration::days(7);
+    let odd = "john smith: admin@example";
+    a.revoke_subject(odd, now, week).await.expect("revokes");
+    within(BOUND, || matches!(b.check(&of(odd)), Err(Error::Revoked)))
+        .await
+        .expect("the subject with spaces and colons arrived");
+    // A subject crafted to read as another entry revokes only itself.
+    let crafted = "victim u 4102444800 4102444800";
+    a.revoke_subject(crafted, now, week).await.expect("revokes");
+    within(BOUND, || {
+        matches!(b.check(&of(crafted)), Err(Error::Revoked))
+    })
+    .await
+    .expect("arrived");
+    for node in [&a, &b] {
+        assert!(node.check(&of("victim")).is_ok());
+    }
+    // A node that starts now loads both from Redis.
+    let c = node(&server.url(), Unavailable::FailClosed).await;
+    assert!(matches!(c.check(&of(odd)), Err(Error::Revoked)));
+    assert!(c.check(&of("victim")).is_ok());
+}
+
+#[tokio::test]
+async fn a_prefix_that_could_mix_keys_is_refused() {
+    for prefix in ["", "app:u", "app[1]", "a b"] {
+        let e = RedisRevocations::connect(
+            "redis://127.0.0.1:1",
+            RedisOptions::default().prefix(prefix),
+        )
+        .await
+        .expect_err("refused before connecting");
+        assert!(matches!(e, Error::Config(_)), "{prefix:?}: {e:?}");
+    }
+}

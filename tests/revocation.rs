@@ -215,10 +215,10 @@ async fn send(
 async fn a_copy_of_a_destroyed_session_is_refused_through_the_layer() {
     let codec = codec_with(Arc::new(MemoryRevocations::new()));
     let (app, layer) = app(codec);
-    let (_, _, token) = send(&app, "POST", "/set", None).await;
+    let (_, _, token) = send(&app, "POST", "/login", None).await;
     let token = token.expect("a session");
     let (_, body, _) = send(&app, "GET", "/", Some(&token)).await;
-    assert_eq!(body, "7");
+    assert_eq!(body, "1");
     let (status, _, removal) = send(&app, "POST", "/destroy", Some(&token)).await;
     assert_eq!((status, removal.as_deref()), (StatusCode::OK, Some("")));
     // The copy an attacker kept:
@@ -226,20 +226,84 @@ async fn a_copy_of_a_destroyed_session_is_refused_through_the_layer() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "none"));
     assert_eq!(removal.as_deref(), Some(""), "and the response deletes it");
     assert_eq!(layer.stats().rejected, 1);
+    // An anonymous session names nobody: destroying it revokes nothing, so
+    // that clients cannot fill the store with anonymous log-outs.
+    let (_, _, anonymous) = send(&app, "POST", "/set", None).await;
+    let anonymous = anonymous.expect("a session");
+    send(&app, "POST", "/destroy", Some(&anonymous)).await;
+    assert_eq!(send(&app, "GET", "/", Some(&anonymous)).await.1, "7");
 }
 
 /// Log out everywhere: the user's session on another device is refused.
 #[tokio::test]
 async fn log_out_everywhere_through_the_layer() {
     let codec = codec_with(Arc::new(MemoryRevocations::new()));
-    let (app, _) = app(codec);
-    let (_, _, phone) = send(&app, "POST", "/login", None).await;
+    let (app, _) = app(codec.clone());
+    // Alice's phone logged in an hour ago; she logs in on her laptop now.
+    let hour_ago = OffsetDateTime::now_utc() - Duration::hours(1);
+    let phone = codec
+        .seal_with(&1u8, SealOptions::new().subject("alice").at(hour_ago))
+        .expect("seals");
     let (_, _, laptop) = send(&app, "POST", "/login", None).await;
-    let (phone, laptop) = (phone.expect("session"), laptop.expect("session"));
+    let laptop = laptop.expect("session");
     assert_eq!(send(&app, "GET", "/", Some(&phone)).await.1, "1");
     let (status, _, removal) = send(&app, "POST", "/everywhere", Some(&laptop)).await;
     assert_eq!((status, removal.as_deref()), (StatusCode::OK, Some("")));
     assert_eq!(send(&app, "GET", "/", Some(&phone)).await.1, "none");
+    assert_eq!(send(&app, "GET", "/", Some(&laptop)).await.1, "none");
+    // A log-in right after is a new session, and opens.
+    let (_, _, again) = send(&app, "POST", "/login", None).await;
+    assert_eq!(
+        send(&app, "GET", "/", Some(&again.expect("session")))
+            .await
+            .1,
+        "1"
+    );
+}
+
+/// While the store cannot answer, a handler that writes to the (empty)
+/// session must not replace the client's cookie, which may be valid.
+#[tokio::test]
+async fn an_unavailable_store_never_replaces_the_clients_cookie() {
+    let plain = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let token = plain.seal(&5u8).expect("seals");
+    let down = Codec::builder(plain.key_ring().clone())
+        .revocations(Arc::new(Unavailable))
+        .build()
+        .expect("codec");
+    let (app, _) = app(down);
+    let (status, _, set) = send(&app, "POST", "/set", Some(&token)).await;
+    assert_eq!((status, set), (StatusCode::OK, None));
+}
+
+/// `Session::log_out` revokes the session inside the handler.
+#[tokio::test]
+async fn log_out_revokes_inside_the_handler() {
+    async fn log_out(session: Session<u8>) -> StatusCode {
+        match session.log_out().await {
+            Ok(()) => StatusCode::OK,
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+    let store = Arc::new(MemoryRevocations::new());
+    let codec = codec_with(store.clone());
+    let cookie = SessionCookie::builder("sid")
+        .secure(false)
+        .build()
+        .expect("cookie");
+    let app = Router::new()
+        .route("/", get(read))
+        .route("/set", post(set))
+        .route("/logout", post(log_out))
+        .layer(SessionLayer::<u8>::new(codec, cookie));
+    let (_, _, token) = send(&app, "POST", "/set", None).await;
+    let token = token.expect("session");
+    let (status, _, removal) = send(&app, "POST", "/logout", Some(&token)).await;
+    assert_eq!((status, removal.as_deref()), (StatusCode::OK, Some("")));
+    assert_eq!(store.stats().sessions, 1);
+    assert_eq!(send(&app, "GET", "/", Some(&token)).await.1, "none");
 }
 
 /// A store that cannot answer: sessions are refused (fail closed) but the
@@ -264,11 +328,12 @@ async fn an_unavailable_store_refuses_sessions_without_deleting_them() {
     assert_eq!(status, StatusCode::OK, "no session: nothing to revoke");
 }
 
-/// A full store drops entries (sessions that open again): bounded memory,
-/// and the drop is counted so that an operator sizes the store.
+/// A full store drops its oldest entries, never the newest, and counts
+/// them so that an operator sizes the store.
 #[tokio::test]
-async fn a_full_store_is_bounded_and_reports_what_it_dropped() {
-    let store = MemoryRevocations::with_capacity(50);
+async fn a_full_store_keeps_the_newest_and_reports_what_it_dropped() {
+    let store = Arc::new(MemoryRevocations::with_capacity(50));
+    let codec = codec_with(store.clone());
     let until = OffsetDateTime::now_utc() + Duration::days(1);
     for i in 0..500u32 {
         let mut id = [0u8; 16];
@@ -278,8 +343,18 @@ async fn a_full_store_is_bounded_and_reports_what_it_dropped() {
             .await
             .expect("revokes");
     }
+    let token = codec.seal(&1u8).expect("seals");
+    let id = codec
+        .open::<u8>(&token)
+        .expect("opens")
+        .claims()
+        .session_id();
+    store.revoke_session(id, until).await.expect("revokes");
     let stats = store.stats();
     assert!(stats.sessions <= 50, "{stats:?}");
     assert!(stats.evicted >= 450, "{stats:?}");
-    assert_eq!(stats.capacity, 50);
+    assert!(
+        matches!(codec.open::<u8>(&token), Err(Error::Revoked)),
+        "the newest holds"
+    );
 }

@@ -43,9 +43,11 @@ async fn what_revoke_revokes_is_refused_by_the_apps() {
         .expect("codec");
     let open = |token: &str| codec.open::<u8>(token).expect("opens").claims().clone();
     let session = open(&codec.seal(&1u8).expect("seals"));
+    // Logged in a minute ago (a "not before" has a one-second resolution).
+    let a_minute_ago = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let alice = open(
         &codec
-            .seal_with(&1u8, SealOptions::new().subject("alice"))
+            .seal_with(&1u8, SealOptions::new().subject("alice").at(a_minute_ago))
             .expect("seals"),
     );
     assert!(node.check(&session).is_ok() && node.check(&alice).is_ok());

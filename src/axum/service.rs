@@ -68,6 +68,9 @@ struct Incoming {
     present: bool,
     /// They did not open: the response deletes them.
     rejected: bool,
+    /// The revocation store could not answer: the session is refused for
+    /// now, and the response must not replace the client's cookie.
+    unavailable: bool,
 }
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
@@ -186,7 +189,11 @@ impl<T> After<T> {
             return None;
         }
         let claims = state.opened.as_ref()?.claims();
-        Some(revocations.revoke_session(claims.session_id(), claims.expires()))
+        // A session without a subject names nobody: revoking it would let
+        // any client fill the store with anonymous log-outs.
+        claims.subject()?;
+        let until = self.codec.latest_end(claims.created());
+        Some(revocations.revoke_session(claims.session_id(), until))
     }
 }
 
@@ -201,6 +208,7 @@ fn open<T: DeserializeOwned>(
         cookies: Presence::default(),
         present: false,
         rejected: false,
+        unavailable: false,
     };
     incoming.now = match unix_now() {
         Ok(now) => now,
@@ -239,6 +247,7 @@ fn open<T: DeserializeOwned>(
         Err(e) => {
             rejected(shared, &e);
             incoming.rejected = e.is_rejection();
+            incoming.unavailable = matches!(e, Error::RevocationUnavailable(_));
             None
         }
     };
@@ -257,6 +266,11 @@ fn rejected(shared: &Shared, e: &Error) {
                  (sealed by an older version of the app?); starting a new one"
             );
         }
+        // The store logs its outage once; not once per request.
+        Error::RevocationUnavailable(why) => tracing::debug!(
+            reason = %why,
+            "session layer: revocations cannot be checked; the session is refused for now"
+        ),
         e if e.is_rejection() => {
             Counters::add(&counters.rejected);
             tracing::debug!(reason = %e, "session layer: the request's session was refused; starting a new one");
@@ -316,7 +330,13 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
         return Action::Seal(value, state.subject.take().flatten());
     };
     let subject = state.subject.take();
-    let new_id = state.regenerate || subject.is_some();
+    // A new subject (log-in, log-out of the user) is a new session: new
+    // id and new `created`, so that a "log out everywhere" made before it
+    // never refuses it.
+    if let Some(subject) = subject {
+        return Action::Seal(value, subject);
+    }
+    let new_id = state.regenerate;
     let changed = state.changed || new_id;
     let half_idle = codec.idle_timeout().is_some_and(|idle| {
         incoming.now - opened.claims().issued_unix() > idle.whole_seconds() / 2
@@ -324,7 +344,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
     if changed || opened.needs_reseal() || half_idle {
         Action::Reseal(Reseal {
             opened: opened.with_value(value),
-            subject,
+            subject: None,
             new_id,
             refresh_only: !changed,
         })
@@ -348,8 +368,14 @@ fn finish<T: Serialize, B: Default>(
         return;
     };
     let accessed = state.accessed;
-    let action = decide(&mut state, incoming, codec);
+    let mut action = decide(&mut state, incoming, codec);
     drop(state);
+    // The client's session may well be valid: never seal another over it
+    // while the store cannot say (a log-out's deletion still goes out).
+    if incoming.unavailable && matches!(action, Action::Seal(..) | Action::Reseal(_)) {
+        tracing::debug!("session layer: revocations unavailable; the client's cookie is kept");
+        action = Action::Nothing;
+    }
     let refresh_only = matches!(&action, Action::Reseal(r) if r.refresh_only);
     let written = match write(&shared.transport, codec, action, incoming, response) {
         Ok(written) => written,

@@ -52,7 +52,8 @@ pub struct Session<T> {
     state: Arc<Mutex<State<T>>>,
     /// The codec's revocation store and absolute lifetime, for log-out.
     revocations: Option<Arc<dyn Revocations>>,
-    max_lifetime: time::Duration,
+    /// How long after its creation any token of a session can open.
+    span: time::Duration,
 }
 
 impl<T> Clone for Session<T> {
@@ -60,7 +61,7 @@ impl<T> Clone for Session<T> {
         Self {
             state: Arc::clone(&self.state),
             revocations: self.revocations.clone(),
-            max_lifetime: self.max_lifetime,
+            span: self.span,
         }
     }
 }
@@ -121,7 +122,7 @@ impl<T> Session<T> {
                 revoked: false,
             })),
             revocations: codec.revocations().cloned(),
-            max_lifetime: codec.max_lifetime(),
+            span: codec.max_lifetime() + codec.leeway(),
         }
     }
 
@@ -217,9 +218,10 @@ impl<T> Session<T> {
 
     /// Sets (or with `None` removes) the session's subject, the user it
     /// belongs to: what "log out everywhere" revokes. A change of subject
-    /// is a change of privilege, so it also [regenerates](Self::regenerate)
-    /// the session id. Like every change, it is sealed only if the session
-    /// has a value by the end of the request.
+    /// is a change of privilege: the response seals a new session with the
+    /// same value (a new id, and created now, so that a "log out
+    /// everywhere" made before never refuses it). Like every change, it is
+    /// sealed only if the session has a value by the end of the request.
     ///
     /// # Errors
     /// [`Error::SubjectLength`] unless the subject is 1 to 255 bytes (checked
@@ -298,11 +300,15 @@ impl<T> Session<T> {
     /// The store's, if it could not record the revocation (the cookie is
     /// deleted all the same).
     pub async fn log_out(&self) -> Result<(), Error> {
-        let until = self.lock().opened.as_ref().map(|o| o.claims().expires());
+        // Until the latest any token of this session could open, a later
+        // re-seal of a copy included.
+        let created = self.lock().opened.as_ref().map(|o| o.claims().created());
         let id = self.destroy();
-        match (&self.revocations, id, until) {
-            (Some(revocations), Some(id), Some(until)) => {
-                let result = revocations.revoke_session(id, until).await;
+        match (&self.revocations, id, created) {
+            (Some(revocations), Some(id), Some(created)) => {
+                let result = revocations
+                    .revoke_session(id, created.saturating_add(self.span))
+                    .await;
                 self.lock().revoked = result.is_ok();
                 result
             }
@@ -311,29 +317,28 @@ impl<T> Session<T> {
     }
 
     /// Logs the session's subject out everywhere: every session of that
-    /// user created until now is refused from now on (on every node that
-    /// shares the store), this one included, which is also destroyed.
+    /// user created before this second is refused from now on (on every
+    /// node that shares the store), this one included, which is also
+    /// destroyed. A log-in after it starts a new session and opens.
     /// Without a subject, it is [`log_out`](Self::log_out).
     ///
     /// # Errors
-    /// The store's, if it could not record the revocation.
+    /// The store's, if it could not record a revocation (the session is
+    /// destroyed all the same).
     pub async fn log_out_everywhere(&self) -> Result<(), Error> {
         let subject = self.subject();
+        // This device first, whatever the store says.
+        let this_device = self.log_out().await;
         let everywhere = match (&self.revocations, subject) {
             (Some(revocations), Some(subject)) => {
                 let now = to_datetime(unix_now()?);
-                Some(revocations.revoke_subject(
-                    &subject,
-                    now + time::Duration::seconds(1),
-                    now + self.max_lifetime,
-                ))
+                revocations
+                    .revoke_subject(&subject, now, now.saturating_add(self.span))
+                    .await
             }
-            _ => None,
+            _ => Ok(()),
         };
-        if let Some(revoking) = everywhere {
-            revoking.await?;
-        }
-        self.log_out().await
+        everywhere.and(this_device)
     }
 }
 

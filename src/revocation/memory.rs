@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use moka::Expiry;
 use moka::notification::RemovalCause;
+use moka::policy::EvictionPolicy;
 use moka::sync::Cache;
 use time::OffsetDateTime;
 
@@ -149,8 +150,11 @@ impl Default for MemoryRevocations {
 
 impl std::fmt::Debug for MemoryRevocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Without the cache's pending maintenance: formatting never blocks.
         f.debug_struct("MemoryRevocations")
-            .field("stats", &self.stats())
+            .field("sessions", &self.inner.sessions.entry_count())
+            .field("subjects", &self.inner.subjects.entry_count())
+            .field("capacity", &self.inner.capacity)
             .finish()
     }
 }
@@ -171,11 +175,19 @@ impl MemoryRevocations {
             inner: Arc::new(Inner {
                 sessions: Cache::builder()
                     .max_capacity(entries)
+                    // A full store drops its oldest entries, never the
+                    // newest (TinyLFU would refuse a new entry, which is
+                    // never read again before it matters).
+                    .eviction_policy(EvictionPolicy::lru())
                     .expire_after(ToTheEnd)
                     .eviction_listener(on_eviction(Arc::clone(&evicted), entries))
                     .build(),
                 subjects: Cache::builder()
                     .max_capacity(entries)
+                    // A full store drops its oldest entries, never the
+                    // newest (TinyLFU would refuse a new entry, which is
+                    // never read again before it matters).
+                    .eviction_policy(EvictionPolicy::lru())
                     .expire_after(ToTheEnd)
                     .eviction_listener(on_eviction(Arc::clone(&evicted), entries))
                     .build(),

@@ -61,7 +61,9 @@ impl Default for RedisOptions {
 
 impl RedisOptions {
     /// Every key and the channel start with `prefix` (default
-    /// `"sealed-session"`): apps sharing one Redis use different prefixes.
+    /// `"sealed-session"`; ASCII letters, digits, `-`, `_`, `.`): apps
+    /// sharing one Redis server use different prefixes, whatever database
+    /// they select (pub/sub channels are shared by every database).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
@@ -156,9 +158,23 @@ impl Entry {
         }
     }
 
-    /// The channel message: the key, a space, the value.
+    /// The channel message: the value, whose fields have a fixed count, then
+    /// the key, which may hold spaces (a subject is any text).
     fn message(&self, prefix: &str) -> String {
-        format!("{} {}", self.key(prefix), self.value())
+        format!("{} {}", self.value(), self.key(prefix))
+    }
+
+    /// Reads a channel message back.
+    fn parse_message(prefix: &str, message: &str) -> Option<Self> {
+        let fields = match message.as_bytes().first()? {
+            b's' => 2,
+            b'u' => 3,
+            _ => return None,
+        };
+        let mut parts = message.splitn(fields + 1, ' ');
+        let value: Vec<&str> = parts.by_ref().take(fields).collect();
+        let key = parts.next()?;
+        Self::parse(prefix, key, &value.join(" "))
     }
 
     /// Reads a key and its value back.
@@ -195,6 +211,12 @@ impl Entry {
 
 /// Longest wait between two attempts to reach Redis again.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// A quiet subscription is checked this often: a Redis that vanished
+/// without closing the connection (a partition, a crashed host) sends
+/// nothing, so silence alone proves nothing.
+const HEALTH_CHECK: Duration = Duration::from_secs(2);
+/// How long subscribing and loading, or a health check, may take.
+const DEADLINE: Duration = Duration::from_secs(5);
 
 impl RedisRevocations {
     /// Connects to Redis at `url` (`redis://[:password@]host:port[/db]`),
@@ -205,6 +227,14 @@ impl RedisRevocations {
     /// [`Error::RevocationUnavailable`] if the URL is invalid or Redis
     /// cannot be reached now.
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, Error> {
+        let valid = !options.prefix.is_empty()
+            && options
+                .prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !valid {
+            return Err(crate::error::ConfigError::RedisPrefix.into());
+        }
         let client = redis::Client::open(url).map_err(unavailable)?;
         let inner = Arc::new(Inner {
             client,
@@ -216,7 +246,9 @@ impl RedisRevocations {
             received: AtomicU64::new(0),
             loads: AtomicU64::new(0),
         });
-        let messages = subscribe_and_load(&inner).await?;
+        let messages = tokio::time::timeout(DEADLINE, subscribe_and_load(&inner))
+            .await
+            .map_err(|_| Error::RevocationUnavailable("redis: timed out".to_owned()))??;
         tokio::spawn(keep_in_sync(Arc::downgrade(&inner), messages));
         Ok(Self { inner })
     }
@@ -245,7 +277,9 @@ impl RedisRevocations {
         // This node refuses at once, whatever Redis says.
         entry.apply(&self.inner.replica);
         let inner = Arc::clone(&self.inner);
-        Box::pin(async move {
+        // Spawned, so that a request dropped half-way (a client that goes
+        // away) never cancels a log-out's write.
+        let task = tokio::spawn(async move {
             let mut connection = inner.writer().await?;
             let written = write(&inner, &entry, &mut connection).await;
             if written.is_err() {
@@ -253,6 +287,13 @@ impl RedisRevocations {
                 *inner.writer.lock().await = None;
             }
             written
+        });
+        Box::pin(async move {
+            task.await.unwrap_or_else(|e| {
+                Err(Error::RevocationUnavailable(format!(
+                    "the revocation write did not finish: {e}"
+                )))
+            })
         })
     }
 }
@@ -322,7 +363,9 @@ async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSubStream, E
     let pattern = format!("{prefix}:*");
     let mut cursor = 0u64;
     loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+        // Bytes: a key or value that is not UTF-8 (not ours) is skipped,
+        // never a failed load.
+        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
             .arg(cursor)
             .arg("MATCH")
             .arg(&pattern)
@@ -331,12 +374,17 @@ async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSubStream, E
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        let keys: Vec<String> = keys.into_iter().filter(|k| k != &inner.channel).collect();
         if !keys.is_empty() {
-            let values: Vec<Option<String>> = connection.mget(&keys).await.map_err(unavailable)?;
+            let values: Vec<Option<Vec<u8>>> = connection.mget(&keys).await.map_err(unavailable)?;
             for (key, value) in keys.iter().zip(values) {
                 // A key that expired between SCAN and MGET reads as nil.
-                if let Some(entry) = value.and_then(|v| Entry::parse(prefix, key, &v)) {
+                let (Ok(key), Some(Ok(value))) = (
+                    std::str::from_utf8(key),
+                    value.as_deref().map(std::str::from_utf8),
+                ) else {
+                    continue;
+                };
+                if let Some(entry) = Entry::parse(prefix, key, value) {
                     entry.apply(&inner.replica);
                 }
             }
@@ -358,20 +406,19 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
     let mut backoff = Duration::from_millis(50);
     loop {
         // Wait for a message, checking now and then that the store lives.
-        let next = tokio::time::timeout(Duration::from_secs(1), messages.next()).await;
+        let next = tokio::time::timeout(HEALTH_CHECK, messages.next()).await;
         let Some(store) = inner.upgrade() else {
             return;
         };
         match next {
-            Err(_) => continue,
+            Err(_) if healthy(&store).await => continue,
+            Err(_) => {}
             Ok(Some(message)) => {
                 let payload: String = message.get_payload().unwrap_or_default();
                 let prefix = &store.options.prefix;
-                if let Some((key, value)) = payload.split_once(' ') {
-                    if let Some(entry) = Entry::parse(prefix, key, value) {
-                        entry.apply(&store.replica);
-                        store.received.fetch_add(1, Ordering::Relaxed);
-                    }
+                if let Some(entry) = Entry::parse_message(prefix, &payload) {
+                    entry.apply(&store.replica);
+                    store.received.fetch_add(1, Ordering::Relaxed);
                 }
                 continue;
             }
@@ -389,7 +436,10 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
         );
         loop {
             tokio::time::sleep(backoff).await;
-            match subscribe_and_load(&store).await {
+            let attempt = tokio::time::timeout(DEADLINE, subscribe_and_load(&store)).await;
+            match attempt.unwrap_or_else(|_| {
+                Err(Error::RevocationUnavailable("redis: timed out".to_owned()))
+            }) {
                 Ok(stream) => {
                     messages = stream;
                     backoff = Duration::from_millis(50);
@@ -404,6 +454,25 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
                     }
                 }
             }
+        }
+    }
+}
+
+/// Whether Redis answers a PING within the deadline (on the write
+/// connection: a partition that cuts one cuts the other).
+async fn healthy(inner: &Inner) -> bool {
+    let ping = async {
+        let mut connection = inner.writer().await?;
+        redis::cmd("PING")
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(unavailable)
+    };
+    match tokio::time::timeout(DEADLINE, ping).await {
+        Ok(Ok(())) => true,
+        _ => {
+            *inner.writer.lock().await = None;
+            false
         }
     }
 }

@@ -30,8 +30,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SUBJECT")]
     subject: Option<String>,
 
-    /// How long the entry must last: the apps' absolute session lifetime
-    /// (after it, what it blocks has expired anyway).
+    /// The apps' absolute session lifetime: the entry lasts that long plus
+    /// 10 minutes (the largest clock leeway a codec accepts), after which
+    /// what it blocks has expired anyway.
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
     lifetime: time::Duration,
 
@@ -45,9 +46,13 @@ fn parse_session_id(text: &str) -> Result<SessionId, String> {
 }
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
-    let until = ctx.now + args.lifetime;
-    // Sessions created in this second are refused too.
-    let not_before = ctx.now + time::Duration::seconds(1);
+    let until = ctx
+        .now
+        .checked_add(args.lifetime + time::Duration::minutes(10))
+        .ok_or_else(|| CliError::usage("--lifetime is too long"))?;
+    // Sessions created before this second are refused; a log-in after it
+    // starts a new session, which opens.
+    let not_before = ctx.now;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
