@@ -18,7 +18,7 @@ use crate::ids::SessionId;
 use super::{Revocations, Revoking};
 
 /// Entries of each kind kept at most, by default: 100,000 log-outs within
-/// the codec's absolute lifetime, about 37 MB (an entry takes about 375
+/// the codec's absolute lifetime, about 37 MB (an entry takes about 380
 /// bytes resident, `benches/revocation.rs`).
 pub(crate) const DEFAULT_CAPACITY: u64 = 100_000;
 
