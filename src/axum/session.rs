@@ -273,9 +273,11 @@ impl<T> Session<T> {
     }
 
     /// Ends the session (log-out): the response deletes its cookie and every
-    /// chunk of it. Inserting a value afterwards starts a new session, with
-    /// a new id. Returns the id of the session the request carried, if any
-    /// (to revoke it, so that a copy of the cookie stops opening too).
+    /// chunk of it, and, when the codec has a revocation store and the
+    /// session a subject, revokes it first, so that a copy of the cookie
+    /// stops opening too. Inserting a value afterwards starts a new
+    /// session, with a new id. Returns the id of the session the request
+    /// carried, if any.
     pub fn destroy(&self) -> Option<SessionId> {
         let mut state = self.lock();
         let id = state
@@ -293,8 +295,9 @@ impl<T> Session<T> {
 
     /// Logs out: [`destroy`](Self::destroy), and revoke the session in the
     /// codec's revocation store now, so that a copy of the cookie taken
-    /// before stops opening too (the layer does that after the handler for
-    /// a plain `destroy`; this waits for it and says if it failed).
+    /// before stops opening too, with or without a subject (the layer does
+    /// that after the handler for a plain `destroy` of a session with a
+    /// subject; this waits for it and says if it failed).
     ///
     /// # Errors
     /// The store's, if it could not record the revocation (the cookie is
