@@ -597,7 +597,7 @@ impl Codec {
     /// assert_eq!(codec.leeway(), time::Duration::seconds(30)); // the default
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
-    pub fn leeway(&self) -> time::Duration {
+    pub fn leeway(&self) -> Duration {
         Duration::seconds(self.inner.policy.leeway)
     }
 

@@ -3,7 +3,7 @@
 //! fixed nonces, and panic (on purpose) when a property fails.
 //!
 //! Every check here judges an outcome by *when* it failed. Errors that come
-//! before authentication ([`Error::TooLarge`], [`Error::Malformed`],
+//! before authentication ([`Error::InputTooLarge`], [`Error::Malformed`],
 //! [`Error::UnknownKey`]) or from it ([`Error::Invalid`]) are a rejection.
 //! Any other outcome for input that was not sealed by us (a value, or an
 //! error about claims, times or payload) means the input authenticated: a

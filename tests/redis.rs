@@ -44,13 +44,30 @@ async fn within(bound: Duration, mut done: impl FnMut() -> bool) -> Option<Durat
     None
 }
 
+/// The claims of a new session of `subject`, created at `at`.
 fn claims_of(codec: &Codec, subject: Option<&str>) -> Claims {
-    let mut options = SealOptions::new();
+    claims_at(codec, subject, OffsetDateTime::now_utc())
+}
+
+fn claims_at(codec: &Codec, subject: Option<&str>, at: OffsetDateTime) -> Claims {
+    let mut options = SealOptions::new().at(at);
     if let Some(subject) = subject {
         options = options.subject(subject);
     }
     let token = codec.seal_with(&1u8, options).expect("seals");
     codec.open::<u8>(&token).expect("opens").claims().clone()
+}
+
+/// A Redis server, two fail-closed nodes on it, and a codec; `None`
+/// (after one line) without redis-server.
+async fn two_nodes() -> Option<(RedisServer, RedisRevocations, RedisRevocations, Codec)> {
+    let server = RedisServer::start()?;
+    let a = node(&server.url(), Unavailable::FailClosed).await;
+    let b = node(&server.url(), Unavailable::FailClosed).await;
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    Some((server, a, b, codec))
 }
 
 /// How far propagation may take and still pass: far above what loopback
@@ -59,16 +76,9 @@ const BOUND: Duration = Duration::from_secs(5);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_out_on_one_node_is_refused_on_the_other_within_the_bound() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, a, b, codec)) = two_nodes().await else {
         return;
     };
-    let (a, b) = (
-        node(&server.url(), Unavailable::FailClosed).await,
-        node(&server.url(), Unavailable::FailClosed).await,
-    );
-    let codec = Codec::builder(KeyRing::new(Key::generate()))
-        .build()
-        .expect("codec");
     let mut delays = Vec::new();
     for _ in 0..200 {
         let claims = claims_of(&codec, None);
@@ -216,23 +226,11 @@ async fn entries_expire_in_redis_and_a_new_node_loads_the_live_ones() {
 /// node intact, and one that looks like a message names only itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_subject_text_reaches_other_nodes_as_itself() {
-    let Some(server) = RedisServer::start() else {
+    let Some((server, a, b, codec)) = two_nodes().await else {
         return;
     };
-    let (a, b) = (
-        node(&server.url(), Unavailable::FailClosed).await,
-        node(&server.url(), Unavailable::FailClosed).await,
-    );
-    let codec = Codec::builder(KeyRing::new(Key::generate()))
-        .build()
-        .expect("codec");
     let hour_ago = OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let of = |subject: &str| {
-        let token = codec
-            .seal_with(&1u8, SealOptions::new().subject(subject).at(hour_ago))
-            .expect("seals");
-        codec.open::<u8>(&token).expect("opens").claims().clone()
-    };
+    let of = |subject: &str| claims_at(&codec, Some(subject), hour_ago);
     let now = OffsetDateTime::now_utc();
     let week = now + time::Duration::days(7);
     let odd = "john smith: admin@example";

@@ -150,6 +150,13 @@ async fn destroy(session: Session<u8>) -> &'static str {
     "destroyed"
 }
 
+async fn log_out(session: Session<u8>) -> StatusCode {
+    match session.log_out().await {
+        Ok(()) => StatusCode::OK,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 async fn everywhere(session: Session<u8>) -> StatusCode {
     match session.log_out_everywhere().await {
         Ok(()) => StatusCode::OK,
@@ -168,6 +175,7 @@ fn app(codec: Codec) -> (Router, SessionLayer<u8>) {
         .route("/set", post(set))
         .route("/login", post(log_in))
         .route("/destroy", post(destroy))
+        .route("/logout", post(log_out))
         .route("/everywhere", post(everywhere))
         .layer(layer.clone());
     (router, layer)
@@ -261,10 +269,8 @@ async fn log_out_everywhere_through_the_layer() {
     );
 }
 
-/// While the store cannot answer, a handler that writes to the (empty)
-/// session must not replace the client's cookie, which may be valid.
-#[tokio::test]
-async fn an_unavailable_store_never_replaces_the_clients_cookie() {
+/// A client's valid session (value 5), and the app whose store is down.
+fn with_store_down() -> (String, Router, SessionLayer<u8>) {
     let plain = Codec::builder(KeyRing::new(Key::generate()))
         .build()
         .expect("codec");
@@ -273,7 +279,15 @@ async fn an_unavailable_store_never_replaces_the_clients_cookie() {
         .revocations(Arc::new(Unavailable))
         .build()
         .expect("codec");
-    let (app, _) = app(down);
+    let (app, layer) = app(down);
+    (token, app, layer)
+}
+
+/// While the store cannot answer, a handler that writes to the (empty)
+/// session must not replace the client's cookie, which may be valid.
+#[tokio::test]
+async fn an_unavailable_store_never_replaces_the_clients_cookie() {
+    let (token, app, _) = with_store_down();
     let (status, _, set) = send(&app, "POST", "/set", Some(&token)).await;
     assert_eq!((status, set), (StatusCode::OK, None));
 }
@@ -281,23 +295,8 @@ async fn an_unavailable_store_never_replaces_the_clients_cookie() {
 /// `Session::log_out` revokes the session inside the handler.
 #[tokio::test]
 async fn log_out_revokes_inside_the_handler() {
-    async fn log_out(session: Session<u8>) -> StatusCode {
-        match session.log_out().await {
-            Ok(()) => StatusCode::OK,
-            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
     let store = Arc::new(MemoryRevocations::new());
-    let codec = codec_with(store.clone());
-    let cookie = SessionCookie::builder("sid")
-        .secure(false)
-        .build()
-        .expect("cookie");
-    let app = Router::new()
-        .route("/", get(read))
-        .route("/set", post(set))
-        .route("/logout", post(log_out))
-        .layer(SessionLayer::<u8>::new(codec, cookie));
+    let (app, _) = app(codec_with(store.clone()));
     let (_, _, token) = send(&app, "POST", "/set", None).await;
     let token = token.expect("session");
     let (status, _, removal) = send(&app, "POST", "/logout", Some(&token)).await;
@@ -311,15 +310,7 @@ async fn log_out_revokes_inside_the_handler() {
 /// a 500.
 #[tokio::test]
 async fn an_unavailable_store_refuses_sessions_without_deleting_them() {
-    let plain = Codec::builder(KeyRing::new(Key::generate()))
-        .build()
-        .expect("codec");
-    let token = plain.seal(&5u8).expect("seals");
-    let down = Codec::builder(plain.key_ring().clone())
-        .revocations(Arc::new(Unavailable))
-        .build()
-        .expect("codec");
-    let (app, layer) = app(down);
+    let (token, app, layer) = with_store_down();
     let (status, body, set) = send(&app, "GET", "/", Some(&token)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "none"));
     assert_eq!(set, None, "the cookie is kept");

@@ -1,5 +1,6 @@
 //! A real `redis-server` for tests (Debian's package), on a free loopback
-//! port, killed when dropped. Shared by tests/redis.rs and the CLI's tests.
+//! port, killed when dropped. Shared by tests/redis.rs, the CLI's tests and
+//! web-bench.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -27,7 +27,8 @@ mod common;
 mod apps;
 mod http;
 mod inprocess;
-mod redis;
+#[path = "../../../tests/support/redis_server.rs"]
+mod redis_server;
 
 use std::sync::Arc;
 
@@ -88,6 +89,12 @@ async fn cases(redis_url: Option<&str>) -> Vec<Case> {
         cookies.push(app.session_cookie().await);
     }
     cookies[0] = cookies[1].clone();
+    read_and_modify(&apps, cookies)
+}
+
+/// Two cases per app, a read-only request and a modifying one, each with
+/// the client's `Cookie` header for that app.
+fn read_and_modify(apps: &[apps::App], cookies: Vec<String>) -> Vec<Case> {
     let mut cases = Vec::new();
     for (app, cookie) in apps.iter().zip(cookies) {
         for modifies in [false, true] {
@@ -145,19 +152,11 @@ async fn revocation_cases(redis_url: Option<&str>) -> Vec<Case> {
             Some(redis),
         ));
     }
-    let mut cases = Vec::new();
+    let mut cookies = Vec::new();
     for app in &apps {
-        let cookie = app.session_cookie().await;
-        for modifies in [false, true] {
-            cases.push(Case {
-                contender: app.name,
-                modifies,
-                router: app.router.clone(),
-                cookie: HeaderValue::from_str(&cookie).expect("a cookie header"),
-            });
-        }
+        cookies.push(app.session_cookie().await);
     }
-    cases
+    read_and_modify(&apps, cookies)
 }
 
 fn main() {
@@ -177,13 +176,9 @@ fn main() {
             connections: 2,
         }
     };
-    let redis = redis::RedisServer::start();
-    if redis.is_none() {
-        println!(
-            "skipped the Redis store: redis-server not found (Debian: apt-get install redis-server)"
-        );
-    }
-    let redis_url = redis.as_ref().map(|r| r.url.clone());
+    // Without redis-server, one line says so and the Redis rows are left out.
+    let redis = redis_server::RedisServer::start();
+    let redis_url = redis.as_ref().map(redis_server::RedisServer::url);
 
     println!(
         "CPU: {}; {} cores",
