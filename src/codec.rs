@@ -1201,6 +1201,17 @@ impl<'a> SealOptions<'a> {
 
 /// What a seal wrote, beside the token: the session id and the end of the
 /// session, for a `Set-Cookie`'s `Expires` or a revocation entry's lifetime.
+///
+/// ```
+/// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
+/// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let mut token = String::new();
+/// let sealed = codec.seal_into(&1u8, SealOptions::new(), &mut token)?;
+/// let claims = codec.open::<u8>(&token)?.claims().clone();
+/// assert_eq!(sealed.session_id(), claims.session_id());
+/// assert_eq!(sealed.expires_unix(), claims.expires_unix());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sealed {
     session_id: SessionId,

@@ -168,7 +168,18 @@ impl<T> SessionLayer<T> {
         }
     }
 
-    /// What the layer has seen so far.
+    /// What the layer has seen so far: a rise of `old_shape` after a deploy
+    /// means the session type changed and users are starting over.
+    ///
+    /// ```
+    /// # use sealed_session::axum::SessionLayer;
+    /// # use sealed_session::{Codec, Key, KeyRing, SessionCookie};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
+    /// let stats = layer.stats();
+    /// assert_eq!((stats.rejected, stats.old_shape, stats.failed), (0, 0, 0));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
     pub fn stats(&self) -> SessionStats {
         self.shared.counters.snapshot()
     }
@@ -184,6 +195,19 @@ impl<S, T> Layer<S> for SessionLayer<T> {
 
 /// Replaces the codec of a [`SessionLayer`] while it serves: requests
 /// already started finish with the codec they began with.
+///
+/// ```
+/// # use sealed_session::axum::SessionLayer;
+/// # use sealed_session::{Codec, Key, KeyRing, SessionCookie};
+/// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
+/// let handle = layer.codec_handle();
+/// let next = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let next_key = next.key_ring().primary().id();
+/// handle.replace(next);
+/// assert_eq!(handle.current().key_ring().primary().id(), next_key);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct CodecHandle {
     shared: Arc<Shared>,
@@ -232,6 +256,14 @@ const SESSION_TOKEN: HeaderName = HeaderName::from_static("session-token");
 impl TokenHeader {
     /// Requests send `Authorization: Bearer <token>`; responses that change
     /// the session send `Session-Token: <token>`.
+    ///
+    /// ```
+    /// use http::HeaderName;
+    /// use sealed_session::axum::TokenHeader;
+    /// // Answer in `X-Session` instead.
+    /// let header = TokenHeader::bearer().respond_with(HeaderName::from_static("x-session"));
+    /// # let _ = header;
+    /// ```
     pub fn bearer() -> Self {
         Self {
             request: RequestHeader::Bearer,

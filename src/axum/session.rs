@@ -186,6 +186,17 @@ impl<T> Session<T> {
 
     /// Changes the value of an existing session; `None` (and no
     /// `Set-Cookie`) if there is none.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// async fn rename(session: Session<String>) -> &'static str {
+    ///     match session.update(|name| name.make_ascii_uppercase()) {
+    ///         Some(()) => "renamed",
+    ///         None => "no session",
+    ///     }
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(rename));
+    /// ```
     pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Option<R> {
         let mut state = self.lock();
         let result = state.value.as_mut().map(change)?;
@@ -328,6 +339,19 @@ impl<T> Session<T> {
     /// # Errors
     /// The store's, if it could not record a revocation (the session is
     /// destroyed all the same).
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// use axum::http::StatusCode;
+    /// async fn log_out_everywhere(session: Session<u64>) -> StatusCode {
+    ///     match session.log_out_everywhere().await {
+    ///         Ok(()) => StatusCode::SEE_OTHER,
+    ///         // The store did not record it; this device is logged out anyway.
+    ///         Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    ///     }
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(log_out_everywhere));
+    /// ```
     pub async fn log_out_everywhere(&self) -> Result<(), Error> {
         let subject = self.subject();
         // This device first, whatever the store says.

@@ -215,6 +215,17 @@ impl MemoryRevocations {
     }
 
     /// How many entries it holds (after pending expirations run).
+    ///
+    /// ```
+    /// use sealed_session::{MemoryRevocations, Revocations, SessionId};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), sealed_session::Error> {
+    /// let store = MemoryRevocations::with_capacity(10_000);
+    /// let until = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+    /// store.revoke_session(SessionId::from_bytes([1; 16]), until).await?;
+    /// let stats = store.stats();
+    /// assert_eq!((stats.sessions, stats.capacity, stats.evicted), (1, 10_000, 0));
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> RevocationStats {
         self.inner.sessions.run_pending_tasks();
         self.inner.subjects.run_pending_tasks();

@@ -87,6 +87,23 @@ impl RedisOptions {
 /// A revocation costs one `SET` and one `PUBLISH`; a check reads the local
 /// replica only. Built inside a Tokio runtime, whose task keeps the replica
 /// in sync until the store is dropped.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use sealed_session::{Codec, Key, KeyRing, RedisOptions, RedisRevocations, Unavailable};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), sealed_session::Error> {
+/// let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+/// let options = RedisOptions::default()
+///     .prefix("shop")
+///     .when_unavailable(Unavailable::FailClosed);
+/// let store = Arc::new(RedisRevocations::connect(&url, options).await?);
+/// assert!(store.is_in_sync());
+/// let codec = Codec::builder(KeyRing::new(Key::generate()))
+///     .revocations(store)
+///     .build()?;
+/// # let _ = codec;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct RedisRevocations {
     inner: Arc<Inner>,
