@@ -12,24 +12,34 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sealed_session::{Codec, Key, KeyRing, MemoryRevocations, Revocations, SealOptions, SessionId};
+use sealed_session::{
+    Codec, Key, KeyRing, MemoryRevocations, Revocations, RevokedSession, SealOptions, SessionId,
+};
 use time::{Duration, OffsetDateTime};
 
-/// A store holding `sessions` revoked ids and `subjects` subjects.
+/// A store holding `sessions` revoked sessions, each of a distinct user
+/// (the densest case: no folding), created over the past week, and
+/// `subjects` subjects.
 fn filled(sessions: u32, subjects: u32) -> MemoryRevocations {
     let store = MemoryRevocations::new();
-    let until = OffsetDateTime::now_utc() + Duration::days(7);
+    let now = OffsetDateTime::now_utc();
+    let until = now + Duration::days(7);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
+    let week = 7 * 86_400;
     rt.block_on(async {
         for i in 0..sessions {
             let mut id = [0u8; 16];
-            id[..4].copy_from_slice(&i.to_le_bytes());
-            store
-                .revoke_session(SessionId::from_bytes(id), until)
-                .await
-                .expect("revokes");
+            rand::fill(&mut id);
+            let created = now - Duration::seconds(i64::from(i) % week);
+            let session = RevokedSession::new(
+                SessionId::from_bytes(id),
+                Some(&format!("user-{i}")),
+                Some(created),
+                until,
+            );
+            store.revoke_session(&session).await.expect("revokes");
         }
         for i in 0..subjects {
             store
@@ -51,7 +61,7 @@ fn resident() -> Option<u64> {
 fn checks(c: &mut Criterion) {
     // What the entries cost in memory: resident size before and after.
     if let Some(before) = resident() {
-        let store = filled(100_000, 0);
+        let store = filled(1_000_000, 0);
         let held = store.stats().sessions.max(1); // after pending maintenance
         if let Some(after) = resident() {
             eprintln!(
@@ -82,7 +92,7 @@ fn checks(c: &mut Criterion) {
     let mut g = c.benchmark_group("revocation/check");
     for (name, store) in [
         ("empty store", filled(0, 0)),
-        ("100k sessions, 10k subjects", filled(100_000, 10_000)),
+        ("1M sessions, 10k subjects", filled(1_000_000, 10_000)),
     ] {
         g.bench_function(format!("{name}, no subject"), |b| {
             b.iter(|| store.check(black_box(&anonymous_claims)))
@@ -95,13 +105,13 @@ fn checks(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("revocation/open typical");
     let with_store = Codec::builder(codec.key_ring().clone())
-        .revocations(Arc::new(filled(100_000, 10_000)))
+        .revocations(Arc::new(filled(1_000_000, 10_000)))
         .build()
         .expect("codec");
     g.bench_function("no store", |b| {
         b.iter(|| codec.open::<common::Typical>(black_box(&signed_in)))
     });
-    g.bench_function("memory store, 100k entries", |b| {
+    g.bench_function("memory store, 1M entries", |b| {
         b.iter(|| with_store.open::<common::Typical>(black_box(&signed_in)))
     });
     g.finish();

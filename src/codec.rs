@@ -282,7 +282,8 @@ impl CodecBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] for a purpose that is empty or over 255 bytes, a
-    /// non-positive or over-long duration, or a budget out of range;
+    /// non-positive or over-long duration, a budget out of range, or a leeway
+    /// under 1 s with a revocation store;
     /// [`Error::DuplicateKeyId`] if two keys of the ring share a key id.
     pub fn build(self) -> Result<Codec, Error> {
         if self.purpose.is_empty() || self.purpose.len() > MAX_PURPOSE_LEN {
@@ -292,6 +293,12 @@ impl CodecBuilder {
             .into());
         }
         let policy = Policy::new(self.max_lifetime, self.idle_timeout, self.leeway)?;
+        if self.revocations.is_some() && policy.leeway < 1 {
+            return Err(ConfigError::RevocationsNeedLeeway {
+                seconds: policy.leeway,
+            }
+            .into());
+        }
         if !(MIN_BUDGET..=MAX_BUDGET).contains(&self.budget) {
             return Err(ConfigError::Budget {
                 budget: self.budget,
@@ -843,6 +850,11 @@ impl Codec {
         // An `Opened` kept past its end must not come back to life: the same
         // checks as an open, at the time of the re-seal (FORMAT.md §6.1).
         self.inner.policy.check(old, now)?;
+        // Nor a session revoked since it was opened (a re-seal with a new
+        // id or no subject must not escape the revocation).
+        if let Some(revocations) = &self.inner.revocations {
+            revocations.check(old)?;
+        }
         // A re-seal never moves `issued` backwards nor before `created`.
         let issued = now.max(old.issued_unix());
         let expires = self.inner.policy.expires_for(old.created_unix(), issued);
@@ -890,6 +902,19 @@ impl Codec {
         token: &str,
         now: i64,
         limit: usize,
+    ) -> Result<Opened<T>, Error> {
+        self.open_unix_keeping(token, now, limit, &mut None)
+    }
+
+    /// [`open_unix`](Self::open_unix), and when the revocation store
+    /// cannot answer, the authenticated claims of the refused session in
+    /// `unchecked` (a log-out must still revoke it).
+    pub(crate) fn open_unix_keeping<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: i64,
+        limit: usize,
+        unchecked: &mut Option<Opened<()>>,
     ) -> Result<Opened<T>, Error> {
         let inner = &*self.inner;
         if token.len() > limit {
@@ -954,7 +979,17 @@ impl Codec {
         let (claims, payload) = Claims::decode(body).map_err(Error::InvalidClaims)?;
         inner.policy.check(&claims, now)?;
         if let Some(revocations) = &inner.revocations {
-            revocations.check(&claims)?;
+            if let Err(e) = revocations.check(&claims) {
+                if matches!(e, Error::RevocationUnavailable(_)) {
+                    *unchecked = Some(Opened {
+                        value: (),
+                        claims,
+                        key_id: header.key_id,
+                        needs_reseal: !is_primary,
+                    });
+                }
+                return Err(e);
+            }
         }
         let value = payload::decode(payload)?;
         Ok(Opened {
@@ -977,6 +1012,16 @@ impl Codec {
     ) -> Result<Sealed, Error> {
         // Whatever fails below, the caller's buffer holds no stale token.
         token.clear();
+        // A new session is created after whatever the store refuses: a
+        // log-in in the second of a "log out everywhere" (or of a floor)
+        // is sealed one second ahead, within the leeway, and opens.
+        let now = match self.inner.revocations.as_ref() {
+            Some(store) => match store.refused_through(subject) {
+                Some(line) if line >= now => line.saturating_add(1),
+                _ => now,
+            },
+            None => now,
+        };
         let expires = self.inner.policy.expires_for(now, now);
         if expires <= now {
             // Only at the end of the representable time range.

@@ -385,6 +385,17 @@ pub enum ConfigError {
     /// than ASCII letters, digits, `-`, `_` and `.` (a `:` or a glob
     /// character would mix its keys with another prefix's), or is empty.
     RedisPrefix,
+    /// A codec with a revocation store needs a leeway of at least one
+    /// second: a log-in in the second of a "log out everywhere" is sealed
+    /// one second ahead, so that it opens while the older sessions of that
+    /// second stay refused.
+    RevocationsNeedLeeway {
+        /// The leeway asked for, in seconds.
+        seconds: i64,
+    },
+    /// A codec replacing one that checks a revocation store does not check
+    /// that same store (a reload must keep it).
+    RevocationStoreChanged,
 }
 
 /// Why an input is not a token. Everything here is public structure checked
@@ -681,6 +692,14 @@ impl fmt::Display for ConfigError {
             Self::RedisPrefix => {
                 f.write_str("a Redis prefix is 1 or more ASCII letters, digits, '-', '_' or '.'")
             }
+            Self::RevocationsNeedLeeway { seconds } => write!(
+                f,
+                "leeway is {seconds} s, a codec with a revocation store needs at least 1 s"
+            ),
+            Self::RevocationStoreChanged => f.write_str(
+                "the new codec does not check the revocation store of the one it replaces \
+                 (build it with the same `.revocations(store)`)",
+            ),
         }
     }
 }

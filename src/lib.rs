@@ -76,7 +76,8 @@
 //! package in `cli/`, so `clap` never enters a library user's build.
 //!
 //! - `revocation`: `MemoryRevocations`, revoked sessions kept in this
-//!   process (with `moka`) and checked at every open.
+//!   process, bounded and fail-closed, and checked at every open (with
+//!   `tracing`).
 //! - `redis`: `RedisRevocations`, revocations shared by a cluster through
 //!   Redis with a local replica per node (with `redis`, `tokio`,
 //!   `futures-util`, `tracing`).
@@ -154,10 +155,10 @@ pub use key::{Key, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use mode::Mode;
 pub use payload::RECURSION_LIMIT;
 #[cfg(feature = "revocation")]
-pub use revocation::{MemoryRevocations, RevocationStats};
+pub use revocation::{MemoryRevocations, RevocationStats, SESSIONS_PER_SUBJECT};
 #[cfg(feature = "redis")]
 pub use revocation::{RedisOptions, RedisRevocations, Unavailable};
-pub use revocation::{Revocations, Revoking};
+pub use revocation::{Revocations, RevokedSession, Revoking};
 pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
 pub use untrusted::UntrustedToken;
 

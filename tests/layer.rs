@@ -529,8 +529,14 @@ async fn two_instances_rotate_keys_through_a_shared_ring_file_without_logging_an
         }
         change(&mut file);
         std::fs::write(&path, file.to_text().as_bytes()).expect("write");
-        a.layer.codec_handle().replace(load(&path));
-        b.layer.codec_handle().replace(load(&path));
+        a.layer
+            .codec_handle()
+            .replace(load(&path))
+            .expect("same store");
+        b.layer
+            .codec_handle()
+            .replace(load(&path))
+            .expect("same store");
         // The user's cookie opens on both instances.
         b.jar = a.jar.clone();
         assert_eq!(b.send("GET", "/").await.body, "7", "step {step} on B");
@@ -846,7 +852,7 @@ async fn a_request_keeps_the_codec_it_started_with() {
         let handle = handle.clone();
         let after = after.clone();
         async move {
-            handle.replace(after);
+            handle.replace(after).expect("no store");
             session.insert(Data {
                 n: 3,
                 blob: String::new(),

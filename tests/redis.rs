@@ -11,8 +11,8 @@
 use std::time::{Duration, Instant};
 
 use sealed_session::{
-    Claims, Codec, Error, Key, KeyRing, RedisOptions, RedisRevocations, Revocations, SealOptions,
-    SessionId, Unavailable,
+    Claims, Codec, Error, Key, KeyRing, RedisOptions, RedisRevocations, Revocations,
+    RevokedSession, SealOptions, SessionId, Unavailable,
 };
 use time::OffsetDateTime;
 
@@ -84,7 +84,7 @@ async fn a_log_out_on_one_node_is_refused_on_the_other_within_the_bound() {
         let claims = claims_of(&codec, None);
         assert!(b.check(&claims).is_ok());
         let start = Instant::now();
-        a.revoke_session(claims.session_id(), claims.expires())
+        a.revoke_session(&RevokedSession::of(&claims, claims.expires()))
             .await
             .expect("revokes");
         assert!(
@@ -131,7 +131,7 @@ async fn redis_killed_mid_run_the_policy_holds_and_checks_recover_when_it_is_bac
         .expect("codec");
     let revoked = claims_of(&codec, None);
     closed
-        .revoke_session(revoked.session_id(), revoked.expires())
+        .revoke_session(&RevokedSession::of(&revoked, revoked.expires()))
         .await
         .expect("revokes");
     within(BOUND, || open.check(&revoked).is_err())
@@ -154,7 +154,7 @@ async fn redis_killed_mid_run_the_policy_holds_and_checks_recover_when_it_is_bac
     // Revoking during the outage fails cleanly, and holds on this node.
     let during = claims_of(&codec, None);
     let e = open
-        .revoke_session(during.session_id(), during.expires())
+        .revoke_session(&RevokedSession::of(&during, during.expires()))
         .await
         .expect_err("Redis is down");
     assert!(matches!(e, Error::RevocationUnavailable(_)), "{e:?}");
@@ -169,7 +169,7 @@ async fn redis_killed_mid_run_the_policy_holds_and_checks_recover_when_it_is_bac
     assert!(closed.check(&fine).is_ok());
     // Revocations flow again.
     let after = claims_of(&codec, None);
-    open.revoke_session(after.session_id(), after.expires())
+    open.revoke_session(&RevokedSession::of(&after, after.expires()))
         .await
         .expect("revokes");
     within(BOUND, || {
@@ -192,8 +192,12 @@ async fn entries_expire_in_redis_and_a_new_node_loads_the_live_ones() {
         SessionId::from_bytes([1; 16]),
         SessionId::from_bytes([2; 16]),
     );
-    a.revoke_session(short, soon).await.expect("revokes");
-    a.revoke_session(long, later).await.expect("revokes");
+    a.revoke_session(&RevokedSession::by_id(short, soon))
+        .await
+        .expect("revokes");
+    a.revoke_session(&RevokedSession::by_id(long, later))
+        .await
+        .expect("revokes");
 
     let client = redis::Client::open(server.url()).expect("url");
     let mut connection = client

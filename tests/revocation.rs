@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use http_body_util::BodyExt as _;
 use sealed_session::axum::{Session, SessionLayer};
 use sealed_session::{
-    Claims, Codec, Error, Key, KeyRing, MemoryRevocations, Revocations, Revoking, SealOptions,
-    SessionCookie, SessionId,
+    Claims, Codec, Error, Key, KeyRing, MemoryRevocations, Revocations, RevokedSession, Revoking,
+    SESSIONS_PER_SUBJECT, SealOptions, SessionCookie, SessionId,
 };
 use time::{Duration, OffsetDateTime};
 use tower::ServiceExt as _;
@@ -33,16 +33,26 @@ async fn a_revoked_session_stops_opening_and_others_do_not() {
     let yours = codec.seal(&2u8).expect("seals");
     let opened = codec.open::<u8>(&mine).expect("opens");
     store
-        .revoke_session(opened.claims().session_id(), opened.claims().expires())
+        .revoke_session(&RevokedSession::of(
+            opened.claims(),
+            opened.claims().expires(),
+        ))
         .await
         .expect("revokes");
     let e = codec.open::<u8>(&mine).expect_err("revoked");
     assert!(matches!(e, Error::Revoked), "{e:?}");
     assert!(e.is_rejection());
     assert_eq!(*codec.open::<u8>(&yours).expect("not revoked").value(), 2);
-    // A re-seal of a revoked session is refused as well: same id.
-    let resealed = codec.reseal(&opened).expect("reseals");
-    assert!(matches!(codec.open::<u8>(&resealed), Err(Error::Revoked)));
+    // A re-seal of a revoked session is refused, with a new id or without
+    // its subject too: an `Opened` held from before cannot escape.
+    assert!(matches!(codec.reseal(&opened), Err(Error::Revoked)));
+    for options in [
+        SealOptions::new().new_id(),
+        SealOptions::new().without_subject(),
+    ] {
+        let e = codec.reseal_with(&opened, options).expect_err("revoked");
+        assert!(matches!(e, Error::Revoked), "{e:?}");
+    }
     assert_eq!(store.stats().sessions, 1);
 }
 
@@ -90,11 +100,14 @@ async fn entries_disappear_after_the_tokens_they_block_expire() {
     let soon = OffsetDateTime::now_utc() + Duration::seconds(1);
     let later = OffsetDateTime::now_utc() + Duration::days(1);
     store
-        .revoke_session(SessionId::from_bytes([1; 16]), soon)
+        .revoke_session(&RevokedSession::by_id(SessionId::from_bytes([1; 16]), soon))
         .await
         .expect("revokes");
     store
-        .revoke_session(SessionId::from_bytes([2; 16]), later)
+        .revoke_session(&RevokedSession::by_id(
+            SessionId::from_bytes([2; 16]),
+            later,
+        ))
         .await
         .expect("revokes");
     store
@@ -103,7 +116,7 @@ async fn entries_disappear_after_the_tokens_they_block_expire() {
         .expect("revokes");
     assert_eq!((store.stats().sessions, store.stats().subjects), (2, 1));
     // Not a timing assertion: the entry must be gone at some point after
-    // its end; 3 s leaves moka's one-second timer wheel ample room.
+    // its end; 3 s leaves the one-second clock ample room.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!((store.stats().sessions, store.stats().subjects), (1, 0));
 }
@@ -116,7 +129,7 @@ impl Revocations for Unavailable {
     fn check(&self, _: &Claims) -> Result<(), Error> {
         Err(Error::RevocationUnavailable("the store is down".into()))
     }
-    fn revoke_session(&self, _: SessionId, _: OffsetDateTime) -> Revoking {
+    fn revoke_session(&self, _: &RevokedSession) -> Revoking {
         Box::pin(std::future::ready(Err(Error::RevocationUnavailable(
             "the store is down".into(),
         ))))
@@ -126,9 +139,15 @@ impl Revocations for Unavailable {
             "the store is down".into(),
         ))))
     }
+    fn refused_through(&self, _: Option<&str>) -> Option<i64> {
+        None
+    }
 }
 
 async fn read(session: Session<u8>) -> String {
+    if session.is_unavailable() {
+        return "unavailable".to_owned();
+    }
     session
         .get()
         .map_or_else(|| "none".to_owned(), |n| n.to_string())
@@ -177,6 +196,7 @@ fn app(codec: Codec) -> (Router, SessionLayer<u8>) {
         .route("/destroy", post(destroy))
         .route("/logout", post(log_out))
         .route("/everywhere", post(everywhere))
+        .route("/demote", post(demote))
         .layer(layer.clone());
     (router, layer)
 }
@@ -297,12 +317,20 @@ async fn an_unavailable_store_never_replaces_the_clients_cookie() {
 async fn log_out_revokes_inside_the_handler() {
     let store = Arc::new(MemoryRevocations::new());
     let (app, _) = app(codec_with(store.clone()));
-    let (_, _, token) = send(&app, "POST", "/set", None).await;
+    let (_, _, token) = send(&app, "POST", "/login", None).await;
     let token = token.expect("session");
     let (status, _, removal) = send(&app, "POST", "/logout", Some(&token)).await;
     assert_eq!((status, removal.as_deref()), (StatusCode::OK, Some("")));
     assert_eq!(store.stats().sessions, 1);
     assert_eq!(send(&app, "GET", "/", Some(&token)).await.1, "none");
+    // An anonymous session names nobody: its log-out deletes the cookie
+    // and revokes nothing (else any client could fill the store).
+    let (_, _, anonymous) = send(&app, "POST", "/set", None).await;
+    let anonymous = anonymous.expect("session");
+    let (status, _, removal) = send(&app, "POST", "/logout", Some(&anonymous)).await;
+    assert_eq!((status, removal.as_deref()), (StatusCode::OK, Some("")));
+    assert_eq!(store.stats().sessions, 1);
+    assert_eq!(send(&app, "GET", "/", Some(&anonymous)).await.1, "7");
 }
 
 /// A store that cannot answer: sessions are refused (fail closed) but the
@@ -312,40 +340,291 @@ async fn log_out_revokes_inside_the_handler() {
 async fn an_unavailable_store_refuses_sessions_without_deleting_them() {
     let (token, app, layer) = with_store_down();
     let (status, body, set) = send(&app, "GET", "/", Some(&token)).await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "none"));
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "unavailable"));
     assert_eq!(set, None, "the cookie is kept");
     assert_eq!(layer.stats().rejected, 0);
     let (status, _, _) = send(&app, "POST", "/everywhere", None).await;
     assert_eq!(status, StatusCode::OK, "no session: nothing to revoke");
+    assert_eq!(
+        send(&app, "GET", "/", None).await.1,
+        "none",
+        "no session is not unavailable"
+    );
 }
 
-/// A full store drops its oldest entries, never the newest, and counts
-/// them so that an operator sizes the store.
+/// MEDIUM 2: during an outage, a log-out of a signed-in session is an
+/// error the handler sees (it could not be recorded), not a silent Ok,
+/// and its deletion still goes out.
 #[tokio::test]
-async fn a_full_store_keeps_the_newest_and_reports_what_it_dropped() {
-    let store = Arc::new(MemoryRevocations::with_capacity(50));
+async fn a_log_out_the_store_cannot_record_is_an_error() {
+    let plain = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let token = plain
+        .seal_with(&5u8, SealOptions::new().subject("alice"))
+        .expect("seals");
+    let down = Codec::builder(plain.key_ring().clone())
+        .revocations(Arc::new(Unavailable))
+        .build()
+        .expect("codec");
+    let (app, _) = app(down);
+    assert_eq!(send(&app, "GET", "/", Some(&token)).await.1, "unavailable");
+    for route in ["/logout", "/everywhere"] {
+        let (status, _, removal) = send(&app, "POST", route, Some(&token)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{route}");
+        assert_eq!(
+            removal.as_deref(),
+            Some(""),
+            "{route}: the cookie is deleted all the same"
+        );
+    }
+}
+
+/// A numbered session id, as the store sees it.
+fn id(i: u32) -> SessionId {
+    let mut id = [0u8; 16];
+    id[..4].copy_from_slice(&i.to_le_bytes());
+    id[4..8].copy_from_slice(&i.wrapping_mul(0x9E37_79B9).to_le_bytes());
+    SessionId::from_bytes(id)
+}
+
+/// The HIGH hole of the attack: a flood of log-outs must never make a
+/// revoked session open again, and memory stays bounded. One hostile
+/// account in a loop folds into its own "not before"; many accounts fill
+/// the store, which then raises a floor instead of forgetting.
+#[tokio::test]
+async fn a_flood_of_log_outs_never_reopens_a_revoked_session() {
+    let capacity = 1_000;
+    let store = Arc::new(MemoryRevocations::with_capacity(capacity));
     let codec = codec_with(store.clone());
-    let until = OffsetDateTime::now_utc() + Duration::days(1);
-    for i in 0..500u32 {
-        let mut id = [0u8; 16];
-        id[..4].copy_from_slice(&i.to_le_bytes());
+    let now = OffsetDateTime::now_utc();
+    let victim = codec
+        .seal_with(
+            &1u8,
+            SealOptions::new()
+                .subject("victim")
+                .at(now - Duration::minutes(10)),
+        )
+        .expect("seals");
+    let claims = codec.open::<u8>(&victim).expect("opens").claims().clone();
+    store
+        .revoke_session(&RevokedSession::of(
+            &claims,
+            codec.latest_end(claims.created()),
+        ))
+        .await
+        .expect("revokes");
+    let until = now + Duration::days(7);
+    let revoked = |i: u32, subject: &str, created: OffsetDateTime| {
+        RevokedSession::new(id(i), Some(subject), Some(created), until)
+    };
+
+    // One account, logging in and out 20,000 times.
+    for i in 0..20_000 {
         store
-            .revoke_session(SessionId::from_bytes(id), until)
+            .revoke_session(&revoked(i, "attacker", now))
             .await
             .expect("revokes");
     }
-    let token = codec.seal(&1u8).expect("seals");
-    let id = codec
-        .open::<u8>(&token)
-        .expect("opens")
-        .claims()
-        .session_id();
-    store.revoke_session(id, until).await.expect("revokes");
     let stats = store.stats();
-    assert!(stats.sessions <= 50, "{stats:?}");
-    assert!(stats.evicted >= 450, "{stats:?}");
-    assert!(
-        matches!(codec.open::<u8>(&token), Err(Error::Revoked)),
-        "the newest holds"
+    assert_eq!(
+        stats.sessions,
+        1 + u64::from(SESSIONS_PER_SUBJECT),
+        "{stats:?}"
     );
+    assert_eq!(stats.subjects, 1, "{stats:?}");
+    assert_eq!(stats.floor, None, "{stats:?}");
+    assert!(matches!(codec.open::<u8>(&victim), Err(Error::Revoked)));
+
+    // 10,000 accounts, one log-out each: ten times the capacity.
+    for i in 0..10_000u32 {
+        store
+            .revoke_session(&revoked(100_000 + i, &format!("user-{i}"), now))
+            .await
+            .expect("revokes");
+    }
+    let stats = store.stats();
+    assert!(stats.sessions <= capacity, "{stats:?}");
+    assert!(stats.floor_raises >= 1, "{stats:?}");
+    assert!(stats.floor >= Some(claims.created_unix()), "{stats:?}");
+    assert!(
+        matches!(codec.open::<u8>(&victim), Err(Error::Revoked)),
+        "the victim's copy stays refused: {stats:?}"
+    );
+    // The flood's accounts log in again: created after the floor, they open.
+    for i in [0, 19_999, 100_000, 109_999] {
+        let subject = if i < 20_000 {
+            "attacker".to_owned()
+        } else {
+            format!("user-{}", i - 100_000)
+        };
+        let token = codec
+            .seal_with(&1u8, SealOptions::new().subject(&subject).at(now))
+            .expect("seals");
+        let opened = codec.open::<u8>(&token);
+        // A session sealed now is created after the floor: it opens.
+        assert!(opened.is_ok(), "a new log-in opens: {opened:?}");
+    }
+    // And a new session, logged in after all this, opens.
+    let fresh = codec
+        .seal_with(&1u8, SealOptions::new().subject("victim"))
+        .expect("seals");
+    assert!(codec.open::<u8>(&fresh).is_ok());
+}
+
+/// Folding never lets a revoked id go: past the limit, the subject's line
+/// covers it, and sessions of other subjects are untouched.
+#[tokio::test]
+async fn past_a_few_sessions_a_subject_folds_into_its_not_before() {
+    let store = Arc::new(MemoryRevocations::new());
+    let codec = codec_with(store.clone());
+    let now = OffsetDateTime::now_utc();
+    let seal = |subject: &str, minutes: i64| {
+        codec
+            .seal_with(
+                &1u8,
+                SealOptions::new()
+                    .subject(subject)
+                    .at(now - Duration::minutes(minutes)),
+            )
+            .expect("seals")
+    };
+    let tokens: Vec<String> = (0..10).map(|i| seal("mallory", 60 - i)).collect();
+    let bob = seal("bob", 30);
+    for token in &tokens {
+        let claims = codec.open::<u8>(token).expect("opens").claims().clone();
+        store
+            .revoke_session(&RevokedSession::of(
+                &claims,
+                codec.latest_end(claims.created()),
+            ))
+            .await
+            .expect("revokes");
+    }
+    for token in &tokens {
+        assert!(matches!(codec.open::<u8>(token), Err(Error::Revoked)));
+    }
+    assert!(codec.open::<u8>(&bob).is_ok());
+    let stats = store.stats();
+    assert_eq!(stats.sessions, u64::from(SESSIONS_PER_SUBJECT), "{stats:?}");
+    assert_eq!(
+        stats.folded,
+        10 - u64::from(SESSIONS_PER_SUBJECT),
+        "{stats:?}"
+    );
+}
+
+/// MEDIUM 1: "log out everywhere" refuses every session created at or
+/// before its instant, the same second included, and a log-in after it
+/// opens, even within that second.
+#[tokio::test]
+async fn log_out_everywhere_refuses_the_same_second_and_a_later_log_in_opens() {
+    let store = Arc::new(MemoryRevocations::new());
+    let codec = codec_with(store.clone());
+    let t = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp())
+        .expect("time");
+    let seal = || {
+        codec
+            .seal_with(&1u8, SealOptions::new().subject("alice").at(t))
+            .expect("seals")
+    };
+    let (first, second) = (seal(), seal());
+    store
+        .revoke_subject("alice", t, t + Duration::days(7))
+        .await
+        .expect("revokes");
+    for token in [&first, &second] {
+        let e = codec.open_at::<u8>(token, t).expect_err("same second");
+        assert!(matches!(e, Error::Revoked), "{e:?}");
+    }
+    let after = seal();
+    let opened = codec
+        .open_at::<u8>(&after, t)
+        .expect("a log-in after it opens");
+    assert_eq!(opened.claims().created_unix(), t.unix_timestamp() + 1);
+    assert!(codec.open_at::<u8>(&after, t + Duration::hours(1)).is_ok());
+    // A leeway of 0 cannot hold a session sealed one second ahead.
+    let e = Codec::builder(KeyRing::new(Key::generate()))
+        .leeway(Duration::ZERO)
+        .revocations(store)
+        .build()
+        .expect_err("leeway 0");
+    assert_eq!(
+        e.to_string(),
+        "invalid codec setting: leeway is 0 s, a codec with a revocation store needs at least 1 s"
+    );
+}
+
+/// The same through the layer: two log-ins, "log out everywhere" from the
+/// second, both refused, a log-in right after opens.
+#[tokio::test]
+async fn log_out_everywhere_through_the_layer_within_one_second() {
+    let codec = codec_with(Arc::new(MemoryRevocations::new()));
+    let (app, _) = app(codec);
+    let one = send(&app, "POST", "/login", None).await.2.expect("session");
+    let two = send(&app, "POST", "/login", None).await.2.expect("session");
+    let (status, _, _) = send(&app, "POST", "/everywhere", Some(&two)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(send(&app, "GET", "/", Some(&one)).await.1, "none");
+    assert_eq!(send(&app, "GET", "/", Some(&two)).await.1, "none");
+    let three = send(&app, "POST", "/login", None).await.2.expect("session");
+    assert_eq!(send(&app, "GET", "/", Some(&three)).await.1, "1");
+}
+
+async fn demote(session: Session<u8>) -> &'static str {
+    session.update(|role| *role = 0);
+    session.regenerate();
+    "demoted"
+}
+
+/// MEDIUM 4: regenerating a session with a subject (a demotion) revokes
+/// the previous id: the pre-demotion cookie stops opening; the new one
+/// opens, keeps `created`, and can be regenerated again.
+#[tokio::test]
+async fn regenerate_revokes_the_previous_id() {
+    let store = Arc::new(MemoryRevocations::new());
+    let (app, _) = app(codec_with(store.clone()));
+    let admin = send(&app, "POST", "/login", None).await.2.expect("session");
+    let mut current = admin.clone();
+    for _ in 0..(2 * SESSIONS_PER_SUBJECT) {
+        let (status, _, next) = send(&app, "POST", "/demote", Some(&current)).await;
+        assert_eq!(status, StatusCode::OK);
+        current = next.expect("a new cookie");
+        assert_eq!(send(&app, "GET", "/", Some(&current)).await.1, "0");
+    }
+    assert_eq!(send(&app, "GET", "/", Some(&admin)).await.1, "none");
+}
+
+/// MEDIUM 5: a reload that rebuilds the codec without the store is
+/// refused, and the revoked cookie stays refused; one with the same store
+/// goes through.
+#[tokio::test]
+async fn a_reload_cannot_drop_the_revocation_store() {
+    let store = Arc::new(MemoryRevocations::new());
+    let codec = codec_with(store.clone());
+    let ring = codec.key_ring().clone();
+    let (app, layer) = app(codec);
+    let token = send(&app, "POST", "/login", None).await.2.expect("session");
+    send(&app, "POST", "/destroy", Some(&token)).await;
+    let forgot = Codec::builder(ring.clone()).build().expect("codec");
+    let e = layer.codec_handle().replace(forgot).expect_err("refused");
+    assert!(
+        matches!(
+            e,
+            Error::Config(sealed_session::ConfigError::RevocationStoreChanged)
+        ),
+        "{e:?}"
+    );
+    let other = codec_with(Arc::new(MemoryRevocations::new()));
+    assert!(
+        layer.codec_handle().replace(other).is_err(),
+        "another store is refused too"
+    );
+    assert_eq!(send(&app, "GET", "/", Some(&token)).await.1, "none");
+    let kept = Codec::builder(ring)
+        .revocations(store)
+        .build()
+        .expect("codec");
+    layer.codec_handle().replace(kept).expect("same store");
+    assert_eq!(send(&app, "GET", "/", Some(&token)).await.1, "none");
 }

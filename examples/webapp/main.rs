@@ -51,11 +51,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         tokio::spawn(async move {
             while hangups.recv().await.is_some() {
-                match load(&path) {
-                    Ok(codec) => {
-                        handle.replace(codec);
-                        eprintln!("webapp: key ring reloaded from {path}");
-                    }
+                match load(&path).and_then(|codec| handle.replace(codec)) {
+                    Ok(()) => eprintln!("webapp: key ring reloaded from {path}"),
                     // Keep serving with the keys we have.
                     Err(e) => eprintln!("webapp: key ring not reloaded: {e}"),
                 }

@@ -10,6 +10,7 @@ use tower_layer::Layer;
 
 use crate::codec::Codec;
 use crate::cookies::SessionCookie;
+use crate::error::{ConfigError, Error};
 
 use super::service::SessionService;
 
@@ -159,7 +160,7 @@ impl<T> SessionLayer<T> {
     /// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
     /// // Later: `new` seals, `old` still opens, sessions re-seal as they come.
     /// let rotated = Codec::builder(KeyRing::new(new).with_accepted(old)).build()?;
-    /// layer.codec_handle().replace(rotated);
+    /// layer.codec_handle().replace(rotated)?;
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn codec_handle(&self) -> CodecHandle {
@@ -204,7 +205,7 @@ impl<S, T> Layer<S> for SessionLayer<T> {
 /// let handle = layer.codec_handle();
 /// let next = Codec::builder(KeyRing::new(Key::generate())).build()?;
 /// let next_key = next.key_ring().primary().id();
-/// handle.replace(next);
+/// handle.replace(next)?;
 /// assert_eq!(handle.current().key_ring().primary().id(), next_key);
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
@@ -220,12 +221,43 @@ impl CodecHandle {
     }
 
     /// Uses `codec` from the next request on.
-    pub fn replace(&self, codec: Codec) {
-        *self
+    ///
+    /// # Errors
+    /// [`ConfigError::RevocationStoreChanged`] (and the codec in use stays)
+    /// if the codec in use checks a revocation store and `codec` does not
+    /// check that same store: a reload that forgot `.revocations(store)`
+    /// would make every revoked cookie open again.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use sealed_session::axum::SessionLayer;
+    /// # use sealed_session::{Codec, Error, Key, KeyRing, MemoryRevocations, SessionCookie};
+    /// let store = Arc::new(MemoryRevocations::new());
+    /// let ring = KeyRing::new(Key::generate());
+    /// let codec = Codec::builder(ring.clone()).revocations(store.clone()).build()?;
+    /// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
+    /// let forgot = Codec::builder(ring.clone()).build()?;
+    /// assert!(layer.codec_handle().replace(forgot).is_err());
+    /// let kept = Codec::builder(ring).revocations(store).build()?;
+    /// layer.codec_handle().replace(kept)?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn replace(&self, codec: Codec) -> Result<(), Error> {
+        let mut current = self
             .shared
             .codec
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = codec;
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(store) = current.revocations() {
+            let same = codec
+                .revocations()
+                .is_some_and(|next| std::ptr::addr_eq(Arc::as_ptr(store), Arc::as_ptr(next)));
+            if !same {
+                return Err(ConfigError::RevocationStoreChanged.into());
+            }
+        }
+        *current = codec;
+        Ok(())
     }
 }
 

@@ -17,7 +17,7 @@ use crate::clock::{to_datetime, unix_now};
 use crate::codec::{Codec, Opened, SealOptions};
 use crate::cookies::{Presence, SessionCookie};
 use crate::error::{CookieError, Error};
-use crate::revocation::Revoking;
+use crate::revocation::{RevokedSession, Revoking};
 
 use super::layer::{Counters, RequestHeader, Shared, TokenHeader, Transport};
 use super::session::{Session, State};
@@ -141,31 +141,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = match this.revoking.as_mut() {
-            Some((revoking, _)) => {
-                if let Err(e) = std::task::ready!(revoking.as_mut().poll(cx)) {
-                    // The cookie is deleted all the same; a copy of it
-                    // still opens until it expires.
-                    tracing::error!(error = %e, "session layer: cannot revoke the destroyed session");
-                }
-                match this.revoking.take() {
-                    Some((_, response)) => response,
-                    None => return Poll::Pending,
-                }
-            }
-            None => {
-                let response = std::task::ready!(this.inner.poll(cx))?;
-                // A destroyed session is revoked first, when the codec has
-                // a revocation store.
-                if let Some(revoking) = this.after.as_ref().and_then(After::revocation) {
-                    *this.revoking = Some((revoking, response));
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                response
-            }
-        };
-        if let Some(after) = this.after.take() {
+        if this.revoking.is_none() {
+            let mut response = std::task::ready!(this.inner.poll(cx))?;
+            let Some(after) = this.after.take() else {
+                return Poll::Ready(Ok(response));
+            };
+            // What the handler ended, read before the response is decided;
+            // revoked after it, so that a regenerated session is sealed
+            // from a session that is not revoked yet.
+            let ended = after.ended();
             finish(
                 &after.shared,
                 &after.codec,
@@ -173,27 +157,60 @@ where
                 &after.incoming,
                 &mut response,
             );
+            match (after.codec.revocations(), ended) {
+                (Some(revocations), Some(ended)) => {
+                    *this.revoking = Some((revocations.revoke_session(&ended), response));
+                }
+                _ => return Poll::Ready(Ok(response)),
+            }
         }
-        Poll::Ready(Ok(response))
+        let Some((revoking, _)) = this.revoking.as_mut() else {
+            return Poll::Pending;
+        };
+        if let Err(e) = std::task::ready!(revoking.as_mut().poll(cx)) {
+            // The cookie is deleted all the same; a copy of it still opens
+            // until it expires.
+            tracing::error!(error = %e, "session layer: cannot revoke the ended session");
+        }
+        match this.revoking.take() {
+            Some((_, response)) => Poll::Ready(Ok(response)),
+            None => Poll::Pending,
+        }
     }
 }
 
 impl<T> After<T> {
-    /// The revocation of the request's session, if the handler destroyed
-    /// it (without `log_out`, which revokes it itself) and the codec has a
-    /// store.
-    fn revocation(&self) -> Option<Revoking> {
-        let revocations = self.codec.revocations()?;
+    /// The request's session, if the codec has a store and the handler
+    /// ended it: destroyed it (without `log_out`, which revokes it
+    /// itself), or replaced it by one with a new id (`regenerate`, a new
+    /// subject), so that a copy from before a change of privilege stops
+    /// opening.
+    fn ended(&self) -> Option<RevokedSession> {
+        self.codec.revocations()?;
         let state = self.session.lock_after()?;
-        if !state.destroyed || state.revoked {
+        let replaced = state.value.is_some() && (state.regenerate || state.subject.is_some());
+        if !(state.destroyed || replaced) || state.revoked {
             return None;
         }
-        let claims = state.opened.as_ref()?.claims();
+        let opened = match (&state.opened, &state.unchecked) {
+            (Some(opened), _) => opened,
+            // Destroyed while the store could not check it: revoked all the
+            // same (a failure to record it is logged).
+            (None, Some(unchecked)) if state.destroyed => unchecked,
+            _ => return None,
+        };
+        let claims = opened.claims();
         // A session without a subject names nobody: revoking it would let
         // any client fill the store with anonymous log-outs.
         claims.subject()?;
         let until = self.codec.latest_end(claims.created());
-        Some(revocations.revoke_session(claims.session_id(), until))
+        let mut ended = RevokedSession::of(claims, until);
+        if replaced && !state.destroyed && state.subject.is_none() {
+            // A regenerated session keeps `created`: never fold the old id
+            // into a "not before" line that would refuse the new one too.
+            ended.subject = None;
+        }
+        Some(ended)
     }
 }
 
@@ -214,9 +231,10 @@ fn open<T: DeserializeOwned>(
         Ok(now) => now,
         Err(e) => {
             tracing::error!("session layer: the system clock is unusable: {e}");
-            return (Session::new(None, codec), incoming);
+            return (Session::new(None, None, codec), incoming);
         }
     };
+    let mut unchecked = None;
     let opened = match &shared.transport {
         Transport::Cookie(cookie) => {
             let request =
@@ -227,7 +245,7 @@ fn open<T: DeserializeOwned>(
             }
             request.token().and_then(|token| match token {
                 Some(token) => codec
-                    .open_unix(&token, incoming.now, cookie.token_budget())
+                    .open_unix_keeping(&token, incoming.now, cookie.token_budget(), &mut unchecked)
                     .map(Some),
                 None => Ok(None),
             })
@@ -236,7 +254,7 @@ fn open<T: DeserializeOwned>(
             Some(token) => {
                 incoming.present = true;
                 codec
-                    .open_unix(token, incoming.now, codec.budget())
+                    .open_unix_keeping(token, incoming.now, codec.budget(), &mut unchecked)
                     .map(Some)
             }
             None => Ok(None),
@@ -251,7 +269,7 @@ fn open<T: DeserializeOwned>(
             None
         }
     };
-    (Session::new(opened, codec), incoming)
+    (Session::new(opened, unchecked, codec), incoming)
 }
 
 /// Counts and logs a session that did not open. Never the token, nor a

@@ -14,7 +14,7 @@ use crate::clock::{to_datetime, unix_now};
 use crate::codec::{Codec, Opened};
 use crate::error::Error;
 use crate::ids::SessionId;
-use crate::revocation::Revocations;
+use crate::revocation::{Revocations, RevokedSession};
 
 /// The session of the current request, handed to handlers by
 /// [`SessionLayer`](super::SessionLayer).
@@ -99,10 +99,18 @@ pub(super) struct State<T> {
     pub(super) accessed: bool,
     /// The request's session id was revoked already (by `log_out`).
     pub(super) revoked: bool,
+    /// The request's session authenticated but the revocation store could
+    /// not say whether it is revoked: refused for now, kept so that a
+    /// log-out still revokes it.
+    pub(super) unchecked: Option<Opened<()>>,
 }
 
 impl<T> Session<T> {
-    pub(super) fn new(opened: Option<Opened<T>>, codec: &Codec) -> Self {
+    pub(super) fn new(
+        opened: Option<Opened<T>>,
+        unchecked: Option<Opened<()>>,
+        codec: &Codec,
+    ) -> Self {
         let (value, opened) = match opened {
             Some(opened) => {
                 let (value, claims) = opened.split();
@@ -120,6 +128,7 @@ impl<T> Session<T> {
                 destroyed: false,
                 accessed: false,
                 revoked: false,
+                unchecked,
             })),
             revocations: codec.revocations().cloned(),
             span: codec.max_lifetime() + codec.leeway(),
@@ -176,6 +185,29 @@ impl<T> Session<T> {
         self.lock().value.is_none()
     }
 
+    /// True when the request carried a session that authenticated but the
+    /// codec's revocation store cannot answer (a shared store that is out
+    /// of sync and fails closed): the session is refused for now (the
+    /// handler sees it empty), the cookie is kept, and
+    /// [`log_out`](Self::log_out) still tries to revoke it. A handler tells
+    /// "the store cannot answer" (say 503) from "no session" (a log-in form)
+    /// with it.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// use axum::http::StatusCode;
+    /// async fn account(session: Session<u64>) -> Result<String, StatusCode> {
+    ///     if session.is_unavailable() {
+    ///         return Err(StatusCode::SERVICE_UNAVAILABLE);
+    ///     }
+    ///     session.get().map(|user| format!("user {user}")).ok_or(StatusCode::UNAUTHORIZED)
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(account));
+    /// ```
+    pub fn is_unavailable(&self) -> bool {
+        self.lock().unchecked.is_some()
+    }
+
     /// Sets the value, creating the session if there was none. A session
     /// the request carried keeps its id; see [`regenerate`](Self::regenerate).
     pub fn insert(&self, value: T) {
@@ -221,8 +253,11 @@ impl<T> Session<T> {
     /// creation time (its absolute lifetime does not restart): call it on
     /// log-in and on every change of privilege, so that an id an attacker
     /// planted or saw before never names the signed-in session (session
-    /// fixation). Without a value by the end of the request there is no
-    /// session to regenerate, and nothing is set.
+    /// fixation). With a revocation store, the previous id of a session
+    /// with a subject is revoked after the handler, so that a copy from
+    /// before a change of privilege (a demotion) stops opening. Without a
+    /// value by the end of the request there is no session to regenerate,
+    /// and nothing is set.
     pub fn regenerate(&self) {
         self.lock().regenerate = true;
     }
@@ -283,12 +318,15 @@ impl<T> Session<T> {
         }
     }
 
-    /// Ends the session (log-out): the response deletes its cookie and every
-    /// chunk of it, and, when the codec has a revocation store and the
-    /// session a subject, revokes it first, so that a copy of the cookie
-    /// stops opening too. Inserting a value afterwards starts a new
-    /// session, with a new id. Returns the id of the session the request
-    /// carried, if any.
+    /// Ends the session: the response deletes its cookie and every chunk
+    /// of it, and, when the codec has a revocation store and the session a
+    /// subject, the layer revokes it after the handler, so that a copy of
+    /// the cookie stops opening too. The handler does not see whether that
+    /// revocation was recorded (a failure is logged at error level): on
+    /// log-out, call [`log_out`](Self::log_out), which says. A session
+    /// without a subject is never revoked. Inserting a value afterwards
+    /// starts a new session, with a new id. Returns the id of the session
+    /// the request carried, if any.
     pub fn destroy(&self) -> Option<SessionId> {
         let mut state = self.lock();
         let id = state
@@ -304,25 +342,41 @@ impl<T> Session<T> {
         id
     }
 
-    /// Logs out: [`destroy`](Self::destroy), and revoke the session in the
-    /// codec's revocation store now, so that a copy of the cookie taken
-    /// before stops opening too, with or without a subject (the layer does
-    /// that after the handler for a plain `destroy` of a session with a
-    /// subject; this waits for it and says if it failed).
+    /// Logs out: [`destroy`](Self::destroy), and, when the session has a
+    /// subject and the codec a revocation store, revoke it now, so that a
+    /// copy of the cookie taken before stops opening too (the layer does
+    /// that after the handler for a plain `destroy`; this waits for it and
+    /// says if it failed). A session without a subject names nobody: its
+    /// cookie is deleted and nothing is revoked, so that no client can fill
+    /// the store with anonymous log-outs; a copy of it opens until it
+    /// expires.
     ///
     /// # Errors
     /// The store's, if it could not record the revocation (the cookie is
-    /// deleted all the same).
+    /// deleted all the same): [`Error::RevocationUnavailable`] during an
+    /// outage of a shared store, also for a session that could not be
+    /// checked ([`is_unavailable`](Self::is_unavailable)).
     pub async fn log_out(&self) -> Result<(), Error> {
         // Until the latest any token of this session could open, a later
         // re-seal of a copy included.
-        let created = self.lock().opened.as_ref().map(|o| o.claims().created());
-        let id = self.destroy();
-        match (&self.revocations, id, created) {
-            (Some(revocations), Some(id), Some(created)) => {
-                let result = revocations
-                    .revoke_session(id, created.saturating_add(self.span))
-                    .await;
+        let revoked = {
+            let state = self.lock();
+            state
+                .opened
+                .as_ref()
+                .filter(|_| !state.destroyed)
+                // A session the store could not check is revoked all the
+                // same (and the store says whether it could record it).
+                .or(state.unchecked.as_ref())
+                // A session without a subject names nobody: revoking it
+                // would let any client fill the store with log-outs.
+                .filter(|o| o.claims().subject().is_some())
+                .map(|o| RevokedSession::of(o.claims(), o.claims().created() + self.span))
+        };
+        self.destroy();
+        match (&self.revocations, revoked) {
+            (Some(revocations), Some(revoked)) => {
+                let result = revocations.revoke_session(&revoked).await;
                 self.lock().revoked = result.is_ok();
                 result
             }
@@ -331,7 +385,7 @@ impl<T> Session<T> {
     }
 
     /// Logs the session's subject out everywhere: every session of that
-    /// user created before this second is refused from now on (on every
+    /// user created up to now is refused from now on (on every
     /// node that shares the store), this one included, which is also
     /// destroyed. A log-in after it starts a new session and opens.
     /// Without a subject, it is [`log_out`](Self::log_out).
@@ -353,7 +407,12 @@ impl<T> Session<T> {
     /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(log_out_everywhere));
     /// ```
     pub async fn log_out_everywhere(&self) -> Result<(), Error> {
-        let subject = self.subject();
+        let subject = self.subject().or_else(|| {
+            // A session the store could not check is logged out too.
+            let state = self.lock();
+            let unchecked = state.unchecked.as_ref()?;
+            unchecked.claims().subject().map(str::to_owned)
+        });
         // This device first, whatever the store says.
         let this_device = self.log_out().await;
         let everywhere = match (&self.revocations, subject) {

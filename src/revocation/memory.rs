@@ -1,34 +1,50 @@
-//! The embedded store, for one node: two concurrent caches (`moka`) whose
-//! entries expire on their own at the end of what they block.
+//! The embedded store, for one node: revoked session ids in sets bucketed
+//! by the hour their sessions were created (a timing wheel: a whole bucket
+//! expires at once), subjects' "not before" times, and a floor. Bounded,
+//! and fail-closed: a full store never forgets a revocation, it refuses
+//! more sessions instead (ARCHITECTURE.md, "Revocation fails closed").
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use moka::Expiry;
-use moka::notification::RemovalCause;
-use moka::policy::EvictionPolicy;
-use moka::sync::Cache;
 use time::OffsetDateTime;
 
 use crate::claims::Claims;
 use crate::error::Error;
 use crate::ids::SessionId;
 
-use super::{Revocations, Revoking};
+use super::{Revocations, RevokedSession, Revoking};
 
-/// Entries of each kind kept at most, by default: 100,000 log-outs within
-/// the codec's absolute lifetime, about 37 MB (an entry takes about 380
-/// bytes resident, `benches/revocation.rs`).
-pub(crate) const DEFAULT_CAPACITY: u64 = 100_000;
+/// Entries kept at most, by default: one million revoked sessions (about
+/// 30 MB resident when full, `benches/revocation.rs`).
+pub(crate) const DEFAULT_CAPACITY: u64 = 1_000_000;
+
+/// Revoked sessions of one subject kept one by one; the next one folds
+/// into the subject's "not before" (so a hostile account that logs in and
+/// out in a loop holds at most this many entries and one subject).
+pub const SESSIONS_PER_SUBJECT: u16 = 4;
+
+/// Width of a bucket of the wheel, in seconds of `created`.
+const BUCKET_SECONDS: i64 = 3600;
 
 /// Revoked sessions in this process's memory: for one node (a cluster
-/// needs a shared store). Each entry is dropped when the sessions it blocks
-/// would have expired anyway; the number of entries is bounded.
+/// needs a shared store, such as `RedisRevocations`).
+///
+/// Each entry lasts until the sessions it blocks would have ended anyway,
+/// and the store holds at most its capacity. It never forgets a revocation
+/// to make room:
+/// - past [`SESSIONS_PER_SUBJECT`] revoked sessions of one subject, the next
+///   one raises that subject's "not before" instead (its older sessions are
+///   refused too);
+/// - when it is still full, it drops its oldest bucket of entries and
+///   raises a floor: every session created at or before the newest of them
+///   is refused (logged, and counted in [`RevocationStats::floor_raises`]).
 ///
 /// ```
 /// use std::sync::Arc;
-/// use sealed_session::{Codec, Error, Key, KeyRing, MemoryRevocations, Revocations};
+/// use sealed_session::{Codec, Error, Key, KeyRing, MemoryRevocations, Revocations, RevokedSession};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Error> {
 /// let revocations = Arc::new(MemoryRevocations::new());
 /// let codec = Codec::builder(KeyRing::new(Key::generate()))
@@ -37,9 +53,8 @@ pub(crate) const DEFAULT_CAPACITY: u64 = 100_000;
 /// let token = codec.seal(&1u8)?;
 /// let opened = codec.open::<u8>(&token)?;
 /// // Log-out: a copy of the cookie stops opening too.
-/// revocations
-///     .revoke_session(opened.claims().session_id(), opened.claims().expires())
-///     .await?;
+/// let until = codec.latest_end(opened.claims().created());
+/// revocations.revoke_session(&RevokedSession::of(opened.claims(), until)).await?;
 /// assert!(matches!(codec.open::<u8>(&token), Err(Error::Revoked)));
 /// # Ok(()) }
 /// ```
@@ -49,19 +64,38 @@ pub struct MemoryRevocations {
 }
 
 struct Inner {
-    /// Revoked session ids, each until the end of its session.
-    sessions: Cache<SessionId, Until>,
-    /// Per subject: sessions created before `not_before` are refused.
-    subjects: Cache<Box<str>, NotBefore>,
+    sessions: RwLock<Sessions>,
+    /// Per subject: sessions created at or before `not_before` are refused.
+    subjects: RwLock<HashMap<Box<str>, NotBefore>>,
+    /// Revoked sessions counted per subject (by a keyed 32-bit hash: two
+    /// subjects that collide fold a little sooner, never later).
+    counts: Mutex<HashMap<u32, u16, BuildHasherDefault<PassThrough>>>,
+    hasher: RandomState,
     capacity: u64,
-    /// Entries pushed out by a full store before their end: sessions that
-    /// open again. Logged, and reported in the stats.
-    evicted: Arc<AtomicU64>,
+    floor_raises: AtomicU64,
+    folded: AtomicU64,
 }
 
-/// The end of what an entry blocks, in unix seconds.
-#[derive(Clone, Copy)]
-struct Until(i64);
+/// The session entries: the wheel, and the floor below it.
+struct Sessions {
+    /// By bucket of `created` (`created / BUCKET_SECONDS`).
+    wheel: BTreeMap<i64, Bucket>,
+    /// Revoked ids whose `created` the revoker did not know (an operator's
+    /// revocation by id): looked up whatever a session's `created`.
+    anywhen: HashMap<SessionId, i64, BuildHasherDefault<PassThrough>>,
+    /// Every session created at or before this second is refused.
+    floor: Option<i64>,
+    /// Entries held (wheel and `anywhen`).
+    len: u64,
+}
+
+struct Bucket {
+    ids: HashSet<SessionId, BuildHasherDefault<PassThrough>>,
+    /// The latest end of its entries: the bucket expires as a whole.
+    until: i64,
+    /// The latest `created` of its entries: the floor if it is dropped.
+    newest: i64,
+}
 
 #[derive(Clone, Copy)]
 struct NotBefore {
@@ -69,64 +103,34 @@ struct NotBefore {
     until: i64,
 }
 
-trait Ends {
-    fn until(&self) -> i64;
-}
+/// Session ids are 128 random bits from this library's CSPRNG (a client
+/// cannot choose one that opens), and count keys are already keyed hashes:
+/// their own first bytes are a uniform hash.
+#[derive(Default)]
+struct PassThrough(u64);
 
-impl Ends for Until {
-    fn until(&self) -> i64 {
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
         self.0
     }
-}
 
-impl Ends for NotBefore {
-    fn until(&self) -> i64 {
-        self.until
-    }
-}
-
-/// Each entry lives until the end of what it blocks (moka's timer wheel).
-struct ToTheEnd;
-
-impl<K, V: Ends> Expiry<K, V> for ToTheEnd {
-    fn expire_after_create(&self, _: &K, value: &V, _: Instant) -> Option<Duration> {
-        Some(left(value.until()))
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &K,
-        value: &V,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(left(value.until()))
-    }
-}
-
-/// Counts and logs an entry a full store drops before its end.
-fn on_eviction<K, V>(
-    evicted: Arc<AtomicU64>,
-    capacity: u64,
-) -> impl Fn(Arc<K>, V, RemovalCause) + Send + Sync + 'static {
-    move |_, _, cause| {
-        if cause == RemovalCause::Size {
-            evicted.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(
-                capacity,
-                "revocations: the store is full; a revocation was dropped before its end"
-            );
+    fn write(&mut self, bytes: &[u8]) {
+        // `SessionId` hashes as its 16 bytes, a u32 as its 4: the first 8
+        // (or 4) of them are the hash.
+        let mut word = [0u8; 8];
+        for (w, b) in word.iter_mut().zip(bytes) {
+            *w = *b;
         }
+        self.0 ^= u64::from_le_bytes(word);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        // Spread over the high bits too (hashbrown reads the top 7).
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
-/// From now to `until`, unix seconds, never negative.
-fn left(until: i64) -> Duration {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    Duration::from_secs(u64::try_from(until.saturating_sub(now)).unwrap_or(0))
-}
-
-/// What a [`MemoryRevocations`] holds.
+/// What a [`MemoryRevocations`] holds and has done under pressure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RevocationStats {
@@ -136,10 +140,16 @@ pub struct RevocationStats {
     pub subjects: u64,
     /// The most entries of each kind it keeps.
     pub capacity: u64,
-    /// Entries pushed out by a full store before their end (each one a
-    /// revoked session that opens again): size the store so that this
-    /// stays 0.
-    pub evicted: u64,
+    /// Every session created at or before this unix second is refused: the
+    /// store was full and folded its oldest entries into it (`None`: never).
+    pub floor: Option<i64>,
+    /// How many times a full store raised the floor (each time, sessions
+    /// that were never revoked are refused too: size the store so that this
+    /// stays 0).
+    pub floor_raises: u64,
+    /// Revoked sessions folded into their subject's "not before" (past
+    /// [`SESSIONS_PER_SUBJECT`] of one subject).
+    pub folded: u64,
 }
 
 impl Default for MemoryRevocations {
@@ -150,118 +160,336 @@ impl Default for MemoryRevocations {
 
 impl std::fmt::Debug for MemoryRevocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Without the cache's pending maintenance: formatting never blocks.
-        f.debug_struct("MemoryRevocations")
-            .field("sessions", &self.inner.sessions.entry_count())
-            .field("subjects", &self.inner.subjects.entry_count())
-            .field("capacity", &self.inner.capacity)
-            .finish()
+        // try_read: formatting never blocks.
+        let mut s = f.debug_struct("MemoryRevocations");
+        if let Ok(sessions) = self.inner.sessions.try_read() {
+            s.field("sessions", &sessions.len)
+                .field("floor", &sessions.floor);
+        }
+        if let Ok(subjects) = self.inner.subjects.try_read() {
+            s.field("subjects", &subjects.len());
+        }
+        s.field("capacity", &self.inner.capacity).finish()
     }
 }
 
 impl MemoryRevocations {
-    /// A store of up to 100,000 entries of each kind (about 37 MB when
-    /// full).
+    /// A store of up to 1,000,000 entries of each kind (about 30 MB when
+    /// full of sessions).
     pub fn new() -> Self {
         Self::with_capacity(DEFAULT_CAPACITY)
     }
 
-    /// A store of up to `entries` entries of each kind. Past that, the
-    /// cache evicts the entries it judges least useful: size it for the
-    /// log-outs of one absolute lifetime.
+    /// A store of up to `entries` entries of each kind (at least 1). Past
+    /// that it refuses more sessions, never fewer (see the type's docs):
+    /// size it for the log-outs of one absolute lifetime.
     pub fn with_capacity(entries: u64) -> Self {
-        let evicted = Arc::new(AtomicU64::new(0));
         Self {
             inner: Arc::new(Inner {
-                sessions: Cache::builder()
-                    .max_capacity(entries)
-                    // A full store drops its oldest entries, never the
-                    // newest (TinyLFU would refuse a new entry, which is
-                    // never read again before it matters).
-                    .eviction_policy(EvictionPolicy::lru())
-                    .expire_after(ToTheEnd)
-                    .eviction_listener(on_eviction(Arc::clone(&evicted), entries))
-                    .build(),
-                subjects: Cache::builder()
-                    .max_capacity(entries)
-                    // A full store drops its oldest entries, never the
-                    // newest (TinyLFU would refuse a new entry, which is
-                    // never read again before it matters).
-                    .eviction_policy(EvictionPolicy::lru())
-                    .expire_after(ToTheEnd)
-                    .eviction_listener(on_eviction(Arc::clone(&evicted), entries))
-                    .build(),
-                capacity: entries,
-                evicted,
+                sessions: RwLock::new(Sessions {
+                    wheel: BTreeMap::new(),
+                    anywhen: HashMap::default(),
+                    floor: None,
+                    len: 0,
+                }),
+                subjects: RwLock::new(HashMap::new()),
+                counts: Mutex::new(HashMap::default()),
+                hasher: RandomState::new(),
+                capacity: entries.max(1),
+                floor_raises: AtomicU64::new(0),
+                folded: AtomicU64::new(0),
             }),
         }
     }
 
-    /// Records a revoked session id until `until` (unix seconds).
-    pub(crate) fn insert_session(&self, id: SessionId, until: i64) {
-        self.inner.sessions.insert(id, Until(until));
-    }
-
-    /// Records a subject's "not before" until `until` (unix seconds). A
-    /// later "log out everywhere" never moves the line backwards.
-    pub(crate) fn insert_subject(&self, subject: &str, not_before: i64, until: i64) {
-        let subjects = &self.inner.subjects;
-        let kept = subjects
-            .get(subject)
-            .filter(|old| old.not_before >= not_before);
-        if kept.is_none() {
-            subjects.insert(subject.into(), NotBefore { not_before, until });
+    /// Records a revoked session until `until` (unix seconds), folding it
+    /// into its subject past [`SESSIONS_PER_SUBJECT`]. Returns whether it
+    /// was folded (the subject's entry is what must be shared then).
+    pub(crate) fn insert_session(
+        &self,
+        id: SessionId,
+        subject: Option<&str>,
+        created: Option<i64>,
+        until: i64,
+    ) -> Result<Folded, Error> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if until <= now {
+            return Ok(Folded::No);
         }
+        if let (Some(subject), Some(created)) = (subject, created) {
+            if self.count(subject) > SESSIONS_PER_SUBJECT {
+                self.insert_subject(subject, created, until, now);
+                self.inner.folded.fetch_add(1, Ordering::Relaxed);
+                return Ok(Folded::Into {
+                    not_before: created,
+                });
+            }
+        }
+        let mut sessions = write(&self.inner.sessions);
+        if sessions.len >= self.inner.capacity {
+            sessions.expire(now);
+        }
+        match created {
+            Some(created) => {
+                if sessions.floor.is_some_and(|floor| created <= floor) {
+                    return Ok(Folded::No); // refused already
+                }
+                if sessions.len >= self.inner.capacity {
+                    self.raise_floor(&mut sessions);
+                    if sessions.floor.is_some_and(|floor| created <= floor) {
+                        return Ok(Folded::No);
+                    }
+                }
+                let bucket = sessions
+                    .wheel
+                    .entry(created.div_euclid(BUCKET_SECONDS))
+                    .or_insert_with(|| Bucket {
+                        ids: HashSet::default(),
+                        until,
+                        newest: created,
+                    });
+                bucket.until = bucket.until.max(until);
+                bucket.newest = bucket.newest.max(created);
+                if bucket.ids.insert(id) {
+                    sessions.len += 1;
+                }
+            }
+            None => {
+                if sessions.len >= self.inner.capacity {
+                    self.raise_floor(&mut sessions);
+                }
+                if sessions.len >= self.inner.capacity {
+                    // Only revocations without a creation time are left:
+                    // they cannot fold into a floor. Refused, loudly.
+                    return Err(Error::RevocationUnavailable(format!(
+                        "the revocation store is full ({} entries without a creation time)",
+                        sessions.len
+                    )));
+                }
+                let old = sessions.anywhen.insert(id, until);
+                if old.is_none() {
+                    sessions.len += 1;
+                }
+            }
+        }
+        Ok(Folded::No)
     }
 
-    /// How many entries it holds (after pending expirations run).
+    /// Counts a revoked session of `subject`; the count so far.
+    fn count(&self, subject: &str) -> u16 {
+        let key = self.subject_hash(subject);
+        let mut counts = self
+            .inner
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if counts.len() as u64 >= self.inner.capacity && !counts.contains_key(&key) {
+            // Counts are a heuristic bound, not a revocation: starting
+            // over forgets nothing that is refused.
+            counts.clear();
+        }
+        let count = counts.entry(key).or_insert(0);
+        *count = count.saturating_add(1);
+        *count
+    }
+
+    fn subject_hash(&self, subject: &str) -> u32 {
+        let mut h = self.inner.hasher.build_hasher();
+        h.write(subject.as_bytes());
+        // The low half of a keyed SipHash.
+        let [a, b, c, d, ..] = h.finish().to_le_bytes();
+        u32::from_le_bytes([a, b, c, d])
+    }
+
+    /// Drops the oldest bucket and raises the floor to its newest
+    /// `created`: every session it held is still refused, and some that
+    /// were never revoked are too.
+    fn raise_floor(&self, sessions: &mut Sessions) {
+        let Some((_, bucket)) = sessions.wheel.pop_first() else {
+            return;
+        };
+        let dropped = bucket.ids.len() as u64;
+        sessions.len -= dropped;
+        let floor = sessions
+            .floor
+            .map_or(bucket.newest, |f| f.max(bucket.newest));
+        sessions.floor = Some(floor);
+        // Buckets now below the floor are redundant.
+        while let Some(entry) = sessions.wheel.first_entry() {
+            if entry.get().newest > floor {
+                break;
+            }
+            sessions.len -= entry.remove().ids.len() as u64;
+        }
+        let raises = self.inner.floor_raises.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::error!(
+            capacity = self.inner.capacity,
+            dropped,
+            floor,
+            raises,
+            "revocations: the store is full; every session created at or before unix second {floor} \
+             is refused from now on (raise the capacity)"
+        );
+    }
+
+    /// Records a subject's "not before" until `until` (unix seconds): its
+    /// sessions created at or before `not_before` are refused. Never moves
+    /// the line backwards.
+    pub(crate) fn insert_subject(&self, subject: &str, not_before: i64, until: i64, now: i64) {
+        if until <= now {
+            return;
+        }
+        let mut subjects = write(&self.inner.subjects);
+        if let Some(entry) = subjects.get_mut(subject) {
+            entry.not_before = entry.not_before.max(not_before);
+            entry.until = entry.until.max(until);
+            return;
+        }
+        if subjects.len() as u64 >= self.inner.capacity {
+            subjects.retain(|_, e| e.until > now);
+        }
+        if subjects.len() as u64 >= self.inner.capacity {
+            // Fold the oldest sixteenth of subjects into the floor.
+            let mut lines: Vec<i64> = subjects.values().map(|e| e.not_before).collect();
+            let cut = lines.len() / 16;
+            let (_, line, _) = lines.select_nth_unstable(cut);
+            let line = *line;
+            let until_max = subjects
+                .values()
+                .filter(|e| e.not_before <= line)
+                .map(|e| e.until)
+                .max()
+                .unwrap_or(until);
+            subjects.retain(|_, e| e.not_before > line);
+            let mut sessions = write(&self.inner.sessions);
+            sessions.floor = Some(sessions.floor.map_or(line, |f| f.max(line)));
+            drop(sessions);
+            let raises = self.inner.floor_raises.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::error!(
+                capacity = self.inner.capacity,
+                floor = line,
+                until = until_max,
+                raises,
+                "revocations: the store is full of subjects; every session created at or before \
+                 unix second {line} is refused from now on (raise the capacity)"
+            );
+        }
+        subjects.insert(subject.into(), NotBefore { not_before, until });
+    }
+
+    /// The latest creation second this store refuses for a session of
+    /// `subject` (or of nobody): a new session must be created after it.
+    pub(crate) fn refused_through_unix(&self, subject: Option<&str>) -> Option<i64> {
+        let floor = read(&self.inner.sessions).floor;
+        let line = subject.and_then(|s| read(&self.inner.subjects).get(s).map(|e| e.not_before));
+        floor.max(line)
+    }
+
+    /// How many entries it holds (after expiring what has ended).
     ///
     /// ```
-    /// use sealed_session::{MemoryRevocations, Revocations, SessionId};
+    /// use sealed_session::{MemoryRevocations, Revocations, RevokedSession, SessionId};
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), sealed_session::Error> {
     /// let store = MemoryRevocations::with_capacity(10_000);
     /// let until = time::OffsetDateTime::now_utc() + time::Duration::days(7);
-    /// store.revoke_session(SessionId::from_bytes([1; 16]), until).await?;
+    /// store.revoke_session(&RevokedSession::by_id(SessionId::from_bytes([1; 16]), until)).await?;
     /// let stats = store.stats();
-    /// assert_eq!((stats.sessions, stats.capacity, stats.evicted), (1, 10_000, 0));
+    /// assert_eq!((stats.sessions, stats.capacity, stats.floor), (1, 10_000, None));
     /// # Ok(()) }
     /// ```
     pub fn stats(&self) -> RevocationStats {
-        self.inner.sessions.run_pending_tasks();
-        self.inner.subjects.run_pending_tasks();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut sessions = write(&self.inner.sessions);
+        sessions.expire(now);
+        let (held, floor) = (sessions.len, sessions.floor);
+        drop(sessions);
+        let mut subjects = write(&self.inner.subjects);
+        subjects.retain(|_, e| e.until > now);
         RevocationStats {
-            sessions: self.inner.sessions.entry_count(),
-            subjects: self.inner.subjects.entry_count(),
+            sessions: held,
+            subjects: subjects.len() as u64,
             capacity: self.inner.capacity,
-            evicted: self.inner.evicted.load(Ordering::Relaxed),
+            floor,
+            floor_raises: self.inner.floor_raises.load(Ordering::Relaxed),
+            folded: self.inner.folded.load(Ordering::Relaxed),
         }
     }
 }
 
+/// What a revoked session became in the store.
+pub(crate) enum Folded {
+    /// Held as itself (or refused already).
+    No,
+    /// Folded into its subject's "not before".
+    Into { not_before: i64 },
+}
+
+impl Sessions {
+    /// Drops the buckets (and created-less ids) whose sessions have ended.
+    fn expire(&mut self, now: i64) {
+        let mut dropped = 0;
+        self.wheel.retain(|_, bucket| {
+            let live = bucket.until > now;
+            if !live {
+                dropped += bucket.ids.len() as u64;
+            }
+            live
+        });
+        let before = self.anywhen.len();
+        self.anywhen.retain(|_, until| *until > now);
+        dropped += (before - self.anywhen.len()) as u64;
+        self.len -= dropped;
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Revocations for MemoryRevocations {
     fn check(&self, claims: &Claims) -> Result<(), Error> {
-        let inner = &*self.inner;
-        if inner.sessions.contains_key(&claims.session_id()) {
-            return Err(Error::Revoked);
+        let created = claims.created_unix();
+        let id = claims.session_id();
+        {
+            let sessions = read(&self.inner.sessions);
+            if sessions.floor.is_some_and(|floor| created <= floor) {
+                return Err(Error::Revoked);
+            }
+            let in_wheel = sessions
+                .wheel
+                .get(&created.div_euclid(BUCKET_SECONDS))
+                .is_some_and(|bucket| bucket.ids.contains(&id));
+            if in_wheel || (!sessions.anywhen.is_empty() && sessions.anywhen.contains_key(&id)) {
+                return Err(Error::Revoked);
+            }
         }
         if let Some(subject) = claims.subject() {
-            // `contains_key` first: a `get` also records the read for the
-            // cache's eviction policy, which quadrupled a typical check.
-            if !inner.subjects.contains_key(subject) {
-                return Ok(());
-            }
-            if let Some(entry) = inner.subjects.get(subject) {
-                if claims.created_unix() < entry.not_before {
-                    return Err(Error::Revoked);
-                }
+            let subjects = read(&self.inner.subjects);
+            if !subjects.is_empty()
+                && subjects
+                    .get(subject)
+                    .is_some_and(|entry| created <= entry.not_before)
+            {
+                return Err(Error::Revoked);
             }
         }
         Ok(())
     }
 
-    fn revoke_session(&self, id: SessionId, until: OffsetDateTime) -> Revoking {
-        self.insert_session(id, until.unix_timestamp());
-        Box::pin(std::future::ready(Ok(())))
+    fn revoke_session(&self, session: &RevokedSession) -> Revoking {
+        let result = self
+            .insert_session(
+                session.id,
+                session.subject.as_deref(),
+                session.created.map(OffsetDateTime::unix_timestamp),
+                session.until.unix_timestamp(),
+            )
+            .map(|_| ());
+        Box::pin(std::future::ready(result))
     }
 
     fn revoke_subject(
@@ -270,7 +498,17 @@ impl Revocations for MemoryRevocations {
         not_before: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Revoking {
-        self.insert_subject(subject, not_before.unix_timestamp(), until.unix_timestamp());
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.insert_subject(
+            subject,
+            not_before.unix_timestamp(),
+            until.unix_timestamp(),
+            now,
+        );
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn refused_through(&self, subject: Option<&str>) -> Option<i64> {
+        self.refused_through_unix(subject)
     }
 }

@@ -22,8 +22,8 @@ use crate::claims::Claims;
 use crate::error::Error;
 use crate::ids::SessionId;
 
-use super::memory::MemoryRevocations;
-use super::{Revocations, Revoking};
+use super::memory::{Folded, MemoryRevocations};
+use super::{Revocations, RevokedSession, Revoking};
 
 /// What checks do while this node's replica may be missing revocations
 /// (Redis unreachable, or the subscription lost and not yet reloaded).
@@ -140,6 +140,8 @@ impl std::fmt::Debug for RedisRevocations {
 enum Entry {
     Session {
         id: SessionId,
+        /// Unknown for an operator's revocation of a bare id.
+        created: Option<i64>,
         until: i64,
     },
     Subject {
@@ -150,10 +152,20 @@ enum Entry {
 }
 
 impl Entry {
-    /// `s <until>` or `u <not_before> <until>`: the value of its key.
+    /// `s <until> [<created>]` or `u <not_before> <until>`: the value of
+    /// its key.
     fn value(&self) -> String {
         match self {
-            Self::Session { until, .. } => format!("s {until}"),
+            Self::Session {
+                until,
+                created: None,
+                ..
+            } => format!("s {until}"),
+            Self::Session {
+                until,
+                created: Some(created),
+                ..
+            } => format!("s {until} {created}"),
             Self::Subject {
                 not_before, until, ..
             } => format!("u {not_before} {until}"),
@@ -184,6 +196,8 @@ impl Entry {
     /// Reads a channel message back.
     fn parse_message(prefix: &str, message: &str) -> Option<Self> {
         let fields = match message.as_bytes().first()? {
+            // `s <until> <created>` or, without a creation time, `s <until>`.
+            b's' if message.split(' ').nth(2).is_some_and(|f| !f.contains(':')) => 3,
             b's' => 2,
             b'u' => 3,
             _ => return None,
@@ -199,29 +213,46 @@ impl Entry {
         let rest = key.strip_prefix(prefix)?.strip_prefix(':')?;
         let mut numbers = value.split(' ');
         let kind = numbers.next()?;
-        let mut number = || numbers.next()?.parse::<i64>().ok();
+        let number = |field: Option<&str>| field?.parse::<i64>().ok();
         match (rest.split_once(':')?, kind) {
-            (("s", id), "s") => Some(Self::Session {
-                id: SessionId::from_hex(id)?,
-                until: number()?,
-            }),
+            (("s", id), "s") => {
+                let until = number(numbers.next())?;
+                let created = match numbers.next() {
+                    None => None,
+                    created => Some(number(created)?),
+                };
+                Some(Self::Session {
+                    id: SessionId::from_hex(id)?,
+                    created,
+                    until,
+                })
+            }
             (("u", subject), "u") => Some(Self::Subject {
                 subject: subject.to_owned(),
-                not_before: number()?,
-                until: number()?,
+                not_before: number(numbers.next())?,
+                until: number(numbers.next())?,
             }),
             _ => None,
         }
     }
 
+    /// Applies an entry another node (or Redis) holds. Never folded here:
+    /// the node that revoked a session folded it already if it had to.
     fn apply(&self, replica: &MemoryRevocations) {
         match self {
-            Self::Session { id, until } => replica.insert_session(*id, *until),
+            Self::Session { id, created, until } => {
+                if let Err(e) = replica.insert_session(*id, None, *created, *until) {
+                    tracing::error!(error = %e, "revocations: the replica refused an entry");
+                }
+            }
             Self::Subject {
                 subject,
                 not_before,
                 until,
-            } => replica.insert_subject(subject, *not_before, *until),
+            } => {
+                let now = OffsetDateTime::now_utc().unix_timestamp();
+                replica.insert_subject(subject, *not_before, *until, now);
+            }
         }
     }
 }
@@ -293,6 +324,11 @@ impl RedisRevocations {
     fn revoke(&self, entry: Entry) -> Revoking {
         // This node refuses at once, whatever Redis says.
         entry.apply(&self.inner.replica);
+        self.write(entry)
+    }
+
+    /// Writes and publishes an entry the replica holds already.
+    fn write(&self, entry: Entry) -> Revoking {
         let inner = Arc::clone(&self.inner);
         // Spawned, so that a request dropped half-way (a client that goes
         // away) never cancels a log-out's write.
@@ -504,11 +540,30 @@ impl Revocations for RedisRevocations {
         self.inner.replica.check(claims)
     }
 
-    fn revoke_session(&self, id: SessionId, until: OffsetDateTime) -> Revoking {
-        self.revoke(Entry::Session {
-            id,
-            until: until.unix_timestamp(),
-        })
+    fn revoke_session(&self, session: &RevokedSession) -> Revoking {
+        let created = session.created.map(OffsetDateTime::unix_timestamp);
+        let until = session.until.unix_timestamp();
+        // This node refuses at once, whatever Redis says; past a few
+        // sessions of one subject, what is shared is the subject's line.
+        let folded = self.inner.replica.insert_session(
+            session.id,
+            session.subject.as_deref(),
+            created,
+            until,
+        );
+        match (folded, &session.subject) {
+            (Err(e), _) => Box::pin(std::future::ready(Err(e))),
+            (Ok(Folded::Into { not_before }), Some(subject)) => self.write(Entry::Subject {
+                subject: subject.clone(),
+                not_before,
+                until,
+            }),
+            (Ok(_), _) => self.write(Entry::Session {
+                id: session.id,
+                created,
+                until,
+            }),
+        }
     }
 
     fn revoke_subject(
@@ -522,5 +577,9 @@ impl Revocations for RedisRevocations {
             not_before: not_before.unix_timestamp(),
             until: until.unix_timestamp(),
         })
+    }
+
+    fn refused_through(&self, subject: Option<&str>) -> Option<i64> {
+        self.inner.replica.refused_through_unix(subject)
     }
 }

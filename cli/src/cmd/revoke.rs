@@ -1,7 +1,7 @@
 //! `revoke`: log a session out, or a user out everywhere, on every node
 //! that shares a Redis revocation store.
 
-use sealed_session::{RedisOptions, RedisRevocations, Revocations, SessionId};
+use sealed_session::{RedisOptions, RedisRevocations, Revocations, RevokedSession, SessionId};
 use serde_json::json;
 
 use crate::exit::{CliError, OTHER};
@@ -64,7 +64,11 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         )
         .await?;
         match (&args.session_id, &args.subject) {
-            (Some(id), _) => store.revoke_session(*id, until).await,
+            (Some(id), _) => {
+                store
+                    .revoke_session(&RevokedSession::by_id(*id, until))
+                    .await
+            }
             (None, Some(subject)) => store.revoke_subject(subject, not_before, until).await,
             (None, None) => Ok(()),
         }

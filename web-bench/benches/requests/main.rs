@@ -113,7 +113,9 @@ fn read_and_modify(apps: &[apps::App], cookies: Vec<String>) -> Vec<Case> {
 /// `MemoryRevocations`, and with `RedisRevocations` (its replica loaded),
 /// each holding `ENTRIES` revoked sessions and a tenth as many subjects.
 async fn revocation_cases(redis_url: Option<&str>) -> Vec<Case> {
-    use sealed_session::{MemoryRevocations, RedisOptions, RedisRevocations, SessionId};
+    use sealed_session::{
+        MemoryRevocations, RedisOptions, RedisRevocations, RevokedSession, SessionId,
+    };
     const ENTRIES: u32 = 20_000;
     async fn fill(store: &dyn Revocations) {
         let until = time::OffsetDateTime::now_utc() + time::Duration::days(7);
@@ -121,10 +123,16 @@ async fn revocation_cases(redis_url: Option<&str>) -> Vec<Case> {
         for i in 0..ENTRIES {
             let mut id = [0u8; 16];
             id[..4].copy_from_slice(&i.to_le_bytes());
-            store
-                .revoke_session(SessionId::from_bytes(id), until)
-                .await
-                .expect("revokes");
+            id[4..8].copy_from_slice(&i.wrapping_mul(0x9E37_79B9).to_le_bytes());
+            // Sessions of distinct users, created over the past week.
+            let created = before + time::Duration::seconds(i64::from(i) * 30);
+            let session = RevokedSession::new(
+                SessionId::from_bytes(id),
+                Some(&format!("user-{i}")),
+                Some(created),
+                until,
+            );
+            store.revoke_session(&session).await.expect("revokes");
             if i % 10 == 0 {
                 store
                     .revoke_subject(&format!("user-{i}"), before, until)
