@@ -181,6 +181,28 @@ impl Key {
         Self::from_base64(&text)
     }
 
+    /// A key from an environment variable that may be unset (`None`): a
+    /// previous key that exists only during a rotation.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing};
+    /// let mut ring = KeyRing::new(Key::generate()); // Key::from_env("SESSION_KEY")? in production
+    /// if let Some(previous) = Key::from_env_if_set("SEALED_SESSION_EXAMPLE_UNSET")? {
+    ///     ring = ring.with_accepted(previous); // still opens
+    /// }
+    /// assert!(ring.accepted().is_empty());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Key::from_env`] for a variable that is set.
+    pub fn from_env_if_set(var: &str) -> Result<Option<Self>, Error> {
+        match std::env::var_os(var) {
+            None => Ok(None),
+            Some(_) => Self::from_env(var).map(Some),
+        }
+    }
+
     /// A key from a file holding its base64 text.
     ///
     /// ```

@@ -167,6 +167,15 @@ async fn redis_killed_mid_run_the_policy_holds_and_checks_recover_when_it_is_bac
     .await
     .expect("both nodes are back in sync");
     assert!(closed.check(&fine).is_ok());
+    // The revocation made during the outage was written back: the other
+    // node and a node started now refuse it too.
+    within(BOUND, || {
+        matches!(closed.check(&during), Err(Error::Revoked))
+    })
+    .await
+    .expect("written back and published after the outage");
+    let newcomer = node(&server.url(), Unavailable::FailClosed).await;
+    assert!(matches!(newcomer.check(&during), Err(Error::Revoked)));
     // Revocations flow again.
     let after = claims_of(&codec, None);
     open.revoke_session(&RevokedSession::of(&after, after.expires()))

@@ -164,6 +164,14 @@ async fn log_in(session: Session<u8>) -> &'static str {
     "in"
 }
 
+async fn log_in_as_mallory(session: Session<u8>) -> &'static str {
+    session.insert(2);
+    session
+        .set_subject(Some("mallory".into()))
+        .expect("subject");
+    "in"
+}
+
 async fn destroy(session: Session<u8>) -> &'static str {
     session.destroy();
     "destroyed"
@@ -197,6 +205,7 @@ fn app(codec: Codec) -> (Router, SessionLayer<u8>) {
         .route("/logout", post(log_out))
         .route("/everywhere", post(everywhere))
         .route("/demote", post(demote))
+        .route("/mallory", post(log_in_as_mallory))
         .layer(layer.clone());
     (router, layer)
 }
@@ -627,4 +636,36 @@ async fn a_reload_cannot_drop_the_revocation_store() {
         .expect("codec");
     layer.codec_handle().replace(kept).expect("same store");
     assert_eq!(send(&app, "GET", "/", Some(&token)).await.1, "none");
+}
+
+/// The attack of the report, through the layer: an anonymous visitor's
+/// log-outs revoke nothing, and one account's 5,000 log-in/log-out cycles
+/// hold a handful of entries; the victim's copied cookie stays refused.
+#[tokio::test]
+async fn a_log_out_flood_through_the_layer_leaves_the_victim_refused() {
+    let store = Arc::new(MemoryRevocations::with_capacity(100));
+    let (app, _) = app(codec_with(store.clone()));
+    let victim = send(&app, "POST", "/login", None).await.2.expect("session");
+    send(&app, "POST", "/logout", Some(&victim)).await;
+    for _ in 0..5_000 {
+        let anonymous = send(&app, "POST", "/set", None).await.2.expect("session");
+        send(&app, "POST", "/logout", Some(&anonymous)).await;
+        let mallory = send(&app, "POST", "/mallory", None)
+            .await
+            .2
+            .expect("session");
+        send(&app, "POST", "/logout", Some(&mallory)).await;
+    }
+    let stats = store.stats();
+    assert_eq!(
+        stats.sessions,
+        1 + u64::from(SESSIONS_PER_SUBJECT),
+        "{stats:?}"
+    );
+    assert_eq!((stats.subjects, stats.floor_raises), (1, 0), "{stats:?}");
+    assert_eq!(send(&app, "GET", "/", Some(&victim)).await.1, "none");
+    // Mallory's loop only pushed her own new sessions ahead of the clock;
+    // everyone else logs in as before.
+    let alice = send(&app, "POST", "/login", None).await.2.expect("session");
+    assert_eq!(send(&app, "GET", "/", Some(&alice)).await.1, "1");
 }

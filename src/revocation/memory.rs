@@ -4,7 +4,7 @@
 //! and fail-closed: a full store never forgets a revocation, it refuses
 //! more sessions instead (ARCHITECTURE.md, "Revocation fails closed").
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -29,6 +29,9 @@ pub const SESSIONS_PER_SUBJECT: u16 = 4;
 /// Width of a bucket of the wheel, in seconds of `created`.
 const BUCKET_SECONDS: i64 = 3600;
 
+/// The most hours the wheel spans: twice the longest lifetime (400 days).
+const MAX_SLOTS: i64 = 2 * 400 * 24;
+
 /// Revoked sessions in this process's memory: for one node (a cluster
 /// needs a shared store, such as `RedisRevocations`).
 ///
@@ -36,8 +39,12 @@ const BUCKET_SECONDS: i64 = 3600;
 /// and the store holds at most its capacity. It never forgets a revocation
 /// to make room:
 /// - past [`SESSIONS_PER_SUBJECT`] revoked sessions of one subject, the next
-///   one raises that subject's "not before" instead (its older sessions are
-///   refused too);
+///   one raises that subject's "not before" to its `created` instead (the
+///   subject's older sessions are refused too: a user who logs out of a
+///   fifth device within one lifetime logs out the older ones; and an
+///   account that logs in and out in a loop faster than once a second
+///   pushes its own new sessions ahead of the clock, locking only itself
+///   out until the clock catches up);
 /// - when it is still full, it drops its oldest bucket of entries and
 ///   raises a floor: every session created at or before the newest of them
 ///   is refused (logged, and counted in [`RevocationStats::floor_raises`]).
@@ -79,7 +86,7 @@ struct Inner {
 /// The session entries: the wheel, and the floor below it.
 struct Sessions {
     /// By bucket of `created` (`created / BUCKET_SECONDS`).
-    wheel: BTreeMap<i64, Bucket>,
+    wheel: Wheel,
     /// Revoked ids whose `created` the revoker did not know (an operator's
     /// revocation by id): looked up whatever a session's `created`.
     anywhen: HashMap<SessionId, i64, BuildHasherDefault<PassThrough>>,
@@ -95,6 +102,89 @@ struct Bucket {
     until: i64,
     /// The latest `created` of its entries: the floor if it is dropped.
     newest: i64,
+}
+
+/// The buckets from the oldest `created` hour held to the newest, one slot
+/// an hour (400 days at most: 9,600 slots), so a check finds its bucket by
+/// subtraction.
+#[derive(Default)]
+struct Wheel {
+    /// The bucket index of `slots[0]`.
+    base: i64,
+    slots: VecDeque<Bucket>,
+}
+
+impl Wheel {
+    fn get(&self, index: i64) -> Option<&Bucket> {
+        let offset = usize::try_from(index.checked_sub(self.base)?).ok()?;
+        self.slots.get(offset)
+    }
+
+    /// The bucket of `index`, made (with empty ones between) if needed;
+    /// `None` if the wheel would span more than [`MAX_SLOTS`] hours (a
+    /// `created` no session of this store's has).
+    fn bucket_mut(&mut self, index: i64) -> Option<&mut Bucket> {
+        if self.slots.is_empty() {
+            self.base = index;
+        }
+        let len = i64::try_from(self.slots.len()).ok()?;
+        let first = self.base.min(index);
+        let last = (self.base + len - 1).max(index);
+        if last - first >= MAX_SLOTS {
+            return None;
+        }
+        while index < self.base {
+            self.slots.push_front(Bucket::empty());
+            self.base -= 1;
+        }
+        let offset = usize::try_from(index - self.base).ok()?;
+        if offset >= self.slots.len() {
+            self.slots.resize_with(offset + 1, Bucket::empty);
+        }
+        self.slots.get_mut(offset)
+    }
+
+    /// The oldest bucket holding entries, emptying the slots before it.
+    fn oldest(&mut self) -> Option<&Bucket> {
+        while self.slots.front().is_some_and(|b| b.ids.is_empty()) {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+        self.slots.front()
+    }
+
+    fn pop_oldest(&mut self) -> Option<Bucket> {
+        self.oldest()?;
+        self.base += 1;
+        self.slots.pop_front()
+    }
+
+    /// Empties the buckets whose sessions have all ended; the entries
+    /// dropped.
+    fn expire(&mut self, now: i64) -> u64 {
+        let mut dropped = 0;
+        for bucket in &mut self.slots {
+            if bucket.until <= now && !bucket.ids.is_empty() {
+                dropped += bucket.ids.len() as u64;
+                *bucket = Bucket::empty();
+            }
+        }
+        self.oldest();
+        while self.slots.back().is_some_and(|b| b.ids.is_empty()) {
+            self.slots.pop_back();
+        }
+        dropped
+    }
+}
+
+impl Bucket {
+    fn empty() -> Self {
+        Self {
+            ids: HashSet::default(),
+            until: i64::MIN,
+            newest: i64::MIN,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -187,7 +277,7 @@ impl MemoryRevocations {
         Self {
             inner: Arc::new(Inner {
                 sessions: RwLock::new(Sessions {
-                    wheel: BTreeMap::new(),
+                    wheel: Wheel::default(),
                     anywhen: HashMap::default(),
                     floor: None,
                     len: 0,
@@ -240,17 +330,19 @@ impl MemoryRevocations {
                         return Ok(Folded::No);
                     }
                 }
-                let bucket = sessions
+                let added = match sessions
                     .wheel
-                    .entry(created.div_euclid(BUCKET_SECONDS))
-                    .or_insert_with(|| Bucket {
-                        ids: HashSet::default(),
-                        until,
-                        newest: created,
-                    });
-                bucket.until = bucket.until.max(until);
-                bucket.newest = bucket.newest.max(created);
-                if bucket.ids.insert(id) {
+                    .bucket_mut(created.div_euclid(BUCKET_SECONDS))
+                {
+                    Some(bucket) => {
+                        bucket.until = bucket.until.max(until);
+                        bucket.newest = bucket.newest.max(created);
+                        bucket.ids.insert(id)
+                    }
+                    // Far from every other entry: looked up by id alone.
+                    None => sessions.anywhen.insert(id, until).is_none(),
+                };
+                if added {
                     sessions.len += 1;
                 }
             }
@@ -305,7 +397,7 @@ impl MemoryRevocations {
     /// `created`: every session it held is still refused, and some that
     /// were never revoked are too.
     fn raise_floor(&self, sessions: &mut Sessions) {
-        let Some((_, bucket)) = sessions.wheel.pop_first() else {
+        let Some(bucket) = sessions.wheel.pop_oldest() else {
             return;
         };
         let dropped = bucket.ids.len() as u64;
@@ -315,11 +407,13 @@ impl MemoryRevocations {
             .map_or(bucket.newest, |f| f.max(bucket.newest));
         sessions.floor = Some(floor);
         // Buckets now below the floor are redundant.
-        while let Some(entry) = sessions.wheel.first_entry() {
-            if entry.get().newest > floor {
+        while let Some(oldest) = sessions.wheel.oldest() {
+            if oldest.newest > floor {
                 break;
             }
-            sessions.len -= entry.remove().ids.len() as u64;
+            if let Some(bucket) = sessions.wheel.pop_oldest() {
+                sessions.len -= bucket.ids.len() as u64;
+            }
         }
         let raises = self.inner.floor_raises.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::error!(
@@ -427,14 +521,7 @@ pub(crate) enum Folded {
 impl Sessions {
     /// Drops the buckets (and created-less ids) whose sessions have ended.
     fn expire(&mut self, now: i64) {
-        let mut dropped = 0;
-        self.wheel.retain(|_, bucket| {
-            let live = bucket.until > now;
-            if !live {
-                dropped += bucket.ids.len() as u64;
-            }
-            live
-        });
+        let mut dropped = self.wheel.expire(now);
         let before = self.anywhen.len();
         self.anywhen.retain(|_, until| *until > now);
         dropped += (before - self.anywhen.len()) as u64;
@@ -461,7 +548,7 @@ impl Revocations for MemoryRevocations {
             }
             let in_wheel = sessions
                 .wheel
-                .get(&created.div_euclid(BUCKET_SECONDS))
+                .get(created.div_euclid(BUCKET_SECONDS))
                 .is_some_and(|bucket| bucket.ids.contains(&id));
             if in_wheel || (!sessions.anywhen.is_empty() && sessions.anywhen.contains_key(&id)) {
                 return Err(Error::Revoked);

@@ -123,6 +123,9 @@ struct Inner {
     received: AtomicU64,
     /// Times the replica was loaded from Redis.
     loads: AtomicU64,
+    /// Revocations this node made that Redis did not record (it was
+    /// unreachable): written back after the next load.
+    unwritten: std::sync::Mutex<Vec<Entry>>,
 }
 
 impl std::fmt::Debug for RedisRevocations {
@@ -137,6 +140,7 @@ impl std::fmt::Debug for RedisRevocations {
 }
 
 /// A revocation as it travels on the channel and sits in a key's value.
+#[derive(Clone)]
 enum Entry {
     Session {
         id: SessionId,
@@ -293,6 +297,7 @@ impl RedisRevocations {
             in_sync: AtomicBool::new(false),
             received: AtomicU64::new(0),
             loads: AtomicU64::new(0),
+            unwritten: std::sync::Mutex::new(Vec::new()),
         });
         let messages = tokio::time::timeout(DEADLINE, subscribe_and_load(&inner))
             .await
@@ -333,11 +338,25 @@ impl RedisRevocations {
         // Spawned, so that a request dropped half-way (a client that goes
         // away) never cancels a log-out's write.
         let task = tokio::spawn(async move {
-            let mut connection = inner.writer().await?;
-            let written = write(&inner, &entry, &mut connection).await;
+            let written = match inner.writer().await {
+                Ok(mut connection) => {
+                    let written = write(&inner, &entry, &mut connection).await;
+                    if written.is_err() {
+                        // The next revocation connects again.
+                        *inner.writer.lock().await = None;
+                    }
+                    written
+                }
+                Err(e) => Err(e),
+            };
             if written.is_err() {
-                // The next revocation connects again.
-                *inner.writer.lock().await = None;
+                // Held by this node already; written back when Redis is
+                // back, so that other nodes and new ones refuse it too.
+                inner
+                    .unwritten
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(entry);
             }
             written
         });
@@ -496,6 +515,7 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
                 Ok(stream) => {
                     messages = stream;
                     backoff = Duration::from_millis(50);
+                    write_back(&store).await;
                     tracing::warn!("revocations: Redis is back; the replica is loaded and in sync");
                     break;
                 }
@@ -509,6 +529,45 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
             }
         }
     }
+}
+
+/// Writes (and publishes) the revocations this node made while Redis was
+/// unreachable; what fails again waits for the next load.
+async fn write_back(inner: &Inner) {
+    let entries = std::mem::take(
+        &mut *inner
+            .unwritten
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    if entries.is_empty() {
+        return;
+    }
+    let count = entries.len();
+    let mut failed = Vec::new();
+    match inner.writer().await {
+        Ok(mut connection) => {
+            for entry in entries {
+                if write(inner, &entry, &mut connection).await.is_err() {
+                    failed.push(entry);
+                }
+            }
+        }
+        Err(_) => failed = entries,
+    }
+    let left = failed.len();
+    if left > 0 {
+        inner
+            .unwritten
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(failed);
+    }
+    tracing::warn!(
+        written = count - left,
+        left,
+        "revocations: wrote back to Redis the revocations made while it was unreachable"
+    );
 }
 
 /// Whether Redis answers a PING within the deadline (on the write
