@@ -26,6 +26,12 @@ use crate::revocation::{Revocations, RevokedSession};
 /// [`destroy`](Self::destroy) do. Clones share the one session of the
 /// request.
 ///
+/// The value lives in the client's cookie: a client that replays an older
+/// cookie of the same session gets the older value back, and of two
+/// overlapping modifying requests the browser keeps the last response's
+/// cookie. Keep here what the user may roll back; put what must not be
+/// lost or replayed in your database.
+///
 /// The closures of [`with`](Self::with), [`update`](Self::update) and
 /// [`update_or_insert_with`](Self::update_or_insert_with) run with the
 /// session locked: they must not call the session themselves (formatting
