@@ -330,6 +330,9 @@ impl MemoryRevocations {
                         return Ok(Folded::No);
                     }
                 }
+                if sessions.len >= self.inner.capacity {
+                    return Err(full(sessions.len));
+                }
                 let added = match sessions
                     .wheel
                     .bucket_mut(created.div_euclid(BUCKET_SECONDS))
@@ -351,12 +354,7 @@ impl MemoryRevocations {
                     self.raise_floor(&mut sessions);
                 }
                 if sessions.len >= self.inner.capacity {
-                    // Only revocations without a creation time are left:
-                    // they cannot fold into a floor. Refused, loudly.
-                    return Err(Error::RevocationUnavailable(format!(
-                        "the revocation store is full ({} entries without a creation time)",
-                        sessions.len
-                    )));
+                    return Err(full(sessions.len));
                 }
                 let old = sessions.anywhen.insert(id, until);
                 if old.is_none() {
@@ -529,6 +527,15 @@ impl Sessions {
     }
 }
 
+/// Only revocations that cannot fold into a floor are left (without a
+/// creation time, or far from every other): the new one is refused,
+/// loudly, rather than an old one forgotten.
+fn full(len: u64) -> Error {
+    Error::RevocationUnavailable(format!(
+        "the revocation store is full ({len} entries that cannot be folded)"
+    ))
+}
+
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
 }
@@ -597,5 +604,89 @@ impl Revocations for MemoryRevocations {
 
     fn refused_through(&self, subject: Option<&str>) -> Option<i64> {
         self.refused_through_unix(subject)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: u8) -> SessionId {
+        SessionId::from_bytes([i; 16])
+    }
+
+    fn claims(id: SessionId, created: i64) -> Claims {
+        Claims::new(id, None, created, created, created + 100)
+    }
+
+    #[test]
+    fn a_store_full_of_entries_that_cannot_fold_refuses_the_next_and_forgets_none() {
+        let store = MemoryRevocations::with_capacity(10);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        for i in 0..10 {
+            store
+                .insert_session(id(i), None, None, now + 3600)
+                .expect("held");
+        }
+        let e = store.insert_session(id(10), None, None, now + 3600);
+        assert!(matches!(e, Err(Error::RevocationUnavailable(_))));
+        for i in 0..10 {
+            assert!(matches!(
+                store.check(&claims(id(i), now)),
+                Err(Error::Revoked)
+            ));
+        }
+        // One with a creation time cannot push them out either.
+        let e = store.insert_session(id(11), None, Some(now), now + 3600);
+        assert!(matches!(e, Err(Error::RevocationUnavailable(_))));
+        assert_eq!(store.stats().sessions, 10);
+    }
+
+    #[test]
+    fn entries_far_apart_in_created_are_all_found() {
+        let store = MemoryRevocations::new();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let far = now - 3 * 400 * 86_400;
+        for (i, created) in [(1, now), (2, far), (3, now - 3600), (4, now + 7200)] {
+            store
+                .insert_session(id(i), None, Some(created), now + 86_400)
+                .expect("held");
+            assert!(matches!(
+                store.check(&claims(id(i), created)),
+                Err(Error::Revoked)
+            ));
+        }
+        assert!(store.check(&claims(id(9), now)).is_ok());
+        assert_eq!(store.stats().sessions, 4);
+    }
+
+    #[test]
+    fn a_raised_floor_covers_the_dropped_bucket() {
+        let store = MemoryRevocations::with_capacity(3);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let old = now - 5 * 3600;
+        store
+            .insert_session(id(1), None, Some(old), now + 86_400)
+            .expect("held");
+        store
+            .insert_session(id(2), None, Some(old + 10), now + 86_400)
+            .expect("held");
+        store
+            .insert_session(id(3), None, Some(now), now + 86_400)
+            .expect("held");
+        store
+            .insert_session(id(4), None, Some(now), now + 86_400)
+            .expect("held");
+        let stats = store.stats();
+        assert_eq!((stats.floor, stats.floor_raises), (Some(old + 10), 1));
+        for (i, created) in [(1, old), (2, old + 10), (3, now), (4, now)] {
+            assert!(matches!(
+                store.check(&claims(id(i), created)),
+                Err(Error::Revoked)
+            ));
+        }
+        // A session created after the floor and never revoked opens.
+        assert!(store.check(&claims(id(9), now)).is_ok());
+        assert_eq!(store.refused_through_unix(None), Some(old + 10));
     }
 }
