@@ -198,6 +198,30 @@ pub enum CookieConfigError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A `Domain` label is empty or longer than a host name allows
+    /// (RFC 1034 §3.1: 1 to 63 bytes).
+    DomainLabel {
+        /// Byte offset of the label in the `Domain` value.
+        at: usize,
+        /// Its length, in bytes.
+        len: usize,
+        /// The longest label allowed, in bytes (63).
+        max: usize,
+    },
+    /// A `Domain` label starts or ends with `-`, which no host name does
+    /// (RFC 1123 §2.1).
+    DomainHyphen {
+        /// Byte offset of the offending `-` in the `Domain` value.
+        at: usize,
+    },
+    /// A `Domain` is longer than a host name may be (RFC 1034 §3.1: 253
+    /// bytes without a leading or trailing dot).
+    DomainTooLong {
+        /// Its length without a leading `.`, in bytes.
+        len: usize,
+        /// The longest allowed, in bytes (253).
+        max: usize,
+    },
     /// An attribute value is longer than browsers keep.
     AttributeTooLong {
         /// `Path` or `Domain`.
@@ -576,6 +600,18 @@ impl fmt::Display for CookieConfigError {
                 at,
             } => write!(f, "{attribute} holds {found:?} at byte {at}"),
             Self::AttributeShape { attribute, reason } => write!(f, "{attribute} {reason}"),
+            Self::DomainLabel { at, len, max } => write!(
+                f,
+                "Domain label at byte {at} is {len} bytes, limit is {max}; browsers ignore the cookie otherwise"
+            ),
+            Self::DomainHyphen { at } => write!(
+                f,
+                "Domain label has '-' at byte {at}, a label may not start or end with '-'; browsers ignore the cookie otherwise"
+            ),
+            Self::DomainTooLong { len, max } => write!(
+                f,
+                "Domain is {len} bytes, limit is {max} for a host name; browsers ignore the cookie otherwise"
+            ),
             Self::AttributeTooLong {
                 attribute,
                 len,

@@ -250,9 +250,91 @@ fn the_default_chunk_budget_is_exact() {
 }
 
 #[test]
+fn domains_follow_the_host_name_grammar() {
+    let refused = |domain: &str| {
+        let e = config_error(SessionCookie::builder("s").domain(domain).build());
+        (e.clone(), Error::CookieConfig(e).to_string())
+    };
+    for ok in [
+        "example.com",
+        ".example.com",
+        "a-b.example",
+        "x.y",
+        "0.example",
+        &format!("{}.example", "d".repeat(63)),
+    ] {
+        assert!(
+            SessionCookie::builder("s").domain(ok).build().is_ok(),
+            "{ok:?}"
+        );
+    }
+    assert_eq!(
+        refused("-example.com"),
+        (
+            CookieConfigError::DomainHyphen { at: 0 },
+            "invalid cookie setting: Domain label has '-' at byte 0, a label may not start or \
+             end with '-'; browsers ignore the cookie otherwise"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        refused("example-.com").0,
+        CookieConfigError::DomainHyphen { at: 7 }
+    );
+    assert_eq!(
+        refused(".www.-example.com").0,
+        CookieConfigError::DomainHyphen { at: 5 }
+    );
+    assert_eq!(
+        refused(&format!("www.{}.example", "d".repeat(64))),
+        (
+            CookieConfigError::DomainLabel {
+                at: 4,
+                len: 64,
+                max: 63
+            },
+            "invalid cookie setting: Domain label at byte 4 is 64 bytes, limit is 63; \
+             browsers ignore the cookie otherwise"
+                .to_owned()
+        )
+    );
+    // 1,022 bytes of 63-byte labels: under the attribute limit, over a host name's.
+    let long = vec!["d".repeat(63); 16].join(".") + ".example";
+    assert_eq!(long.len(), 1031);
+    let long = &long[..1022];
+    assert_eq!(
+        refused(long),
+        (
+            CookieConfigError::DomainTooLong {
+                len: 1022,
+                max: 253
+            },
+            "invalid cookie setting: Domain is 1022 bytes, limit is 253 for a host name; \
+             browsers ignore the cookie otherwise"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        refused(&format!(".{}", &long[..254])).0,
+        CookieConfigError::DomainTooLong { len: 254, max: 253 }
+    );
+}
+
+#[test]
 fn settings_stop_at_each_limit() {
     let path = |len: usize| format!("/{}", "p".repeat(len - 1));
-    let domain = |len: usize| format!("{}.example", "d".repeat(len - 8));
+    // Labels of 63 bytes, the last one shorter: `len` bytes in all.
+    let domain = |len: usize| {
+        let mut d = String::new();
+        while d.len() < len {
+            if !d.is_empty() {
+                d.push('.');
+            }
+            let label = (len - d.len()).min(63);
+            d.push_str(&"d".repeat(label));
+        }
+        d
+    };
     assert!(
         SessionCookie::builder("s")
             .path(path(ATTRIBUTE_LIMIT))
@@ -273,9 +355,13 @@ fn settings_stop_at_each_limit() {
     );
     assert!(
         SessionCookie::builder("s")
-            .domain(domain(ATTRIBUTE_LIMIT))
+            .domain(domain(253))
             .build()
             .is_ok()
+    );
+    assert_eq!(
+        config_error(SessionCookie::builder("s").domain(domain(254)).build()),
+        CookieConfigError::DomainTooLong { len: 254, max: 253 }
     );
     assert!(matches!(
         config_error(

@@ -44,17 +44,52 @@ pub(crate) fn check_path(path: &str) -> Result<(), CookieConfigError> {
     Ok(())
 }
 
-/// A host name: letters, digits, `-` and `.`, with an optional leading `.`
-/// and no empty label.
+/// The longest label of a host name, in bytes (RFC 1034 §3.1).
+const LABEL_LIMIT: usize = 63;
+
+/// The longest host name, in bytes, without a trailing dot (RFC 1034 §3.1).
+const HOST_NAME_LIMIT: usize = 253;
+
+/// A host name (RFC 1034 §3.1, RFC 1123 §2.1): labels of 1 to 63 letters,
+/// digits and `-`, no `-` at either end of a label, at most 253 bytes in
+/// all, with an optional leading `.`. Browsers ignore a cookie whose
+/// `Domain` is anything else, so the session would be lost silently.
 pub(crate) fn check_domain(domain: &str) -> Result<(), CookieConfigError> {
     check_attribute("Domain", domain, |c| {
         c.is_ascii_alphanumeric() || c == '-' || c == '.'
     })?;
-    let labels = domain.strip_prefix('.').unwrap_or(domain);
-    if labels.split('.').any(str::is_empty) {
-        return Err(CookieConfigError::AttributeShape {
-            attribute: "Domain",
-            reason: "has an empty label",
+    let (mut at, labels) = match domain.strip_prefix('.') {
+        Some(rest) => (1, rest),
+        None => (0, domain),
+    };
+    for label in labels.split('.') {
+        if label.is_empty() {
+            return Err(CookieConfigError::AttributeShape {
+                attribute: "Domain",
+                reason: "has an empty label",
+            });
+        }
+        if label.len() > LABEL_LIMIT {
+            return Err(CookieConfigError::DomainLabel {
+                at,
+                len: label.len(),
+                max: LABEL_LIMIT,
+            });
+        }
+        if label.starts_with('-') {
+            return Err(CookieConfigError::DomainHyphen { at });
+        }
+        if label.ends_with('-') {
+            return Err(CookieConfigError::DomainHyphen {
+                at: at + label.len() - 1,
+            });
+        }
+        at += label.len() + 1;
+    }
+    if labels.len() > HOST_NAME_LIMIT {
+        return Err(CookieConfigError::DomainTooLong {
+            len: labels.len(),
+            max: HOST_NAME_LIMIT,
         });
     }
     Ok(())
