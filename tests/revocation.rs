@@ -578,6 +578,13 @@ async fn log_out_everywhere_through_the_layer_within_one_second() {
     assert_eq!(send(&app, "GET", "/", Some(&two)).await.1, "none");
     let three = send(&app, "POST", "/login", None).await.2.expect("session");
     assert_eq!(send(&app, "GET", "/", Some(&three)).await.1, "1");
+    // A second "log out everywhere" in that second covers the log-in that
+    // was sealed ahead of the clock, and a log-in after it opens again.
+    let (status, _, _) = send(&app, "POST", "/everywhere", Some(&three)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(send(&app, "GET", "/", Some(&three)).await.1, "none");
+    let four = send(&app, "POST", "/login", None).await.2.expect("session");
+    assert_eq!(send(&app, "GET", "/", Some(&four)).await.1, "1");
 }
 
 async fn demote(session: Session<u8>) -> &'static str {

@@ -423,9 +423,15 @@ impl<T> Session<T> {
         let this_device = self.log_out().await;
         let everywhere = match (&self.revocations, subject) {
             (Some(revocations), Some(subject)) => {
-                let now = to_datetime(unix_now()?);
+                let now = unix_now()?;
+                // A log-in sealed ahead of the clock by an earlier "log out
+                // everywhere" of this second is covered too.
+                let line = revocations
+                    .refused_through(Some(&subject))
+                    .map_or(now, |line| now.max(line.saturating_add(1)));
+                let line = to_datetime(line);
                 revocations
-                    .revoke_subject(&subject, now, now.saturating_add(self.span))
+                    .revoke_subject(&subject, line, line.saturating_add(self.span))
                     .await
             }
             _ => Ok(()),

@@ -308,11 +308,9 @@ impl MemoryRevocations {
         }
         if let (Some(subject), Some(created)) = (subject, created) {
             if self.count(subject) > SESSIONS_PER_SUBJECT {
-                self.insert_subject(subject, created, until, now);
+                let (not_before, until) = self.insert_subject(subject, created, until, now);
                 self.inner.folded.fetch_add(1, Ordering::Relaxed);
-                return Ok(Folded::Into {
-                    not_before: created,
-                });
+                return Ok(Folded::Into { not_before, until });
             }
         }
         let mut sessions = write(&self.inner.sessions);
@@ -343,7 +341,7 @@ impl MemoryRevocations {
                         bucket.ids.insert(id)
                     }
                     // Far from every other entry: looked up by id alone.
-                    None => sessions.anywhen.insert(id, until).is_none(),
+                    None => insert_until(&mut sessions.anywhen, id, until),
                 };
                 if added {
                     sessions.len += 1;
@@ -356,8 +354,7 @@ impl MemoryRevocations {
                 if sessions.len >= self.inner.capacity {
                     return Err(full(sessions.len));
                 }
-                let old = sessions.anywhen.insert(id, until);
-                if old.is_none() {
+                if insert_until(&mut sessions.anywhen, id, until) {
                     sessions.len += 1;
                 }
             }
@@ -426,16 +423,23 @@ impl MemoryRevocations {
 
     /// Records a subject's "not before" until `until` (unix seconds): its
     /// sessions created at or before `not_before` are refused. Never moves
-    /// the line backwards.
-    pub(crate) fn insert_subject(&self, subject: &str, not_before: i64, until: i64, now: i64) {
+    /// the line backwards. Returns the subject's line and end as they are
+    /// now (what a shared store must hold, never less).
+    pub(crate) fn insert_subject(
+        &self,
+        subject: &str,
+        not_before: i64,
+        until: i64,
+        now: i64,
+    ) -> (i64, i64) {
         if until <= now {
-            return;
+            return (not_before, until);
         }
         let mut subjects = write(&self.inner.subjects);
         if let Some(entry) = subjects.get_mut(subject) {
             entry.not_before = entry.not_before.max(not_before);
             entry.until = entry.until.max(until);
-            return;
+            return (entry.not_before, entry.until);
         }
         if subjects.len() as u64 >= self.inner.capacity {
             subjects.retain(|_, e| e.until > now);
@@ -452,10 +456,12 @@ impl MemoryRevocations {
                 .map(|e| e.until)
                 .max()
                 .unwrap_or(until);
-            subjects.retain(|_, e| e.not_before > line);
+            // The floor first: a check reads the lines, then the floor, so
+            // it never sees a line gone and the floor not yet raised.
             let mut sessions = write(&self.inner.sessions);
             sessions.floor = Some(sessions.floor.map_or(line, |f| f.max(line)));
             drop(sessions);
+            subjects.retain(|_, e| e.not_before > line);
             let raises = self.inner.floor_raises.fetch_add(1, Ordering::Relaxed) + 1;
             tracing::error!(
                 capacity = self.inner.capacity,
@@ -467,6 +473,7 @@ impl MemoryRevocations {
             );
         }
         subjects.insert(subject.into(), NotBefore { not_before, until });
+        (not_before, until)
     }
 
     /// The latest creation second this store refuses for a session of
@@ -513,7 +520,7 @@ pub(crate) enum Folded {
     /// Held as itself (or refused already).
     No,
     /// Folded into its subject's "not before".
-    Into { not_before: i64 },
+    Into { not_before: i64, until: i64 },
 }
 
 impl Sessions {
@@ -536,6 +543,25 @@ fn full(len: u64) -> Error {
     ))
 }
 
+/// Holds `id` until `until` at least (a later revocation never shortens
+/// it); whether it is new.
+fn insert_until(
+    anywhen: &mut HashMap<SessionId, i64, BuildHasherDefault<PassThrough>>,
+    id: SessionId,
+    until: i64,
+) -> bool {
+    match anywhen.get_mut(&id) {
+        Some(held) => {
+            *held = (*held).max(until);
+            false
+        }
+        None => {
+            anywhen.insert(id, until);
+            true
+        }
+    }
+}
+
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
 }
@@ -547,20 +573,9 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 impl Revocations for MemoryRevocations {
     fn check(&self, claims: &Claims) -> Result<(), Error> {
         let created = claims.created_unix();
-        let id = claims.session_id();
-        {
-            let sessions = read(&self.inner.sessions);
-            if sessions.floor.is_some_and(|floor| created <= floor) {
-                return Err(Error::Revoked);
-            }
-            let in_wheel = sessions
-                .wheel
-                .get(created.div_euclid(BUCKET_SECONDS))
-                .is_some_and(|bucket| bucket.ids.contains(&id));
-            if in_wheel || (!sessions.anywhen.is_empty() && sessions.anywhen.contains_key(&id)) {
-                return Err(Error::Revoked);
-            }
-        }
+        // The lines before the floor: a full store raises the floor before
+        // it drops lines (insert_subject), so no order of events lets a
+        // check miss both.
         if let Some(subject) = claims.subject() {
             let subjects = read(&self.inner.subjects);
             if !subjects.is_empty()
@@ -570,6 +585,18 @@ impl Revocations for MemoryRevocations {
             {
                 return Err(Error::Revoked);
             }
+        }
+        let id = claims.session_id();
+        let sessions = read(&self.inner.sessions);
+        if sessions.floor.is_some_and(|floor| created <= floor) {
+            return Err(Error::Revoked);
+        }
+        let in_wheel = sessions
+            .wheel
+            .get(created.div_euclid(BUCKET_SECONDS))
+            .is_some_and(|bucket| bucket.ids.contains(&id));
+        if in_wheel || (!sessions.anywhen.is_empty() && sessions.anywhen.contains_key(&id)) {
+            return Err(Error::Revoked);
         }
         Ok(())
     }

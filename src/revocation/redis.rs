@@ -326,12 +326,6 @@ impl RedisRevocations {
         )
     }
 
-    fn revoke(&self, entry: Entry) -> Revoking {
-        // This node refuses at once, whatever Redis says.
-        entry.apply(&self.inner.replica);
-        self.write(entry)
-    }
-
     /// Writes and publishes an entry the replica holds already.
     fn write(&self, entry: Entry) -> Revoking {
         let inner = Arc::clone(&self.inner);
@@ -612,7 +606,9 @@ impl Revocations for RedisRevocations {
         );
         match (folded, &session.subject) {
             (Err(e), _) => Box::pin(std::future::ready(Err(e))),
-            (Ok(Folded::Into { not_before }), Some(subject)) => self.write(Entry::Subject {
+            // The line as the replica holds it (never lower than one
+            // already in Redis from this node).
+            (Ok(Folded::Into { not_before, until }), Some(subject)) => self.write(Entry::Subject {
                 subject: subject.clone(),
                 not_before,
                 until,
@@ -631,10 +627,19 @@ impl Revocations for RedisRevocations {
         not_before: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Revoking {
-        self.revoke(Entry::Subject {
+        // The resulting line, not the one asked for: a plain SET must never
+        // lower what Redis holds.
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let (not_before, until) = self.inner.replica.insert_subject(
+            subject,
+            not_before.unix_timestamp(),
+            until.unix_timestamp(),
+            now,
+        );
+        self.write(Entry::Subject {
             subject: subject.to_owned(),
-            not_before: not_before.unix_timestamp(),
-            until: until.unix_timestamp(),
+            not_before,
+            until,
         })
     }
 
