@@ -397,6 +397,18 @@ fn id(i: u32) -> SessionId {
     SessionId::from_bytes(id)
 }
 
+/// Revokes the session of `token` until its latest end.
+async fn revoke_token(store: &MemoryRevocations, codec: &Codec, token: &str) {
+    let claims = codec.open::<u8>(token).expect("opens").claims().clone();
+    store
+        .revoke_session(&RevokedSession::of(
+            &claims,
+            codec.latest_end(claims.created()),
+        ))
+        .await
+        .expect("revokes");
+}
+
 /// The HIGH hole of the attack: a flood of log-outs must never make a
 /// revoked session open again, and memory stays bounded. One hostile
 /// account in a loop folds into its own "not before"; many accounts fill
@@ -416,13 +428,7 @@ async fn a_flood_of_log_outs_never_reopens_a_revoked_session() {
         )
         .expect("seals");
     let claims = codec.open::<u8>(&victim).expect("opens").claims().clone();
-    store
-        .revoke_session(&RevokedSession::of(
-            &claims,
-            codec.latest_end(claims.created()),
-        ))
-        .await
-        .expect("revokes");
+    revoke_token(&store, &codec, &victim).await;
     let until = now + Duration::days(7);
     let revoked = |i: u32, subject: &str, created: OffsetDateTime| {
         RevokedSession::new(id(i), Some(subject), Some(created), until)
@@ -501,14 +507,7 @@ async fn past_a_few_sessions_a_subject_folds_into_its_not_before() {
     let tokens: Vec<String> = (0..10).map(|i| seal("mallory", 60 - i)).collect();
     let bob = seal("bob", 30);
     for token in &tokens {
-        let claims = codec.open::<u8>(token).expect("opens").claims().clone();
-        store
-            .revoke_session(&RevokedSession::of(
-                &claims,
-                codec.latest_end(claims.created()),
-            ))
-            .await
-            .expect("revokes");
+        revoke_token(&store, &codec, token).await;
     }
     for token in &tokens {
         assert!(matches!(codec.open::<u8>(token), Err(Error::Revoked)));
