@@ -317,14 +317,9 @@ pub enum CookieError {
         limit: usize,
     },
     /// Reading: a session cookie appears more than once (set for two paths
-    /// or domains, or injected by a sibling domain).
+    /// or domains, or tossed by a sibling domain, which a `__Host-` name
+    /// prevents).
     Duplicate {
-        /// The cookie's name.
-        name: String,
-    },
-    /// Reading: a cookie named like a chunk of the session (`name.` and
-    /// more) whose index is not a decimal from 1 to 8 without a leading zero.
-    ChunkName {
         /// The cookie's name.
         name: String,
     },
@@ -338,14 +333,6 @@ pub enum CookieError {
         /// The missing chunk's index.
         index: usize,
         /// How many chunks the first cookie announces.
-        count: usize,
-    },
-    /// Reading: a chunk beyond those the first cookie announces (left behind
-    /// when the session shrank).
-    UnexpectedChunk {
-        /// The chunk's index.
-        index: usize,
-        /// How many chunks the first cookie announces (1: not chunked).
         count: usize,
     },
     /// Reading: the first cookie announces more chunks than this
@@ -684,19 +671,10 @@ impl fmt::Display for CookieError {
             Self::Duplicate { name } => {
                 write!(f, "cookie {name:?} appears more than once")
             }
-            Self::ChunkName { name } => write!(
-                f,
-                "cookie {name:?} is named like a chunk but has no index from 1 to 8"
-            ),
             Self::ChunkHeader { index } => write!(f, "chunk {index} has no valid chunk header"),
             Self::MissingChunk { index, count } => {
                 write!(f, "chunk {index} of {count} is missing")
             }
-            Self::UnexpectedChunk { index, count } => write!(
-                f,
-                "chunk {index} is present but the session has {count} chunk{}",
-                if *count == 1 { "" } else { "s" }
-            ),
             Self::TooManyChunks { count, max } => write!(
                 f,
                 "the session announces {count} chunks, this configuration allows {max}"

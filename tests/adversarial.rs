@@ -1086,7 +1086,11 @@ fn write_seed_corpus() {
         "mixed",
         format!("\x03{}; {}", a[0], b[1]).as_bytes(),
     );
-    write("cookies", "stray", b"\x01s=AQID; s.01=x; s.9=y; s.1=abcd.z");
+    write(
+        "cookies",
+        "others",
+        b"\x01s=AQID; s.01=x; s.9=y; s.1=abcd.z; s.sig=q",
+    );
     // `roundtrip` decodes its input with `arbitrary`: any bytes are a seed.
     write("roundtrip", "zeros", &[0; 64]);
     write("roundtrip", "counting", &(0..=255u8).collect::<Vec<_>>());

@@ -470,6 +470,25 @@ async fn an_oversized_session_is_a_server_error_not_a_dropped_cookie() {
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(reply.set_cookies().is_empty());
     assert_eq!(reply.cache_control(), Some("no-store"));
+    // The body says why (seen without a tracing subscriber), with the
+    // figures and never the session's contents.
+    assert!(
+        reply
+            .body
+            .starts_with("500 Internal Server Error: the session cannot be sealed: ")
+            && reply.body.contains("the sealed session is 2")
+            && reply.body.contains("bytes over"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("apeujyod"), "{}", reply.body);
+    assert_eq!(
+        reply
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(client.layer.stats().failed, 1);
     // The session the browser holds is untouched.
     assert_eq!(client.send("GET", "/").await.body, "3");

@@ -77,7 +77,7 @@ impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     T: Serialize + DeserializeOwned + Send + 'static,
-    ResBody: Default,
+    ResBody: From<String>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -135,7 +135,7 @@ impl<F, T, B, E> Future for ResponseFuture<F, T, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
     T: Serialize,
-    B: Default,
+    B: From<String>,
 {
     type Output = Result<Response<B>, E>;
 
@@ -372,7 +372,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
 }
 
 /// Applies the rules to the response.
-fn finish<T: Serialize, B: Default>(
+fn finish<T: Serialize, B: From<String>>(
     shared: &Shared,
     codec: &Codec,
     session: &Session<T>,
@@ -419,11 +419,7 @@ fn finish<T: Serialize, B: Default>(
         Err(e) => {
             Counters::add(&shared.counters.failed);
             log_seal_failure(&e);
-            *response = Response::default();
-            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            response
-                .headers_mut()
-                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            *response = seal_failure_response(&e);
             return;
         }
     };
@@ -580,6 +576,28 @@ fn set_header<T: Serialize, B>(
 
 /// A session that cannot be sealed is the server's bug: say what and by how
 /// much, never what the session holds.
+/// The 500 that replaces a response whose session cannot be sealed: its
+/// body says why in one line, for whoever runs the app without a `tracing`
+/// subscriber. Sizes and settings only: a serializer's message may quote
+/// the session's contents, so it is not repeated.
+fn seal_failure_response<B: From<String>>(e: &Error) -> Response<B> {
+    let why = match e {
+        Error::Serialize(_) => "the session value does not serialize".to_owned(),
+        e => e.to_string(),
+    };
+    let mut response = Response::new(B::from(format!(
+        "500 Internal Server Error: the session cannot be sealed: {why}\n"
+    )));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
 fn log_seal_failure(e: &Error) {
     match e {
         Error::Cookie(CookieError::TooLarge {

@@ -226,16 +226,15 @@ pub(crate) fn fingerprint_matches(token: &str, carried: &str) -> bool {
     fingerprint(token) == Some(carried)
 }
 
-/// The chunk index in a cookie name `name.{index}`: `Some(None)` if the
-/// name is in the session's namespace but the index is not 1 to 8 written
-/// plainly (no sign, no leading zero); `None` if the name is another
-/// cookie's.
-pub(crate) fn chunk_index(session: &str, cookie: &str) -> Option<Option<usize>> {
+/// The chunk index in a cookie name `name.{index}`, 1 to 8 written plainly
+/// (no sign, no leading zero); `None` for any other name, such as
+/// `name.sig` or `name.10`: another cookie's.
+pub(crate) fn chunk_index(session: &str, cookie: &str) -> Option<usize> {
     let suffix = cookie.strip_prefix(session)?.strip_prefix('.')?;
-    Some(match suffix.as_bytes() {
+    match suffix.as_bytes() {
         &[d @ b'1'..=b'8'] => Some(usize::from(d - b'0')),
         _ => None,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -293,10 +292,10 @@ mod tests {
 
     #[test]
     fn chunk_names_are_plain_indexes() {
-        assert_eq!(chunk_index("s", "s.1"), Some(Some(1)));
-        assert_eq!(chunk_index("s", "s.8"), Some(Some(8)));
-        for bad in ["s.0", "s.9", "s.01", "s.+1", "s.", "s.1x", "s.10"] {
-            assert_eq!(chunk_index("s", bad), Some(None), "{bad}");
+        assert_eq!(chunk_index("s", "s.1"), Some(1));
+        assert_eq!(chunk_index("s", "s.8"), Some(8));
+        for other in ["s.0", "s.9", "s.01", "s.+1", "s.", "s.1x", "s.10", "s.sig"] {
+            assert_eq!(chunk_index("s", other), None, "{other}");
         }
         assert_eq!(chunk_index("s", "s"), None);
         assert_eq!(chunk_index("s", "sx.1"), None);

@@ -7,7 +7,6 @@ use std::fmt;
 use crate::error::{CookieError, Error};
 
 use super::layout::{self, First, Layout, MAX_CHUNKS};
-use super::rules;
 
 /// The session's cookies a request carried, by name only (see
 /// [`RequestCookies::presence`]).
@@ -15,9 +14,6 @@ use super::rules;
 pub(crate) struct Presence {
     /// By chunk index: index 0 is the cookie called `name`.
     seen: [bool; MAX_CHUNKS],
-    /// Cookies named `name.` and something that is not a chunk index, that
-    /// a `Set-Cookie` may name.
-    stray: Vec<String>,
 }
 
 impl Presence {
@@ -28,22 +24,18 @@ impl Presence {
             .enumerate()
             .filter_map(|(i, &seen)| seen.then_some(i))
     }
-
-    /// The stray names, to delete.
-    pub(crate) fn stray_names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.stray.iter().map(String::as_str)
-    }
 }
-
-/// Names of other cookies that look like the session's chunks
-/// (`name.x`) kept for deletion; more are refused all the same.
-const MAX_STRAY: usize = 8;
 
 /// The session cookies of one request: what [`SessionCookie::read`] found
 /// in its `Cookie` headers, not yet joined or checked.
 ///
+/// Cookies named like the session but that cannot be one of its chunks in
+/// this configuration (`session.sig`, `session.10`, `session.3` when
+/// sessions take at most 3 cookies) are someone else's, and are skipped:
+/// a sibling domain that sets them cannot empty the session.
+///
 /// Borrows the header text; never allocates unless a chunked session is
-/// joined or a stray chunk name is recorded.
+/// joined.
 ///
 /// ```
 /// use sealed_session::SessionCookie;
@@ -62,12 +54,8 @@ pub struct RequestCookies<'a> {
     budget: usize,
     /// Values by chunk index: index 0 is the cookie called `name`.
     values: [Option<&'a str>; MAX_CHUNKS],
-    /// The first name that appeared twice.
-    duplicate: Option<&'a str>,
-    /// Cookies named `name.` and something that is not a chunk index.
-    stray: Vec<&'a str>,
-    /// More stray names than were kept.
-    stray_overflow: bool,
+    /// By chunk index: the name, if it appeared more than once.
+    duplicated: [Option<&'a str>; MAX_CHUNKS],
 }
 
 impl<'a> RequestCookies<'a> {
@@ -76,9 +64,7 @@ impl<'a> RequestCookies<'a> {
             max_chunks: layout.max_chunks(),
             budget: layout.budget(),
             values: [None; MAX_CHUNKS],
-            duplicate: None,
-            stray: Vec::new(),
-            stray_overflow: false,
+            duplicated: [None; MAX_CHUNKS],
         }
     }
 
@@ -105,21 +91,16 @@ impl<'a> RequestCookies<'a> {
             0
         } else {
             match layout::chunk_index(session, name) {
-                None => return,
-                Some(Some(index)) => index,
-                Some(None) => {
-                    if self.stray.len() < MAX_STRAY {
-                        self.stray.push(name);
-                    } else {
-                        self.stray_overflow = true;
-                    }
-                    return;
-                }
+                Some(index) if index < self.max_chunks => index,
+                // Not a chunk this configuration writes: another cookie.
+                _ => return,
             }
         };
-        if let Some(slot) = self.values.get_mut(index) {
+        if let (Some(slot), Some(twice)) =
+            (self.values.get_mut(index), self.duplicated.get_mut(index))
+        {
             if slot.is_some() {
-                self.duplicate.get_or_insert(name);
+                *twice = Some(name);
             }
             *slot = Some(value);
         }
@@ -131,12 +112,14 @@ impl<'a> RequestCookies<'a> {
     /// ```
     /// # use sealed_session::SessionCookie;
     /// let cookie = SessionCookie::builder("session").build()?;
-    /// assert!(cookie.read(["session.1=x"]).is_present());
+    /// assert!(cookie.read(["session=x"]).is_present());
     /// assert!(!cookie.read(["sessions=x"]).is_present());
+    /// // Not a chunk of a session kept in one cookie: someone else's.
+    /// assert!(!cookie.read(["session.1=x; session.sig=y"]).is_present());
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn is_present(&self) -> bool {
-        self.values.iter().any(Option::is_some) || !self.stray.is_empty() || self.stray_overflow
+        self.values.iter().any(Option::is_some)
     }
 
     /// The session's token: `None` if the request carries no session
@@ -154,32 +137,24 @@ impl<'a> RequestCookies<'a> {
     /// let request = cookie.read([pairs[1], pairs[0]]);
     /// assert_eq!(request.token()?.as_deref(), Some(token.as_str()));
     ///
-    /// // A chunk left behind by a session that has since shrunk to one cookie.
+    /// // A chunk left behind by a session that has since shrunk to one
+    /// // cookie is not read (the next write deletes it)...
     /// let stale = cookie.read(["session=AQID", pairs[1]]);
-    /// assert!(matches!(stale.token(), Err(Error::Cookie(CookieError::UnexpectedChunk { index: 1, count: 1 }))));
+    /// assert_eq!(stale.token()?.as_deref(), Some("AQID"));
+    /// // ...but a session cookie sent twice is refused: which one is ours?
+    /// let twice = cookie.read(["session=AQID; session=AQIE"]);
+    /// assert!(matches!(twice.token(), Err(Error::Cookie(CookieError::Duplicate { .. }))));
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     ///
     /// # Errors
     /// [`Error::Cookie`] when the cookies do not form one session of this
-    /// configuration: a name outside the chunk indexes
-    /// ([`CookieError::ChunkName`]), a cookie sent twice
-    /// ([`CookieError::Duplicate`]), a bad chunk header, a chunk missing,
-    /// left over or from another session, more chunks than allowed, or
-    /// more bytes than this configuration writes.
+    /// configuration: a cookie of the session sent twice
+    /// ([`CookieError::Duplicate`]), a bad chunk header, a chunk missing or
+    /// from another session, more chunks than allowed, or more bytes than
+    /// this configuration writes. Chunks beyond those the first cookie
+    /// announces are left over from a larger session, and are not read.
     pub fn token(&self) -> Result<Option<Cow<'a, str>>, Error> {
-        if let Some(name) = self.stray.first() {
-            return Err(CookieError::ChunkName {
-                name: (*name).to_owned(),
-            }
-            .into());
-        }
-        if let Some(name) = self.duplicate {
-            return Err(CookieError::Duplicate {
-                name: name.to_owned(),
-            }
-            .into());
-        }
         let Some(first) = self.values.first().copied().flatten() else {
             return match self.seen_indexes().next_back() {
                 Some(highest) => Err(CookieError::MissingChunk {
@@ -199,9 +174,7 @@ impl<'a> RequestCookies<'a> {
         let (count, fingerprint, piece) = match layout::parse_first(first) {
             None => return Err(CookieError::ChunkHeader { index: 0 }.into()),
             Some(First::Whole(token)) => {
-                if let Some(index) = self.seen_indexes().find(|&i| i > 0) {
-                    return Err(CookieError::UnexpectedChunk { index, count: 1 }.into());
-                }
+                self.refuse_duplicates(1)?;
                 if token.len() > self.budget {
                     return Err(too_large(token.len()));
                 }
@@ -220,9 +193,7 @@ impl<'a> RequestCookies<'a> {
             }
             .into());
         }
-        if let Some(index) = self.seen_indexes().find(|&i| i >= count) {
-            return Err(CookieError::UnexpectedChunk { index, count }.into());
-        }
+        self.refuse_duplicates(count)?;
         let mut pieces = [""; MAX_CHUNKS];
         let mut size = piece.len();
         if let Some(slot) = pieces.first_mut() {
@@ -255,6 +226,18 @@ impl<'a> RequestCookies<'a> {
         Ok(Some(Cow::Owned(token)))
     }
 
+    /// Refuses a request that carries one of the first `count` chunks
+    /// twice (from two paths or domains, or tossed by a sibling domain):
+    /// which one is the session's cannot be told.
+    fn refuse_duplicates(&self, count: usize) -> Result<(), CookieError> {
+        match self.duplicated.iter().take(count).find_map(|&twice| twice) {
+            Some(name) => Err(CookieError::Duplicate {
+                name: name.to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The chunk indexes this request carries.
     fn seen_indexes(&self) -> impl DoubleEndedIterator<Item = usize> + '_ {
         self.values
@@ -265,21 +248,13 @@ impl<'a> RequestCookies<'a> {
 
     /// Which of the session's cookies this request carries, apart from the
     /// header text: what a response needs to delete the ones it no longer
-    /// uses. Allocates only for stray chunk names.
+    /// uses.
     pub(crate) fn presence(&self) -> Presence {
         let mut seen = [false; MAX_CHUNKS];
         for (slot, value) in seen.iter_mut().zip(&self.values) {
             *slot = value.is_some();
         }
-        Presence {
-            seen,
-            stray: self
-                .stray
-                .iter()
-                .filter(|name| rules::is_token(name))
-                .map(|name| (*name).to_owned())
-                .collect(),
-        }
+        Presence { seen }
     }
 }
 
@@ -295,8 +270,7 @@ impl fmt::Debug for RequestCookies<'_> {
             .collect();
         f.debug_struct("RequestCookies")
             .field("chunk_lengths", &lengths)
-            .field("duplicate", &self.duplicate)
-            .field("stray", &self.stray)
+            .field("duplicated", &self.duplicated)
             .field("max_chunks", &self.max_chunks)
             .field("budget", &self.budget)
             .finish()

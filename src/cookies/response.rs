@@ -113,8 +113,8 @@ impl SetCookies {
     ///
     /// ```
     /// # use sealed_session::SessionCookie;
-    /// let cookie = SessionCookie::builder("session").build()?;
-    /// assert_eq!(cookie.remove(&cookie.read(["session.1=x"])).len(), 2);
+    /// let cookie = SessionCookie::builder("session").chunked(2).build()?;
+    /// assert_eq!(cookie.remove(&cookie.read(["session=x; session.1=y"])).len(), 2);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn len(&self) -> usize {
@@ -272,7 +272,6 @@ impl Attributes {
                 .filter(|&index| index >= chunks)
                 .map(|index| self.deletion(&layout.chunk_name(index))),
         );
-        headers.extend(request.stray_names().map(|name| self.deletion(name)));
         SetCookies { headers }
     }
 
@@ -286,7 +285,6 @@ impl Attributes {
                 .filter(|&index| index > 0)
                 .map(|index| self.deletion(&layout.chunk_name(index))),
         );
-        headers.extend(request.stray_names().map(|name| self.deletion(name)));
         SetCookies { headers }
     }
 }

@@ -19,12 +19,6 @@ pub(crate) fn check_name(name: &str) -> Result<(), CookieConfigError> {
     }
 }
 
-/// Whether `name` is one this library may write: used for deleting cookies
-/// found in a request, which were parsed leniently.
-pub(crate) fn is_token(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(is_token_char)
-}
-
 fn is_token_char(c: char) -> bool {
     c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(c)
 }
