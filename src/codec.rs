@@ -695,7 +695,7 @@ impl Codec {
             Subject::Set(subject) => Some(subject),
             Subject::Keep | Subject::Clear => None,
         };
-        self.seal_new(value, subject, now, limit, token)
+        self.seal_new(value, subject, options.id, now, limit, token)
     }
 
     /// Re-seals an opened session, now: same session id, subject and
@@ -866,12 +866,10 @@ impl Codec {
             Subject::Set(subject) => Some(subject),
             Subject::Clear => None,
         };
-        let session_id = if options.new_id {
-            let mut id = [0u8; SessionId::LEN];
-            crate::rng::fill(&mut id);
-            SessionId::from_bytes(id)
-        } else {
-            old.session_id()
+        let session_id = match (options.new_id, options.id) {
+            (true, Some(id)) => id,
+            (true, None) => SessionId::random(),
+            (false, _) => old.session_id(),
         };
         let claims = Claims::new(
             session_id,
@@ -1006,6 +1004,7 @@ impl Codec {
         &self,
         value: &T,
         subject: Option<&str>,
+        id: Option<SessionId>,
         now: i64,
         limit: usize,
         token: &mut String,
@@ -1027,9 +1026,18 @@ impl Codec {
             // Only at the end of the representable time range.
             return Err(Error::Expired { at: expires, now });
         }
-        // One draw for both: one fork check (a system call) per seal.
-        let (session_id, nonce) = crate::rng::fill_pair::<{ SessionId::LEN }, NONCE_LEN>();
-        let session_id = SessionId::from_bytes(session_id);
+        let (session_id, nonce) = match id {
+            Some(id) => {
+                let mut nonce = [0; NONCE_LEN];
+                crate::rng::fill(&mut nonce);
+                (id, nonce)
+            }
+            None => {
+                // One draw for both: one fork check (a system call) per seal.
+                let (id, nonce) = crate::rng::fill_pair::<{ SessionId::LEN }, NONCE_LEN>();
+                (SessionId::from_bytes(id), nonce)
+            }
+        };
         let claims = Claims::new(session_id, subject.map(str::to_owned), now, now, expires);
         self.seal_claims(value, &claims, || Nonce(nonce), limit, token)?;
         Ok(Sealed {
@@ -1169,6 +1177,9 @@ pub struct SealOptions<'a> {
     subject: Subject<'a>,
     at: Option<OffsetDateTime>,
     new_id: bool,
+    /// The new id, drawn before the seal (the axum layer tells a handler
+    /// the id its new session will have).
+    id: Option<SessionId>,
 }
 
 /// What a seal does with the subject: a re-seal keeps the session's unless
@@ -1225,6 +1236,16 @@ impl<'a> SealOptions<'a> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn new_id(mut self) -> Self {
+        self.new_id = true;
+        self
+    }
+
+    /// A new session, or a re-seal with a new id, gets `id`, drawn at
+    /// random by the caller beforehand. Never public: a chosen id is
+    /// session fixation.
+    #[cfg(feature = "axum")]
+    pub(crate) fn with_id(mut self, id: SessionId) -> Self {
+        self.id = Some(id);
         self.new_id = true;
         self
     }
@@ -1315,6 +1336,7 @@ mod tests {
         let e = codec
             .seal_new(
                 &1u8,
+                None,
                 None,
                 crate::clock::MAX_UNIX,
                 codec.budget(),

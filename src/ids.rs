@@ -122,6 +122,13 @@ impl SessionId {
         self.0
     }
 
+    /// A new id: 128 bits from the thread's CSPRNG.
+    pub(crate) fn random() -> Self {
+        let mut id = [0u8; Self::LEN];
+        crate::rng::fill(&mut id);
+        Self(id)
+    }
+
     /// Reads the 32 hex digits its `Display` writes (either case), as an
     /// operator pastes them from a log or `sealed-session open`.
     ///

@@ -124,8 +124,39 @@ async fn destroy_then_insert(session: Session<Data>) -> &'static str {
     "replaced"
 }
 
+/// Does `what` to the session, then says the id the response seals it
+/// with.
+async fn id_after(session: Session<Data>, Path(what): Path<String>) -> String {
+    let data = Data {
+        n: 5,
+        blob: String::new(),
+    };
+    match what.as_str() {
+        "insert" => session.insert(data),
+        "regenerate" => session.regenerate(),
+        "login" => session.set_subject(Some("bob".into())).expect("subject"),
+        "replace" => {
+            session.destroy();
+            session.insert(data);
+        }
+        "destroy" => {
+            session.destroy();
+        }
+        _ => {}
+    }
+    let first = session.session_id();
+    assert_eq!(session.session_id(), first, "asking twice gives one id");
+    first.map_or_else(|| "none".to_owned(), |id| id.to_string())
+}
+
 async fn plain() -> &'static str {
     "no session here"
+}
+
+async fn maybe(session: Option<Session<Data>>) -> String {
+    session
+        .and_then(|s| s.get())
+        .map_or_else(|| "none".to_owned(), |d| d.n.to_string())
 }
 
 async fn no_layer(session: Session<u8>) -> String {
@@ -147,6 +178,8 @@ fn routes() -> Router<()> {
         .route("/panics", post(panics))
         .route("/destroy-then-insert", post(destroy_then_insert))
         .route("/plain", get(plain))
+        .route("/id/{what}", post(id_after))
+        .route("/maybe", get(maybe))
 }
 
 /// An app with its layer, and a small cookie jar that acts as a browser.
@@ -311,6 +344,27 @@ async fn a_changed_session_keeps_its_id_and_regenerate_changes_it() {
     let opened = client.opened(&codec);
     assert_ne!(opened.claims().session_id(), id, "a new id");
     assert_eq!(opened.value().n, 42, "the same value");
+}
+
+/// A handler learns the id its session will carry, a new one included
+/// (to record a log-in against it), and the response seals that id.
+#[tokio::test]
+async fn a_handler_sees_the_id_the_response_seals() {
+    let codec = new_codec();
+    let mut client = Client::new(codec.clone());
+    assert_eq!(client.send("POST", "/id/read").await.body, "none");
+    let mut seen = Vec::new();
+    for what in ["insert", "read", "regenerate", "login", "replace"] {
+        let told = client.send("POST", &format!("/id/{what}")).await.body;
+        assert_eq!(told, client.session_id(&codec).to_string(), "{what}");
+        seen.push(told);
+    }
+    assert_eq!(seen[0], seen[1], "a read keeps the id");
+    for pair in [(1, 2), (2, 3), (3, 4)] {
+        assert_ne!(seen[pair.0], seen[pair.1], "{pair:?}: a new id");
+    }
+    assert_eq!(client.send("POST", "/id/destroy").await.body, "none");
+    assert!(client.token().is_none());
 }
 
 #[tokio::test]
@@ -505,6 +559,33 @@ async fn a_handlers_own_cache_control_is_kept() {
 #[tokio::test]
 async fn a_route_without_the_layer_is_a_500() {
     let app: Router = Router::new().route("/", get(no_layer));
+    let response = app
+        .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(
+        body.contains("takes a Session<u8> but this route has no SessionLayer<u8>"),
+        "{body}"
+    );
+}
+
+/// `Option<Session<T>>`: the request's session if it has one.
+#[tokio::test]
+async fn an_optional_session_is_the_requests_session_or_none() {
+    let mut client = Client::new(new_codec());
+    assert_eq!(client.send("GET", "/maybe").await.body, "none");
+    client.send("POST", "/set/8").await;
+    assert_eq!(client.send("GET", "/maybe").await.body, "8");
+    // Without the layer: still the server's bug, not `None`.
+    let app: Router = Router::new().route("/", get(maybe));
     let response = app
         .oneshot(Request::get("/").body(Body::empty()).expect("request"))
         .await

@@ -17,6 +17,7 @@ use crate::clock::{to_datetime, unix_now};
 use crate::codec::{Codec, Opened, SealOptions};
 use crate::cookies::{Presence, SessionCookie};
 use crate::error::{CookieError, Error};
+use crate::ids::SessionId;
 use crate::revocation::{RevokedSession, Revoking};
 
 use super::layer::{Counters, RequestHeader, Shared, TokenHeader, Transport};
@@ -314,8 +315,9 @@ fn header_token<'h>(header: &TokenHeader, headers: &'h HeaderMap) -> Option<&'h 
 enum Action<T> {
     Nothing,
     Remove,
-    /// A session the request did not carry: a new id, created now.
-    Seal(T, Option<String>),
+    /// A session the request did not carry: a new id (the one the handler
+    /// was told, if it asked), created now.
+    Seal(T, Option<String>, Option<SessionId>),
     /// The request's session.
     Reseal(Reseal<T>),
 }
@@ -326,6 +328,8 @@ struct Reseal<T> {
     subject: Option<Option<String>>,
     /// A new session id, keeping `created` (regenerate).
     new_id: bool,
+    /// That new id, if the handler asked for it.
+    id: Option<SessionId>,
     /// Nothing changed: only a refresh (older key, half the idle timeout).
     refresh_only: bool,
 }
@@ -344,15 +348,16 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             Action::Nothing
         };
     };
+    let id = state.next_id.take();
     let Some(opened) = opened else {
-        return Action::Seal(value, state.subject.take().flatten());
+        return Action::Seal(value, state.subject.take().flatten(), id);
     };
     let subject = state.subject.take();
     // A new subject (log-in, log-out of the user) is a new session: new
     // id and new `created`, so that a "log out everywhere" made before it
     // never refuses it.
     if let Some(subject) = subject {
-        return Action::Seal(value, subject);
+        return Action::Seal(value, subject, id);
     }
     let new_id = state.regenerate;
     let changed = state.changed || new_id;
@@ -364,6 +369,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             opened: opened.with_value(value),
             subject: None,
             new_id,
+            id: id.filter(|_| new_id),
             refresh_only: !changed,
         })
     } else {
@@ -495,6 +501,7 @@ fn options_for<'a>(
     incoming: &Incoming,
     subject: Option<&'a Option<String>>,
     new_id: bool,
+    id: Option<SessionId>,
 ) -> SealOptions<'a> {
     let mut options = SealOptions::new().at(to_datetime(incoming.now));
     match subject {
@@ -504,6 +511,9 @@ fn options_for<'a>(
     }
     if new_id {
         options = options.new_id();
+    }
+    if let Some(id) = id {
+        options = options.with_id(id);
     }
     options
 }
@@ -519,14 +529,14 @@ fn set_cookies<T: Serialize, B>(
         Action::Nothing => return Ok(Written::Nothing),
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
         Action::Remove => (cookie.remove_for(&incoming.cookies), Written::Removed),
-        Action::Seal(value, subject) => {
+        Action::Seal(value, subject, id) => {
             let subject = subject.map(Some);
-            let options = options_for(incoming, subject.as_ref(), false);
+            let options = options_for(incoming, subject.as_ref(), false, id);
             let set = cookie.seal_for(codec, &value, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
         Action::Reseal(r) => {
-            let options = options_for(incoming, r.subject.as_ref(), r.new_id);
+            let options = options_for(incoming, r.subject.as_ref(), r.new_id, r.id);
             let set = cookie.reseal_for(codec, &r.opened, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
@@ -553,14 +563,14 @@ fn set_header<T: Serialize, B>(
         Action::Nothing => return Ok(Written::Nothing),
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
         Action::Remove => Written::Removed,
-        Action::Seal(value, subject) => {
+        Action::Seal(value, subject, id) => {
             let subject = subject.map(Some);
-            let options = options_for(incoming, subject.as_ref(), false);
+            let options = options_for(incoming, subject.as_ref(), false, id);
             codec.seal_into(&value, options, &mut token)?;
             Written::Sealed
         }
         Action::Reseal(r) => {
-            let options = options_for(incoming, r.subject.as_ref(), r.new_id);
+            let options = options_for(incoming, r.subject.as_ref(), r.new_id, r.id);
             codec.reseal_into(&r.opened, options, &mut token)?;
             Written::Sealed
         }
@@ -574,8 +584,6 @@ fn set_header<T: Serialize, B>(
     Ok(written)
 }
 
-/// A session that cannot be sealed is the server's bug: say what and by how
-/// much, never what the session holds.
 /// The 500 that replaces a response whose session cannot be sealed: its
 /// body says why in one line, for whoever runs the app without a `tracing`
 /// subscriber. Sizes and settings only: a serializer's message may quote
@@ -598,6 +606,8 @@ fn seal_failure_response<B: From<String>>(e: &Error) -> Response<B> {
     response
 }
 
+/// A session that cannot be sealed is the server's bug: say what and by how
+/// much, never what the session holds.
 fn log_seal_failure(e: &Error) {
     match e {
         Error::Cookie(CookieError::TooLarge {

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum_core::extract::FromRequestParts;
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
@@ -109,6 +109,9 @@ pub(super) struct State<T> {
     /// not say whether it is revoked: refused for now, kept so that a
     /// log-out still revokes it.
     pub(super) unchecked: Option<Opened<()>>,
+    /// The id a new (or regenerated) session will be sealed with, drawn
+    /// when the handler asks for it.
+    pub(super) next_id: Option<SessionId>,
 }
 
 impl<T> Session<T> {
@@ -135,6 +138,7 @@ impl<T> Session<T> {
                 accessed: false,
                 revoked: false,
                 unchecked,
+                next_id: None,
             })),
             revocations: codec.revocations().cloned(),
             span: codec.max_lifetime() + codec.leeway(),
@@ -313,14 +317,33 @@ impl<T> Session<T> {
         }
     }
 
-    /// The id of the session the request carried, if it opened and is not
-    /// destroyed. A new or regenerated session gets its id when it is
-    /// sealed, after the handler.
+    /// The session's id as the response will seal it: the id of the
+    /// session the request carried; for a new session (a value inserted
+    /// where there was none, or after [`destroy`](Self::destroy)) or one
+    /// that gets a new id ([`regenerate`](Self::regenerate), a new
+    /// subject), the new id, drawn now. `None` while there is no value:
+    /// nothing would be sealed.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// async fn log_in(session: Session<String>) -> String {
+    ///     session.insert("alice".to_owned());
+    ///     session.regenerate();
+    ///     // E.g. to record the log-in: the id the cookie will carry.
+    ///     let id = session.session_id().expect("a value: a session to seal");
+    ///     assert_eq!(session.session_id(), Some(id)); // drawn once
+    ///     id.to_string()
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(log_in));
+    /// ```
     pub fn session_id(&self) -> Option<SessionId> {
-        let state = self.lock();
+        let mut state = self.lock();
+        state.value.as_ref()?;
         match &state.opened {
-            Some(opened) if !state.destroyed => Some(opened.claims().session_id()),
-            _ => None,
+            Some(opened) if !state.destroyed && !state.regenerate => {
+                Some(opened.claims().session_id())
+            }
+            _ => Some(*state.next_id.get_or_insert_with(SessionId::random)),
         }
     }
 
@@ -453,18 +476,84 @@ where
             .extensions
             .get::<Self>()
             .cloned()
-            .ok_or(MissingSessionLayer)
+            .ok_or(MissingSessionLayer {
+                value_type: std::any::type_name::<T>(),
+            })
+    }
+}
+
+/// `Option<Session<T>>`: the session only if the request carried one that
+/// opened (and the handler has not ended it), for a handler that serves
+/// visitors with and without one alike; `None` otherwise. To start a
+/// session, take `Session<T>`. A route without the layer is still a
+/// [`MissingSessionLayer`].
+///
+/// ```
+/// use sealed_session::axum::Session;
+/// async fn greet(session: Option<Session<String>>) -> String {
+///     match session.and_then(|s| s.get()) {
+///         Some(name) => format!("hello {name}"),
+///         None => "hello, stranger".to_owned(),
+///     }
+/// }
+/// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(greet));
+/// ```
+impl<S, T> OptionalFromRequestParts<S> for Session<T>
+where
+    S: Send + Sync,
+    T: Send + 'static,
+{
+    type Rejection = MissingSessionLayer;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let session = <Self as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        // Not `lock`: asking is not using the session (no `Vary`) unless
+        // there is one.
+        let present = session
+            .state
+            .lock()
+            .is_ok_and(|state| state.value.is_some());
+        Ok(present.then_some(session))
     }
 }
 
 /// A handler asked for a [`Session<T>`] on a route without a
-/// `SessionLayer<T>` of that `T`: a server bug, answered with a 500.
+/// `SessionLayer<T>` of that `T` (often: a layer of another value type): a
+/// server bug, answered with a 500 that names the type.
 #[derive(Debug, Clone, Copy)]
-pub struct MissingSessionLayer;
+pub struct MissingSessionLayer {
+    value_type: &'static str,
+}
+
+impl MissingSessionLayer {
+    /// The `T` of the `Session<T>` the handler asked for.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// use axum::extract::FromRequestParts;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    /// let missing = Session::<u64>::from_request_parts(&mut parts, &()).await.unwrap_err();
+    /// assert_eq!(missing.value_type(), "u64");
+    /// assert!(missing.to_string().contains("Session<u64>"));
+    /// # });
+    /// ```
+    pub fn value_type(&self) -> &'static str {
+        self.value_type
+    }
+}
 
 impl std::fmt::Display for MissingSessionLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a handler takes a Session<T> but no SessionLayer<T> of that type is installed")
+        write!(
+            f,
+            "a handler takes a Session<{t}> but this route has no SessionLayer<{t}> \
+             (add the layer to the router, or take the session type the layer has)",
+            t = self.value_type
+        )
     }
 }
 
@@ -472,9 +561,11 @@ impl std::error::Error for MissingSessionLayer {}
 
 impl IntoResponse for MissingSessionLayer {
     fn into_response(self) -> Response {
-        tracing::error!(
-            "a handler takes a Session<T> but no SessionLayer<T> of that type is installed"
-        );
-        (StatusCode::INTERNAL_SERVER_ERROR, "session layer missing").into_response()
+        tracing::error!("{self}");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("500 Internal Server Error: {self}\n"),
+        )
+            .into_response()
     }
 }
