@@ -234,7 +234,9 @@ impl KeyRingFile {
         Ok(file)
     }
 
-    /// Reads and parses a key-ring file.
+    /// Reads and parses a key-ring file, metadata included: for tools that
+    /// rotate or inspect it. An app that only seals and opens calls
+    /// [`KeyRing::from_file`].
     ///
     /// ```
     /// use sealed_session::{Key, KeyRingFile};
@@ -458,7 +460,9 @@ impl KeyRingFile {
 }
 
 impl KeyRing {
-    /// Loads the ring of a key-ring file (see [`KeyRingFile`]).
+    /// Loads the ring of a key-ring file (see [`KeyRingFile`]): what an
+    /// app calls at start and on reload. [`KeyRingFile::load`] is for tools
+    /// that edit the file or read its metadata (roles, creation times).
     ///
     /// ```
     /// use sealed_session::{Key, KeyRing, KeyRingFile};

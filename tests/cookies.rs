@@ -883,9 +883,9 @@ fn readme_figures_are_computed() {
             SessionCookie::builder("session").build().expect("cookie"),
         ),
         (
-            "chunked, `.chunked(4)`, default request budget (6144 bytes)",
+            "chunked, `.chunked(2)` (2 cookies), default request budget (6144 bytes)",
             SessionCookie::builder("session")
-                .chunked(4)
+                .chunked(2)
                 .build()
                 .expect("cookie"),
         ),

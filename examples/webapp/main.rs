@@ -16,7 +16,7 @@
 
 mod app;
 
-use sealed_session::{Codec, Key, KeyRing, KeyRingFile};
+use sealed_session::{Codec, Key, KeyRing};
 use time::Duration;
 
 fn codec(ring: KeyRing) -> Codec {
@@ -28,7 +28,7 @@ fn codec(ring: KeyRing) -> Codec {
 }
 
 fn load(path: &str) -> Result<Codec, sealed_session::Error> {
-    Ok(codec(KeyRingFile::load(path)?.key_ring()))
+    Ok(codec(KeyRing::from_file(path)?))
 }
 
 #[tokio::main]

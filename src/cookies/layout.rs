@@ -93,6 +93,17 @@ impl Layout {
         self.budget
     }
 
+    /// How many cookies the largest token takes: fewer than `max_chunks`
+    /// when the request budget runs out first.
+    pub(crate) fn usable_chunks(&self) -> usize {
+        if self.budget <= self.single {
+            return 1;
+        }
+        (2..=self.max_chunks)
+            .find(|&n| self.chunked_capacity(n) >= self.budget)
+            .unwrap_or(self.max_chunks)
+    }
+
     /// The name of chunk `index`: `name`, then `name.1`, `name.2`, ...
     pub(crate) fn chunk_name(&self, index: usize) -> String {
         if index == 0 {

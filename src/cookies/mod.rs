@@ -233,12 +233,23 @@ impl SessionCookieBuilder {
     /// `max_chunks` cookies (`name`, `name.1`, ...), within the request
     /// budget. Default 1: no chunking. At most [`MAX_CHUNKS`].
     ///
+    /// The request budget binds first: with 4096-byte cookies a session
+    /// never takes more than 2 of them (the request budget is at most 8182
+    /// bytes), so `chunked(4)` carries what `chunked(2)` does (6110 bytes
+    /// with the default 6144-byte budget, not 4 × 4 KB). More chunks help
+    /// only with a lower [`cookie_limit`](Self::cookie_limit) (a proxy that
+    /// limits each cookie). [`SessionCookie::usable_chunks`] says how many
+    /// can be used.
+    ///
     /// ```
     /// # use sealed_session::SessionCookie;
     /// let one = SessionCookie::builder("session").build()?;
     /// let chunked = SessionCookie::builder("session").chunked(4).build()?;
     /// assert_eq!(one.token_budget(), 4096 - "session".len());
     /// assert_eq!(chunked.token_budget(), 6110); // within 6144 bytes of request header
+    /// assert_eq!(chunked.usable_chunks(), 2);
+    /// let small = SessionCookie::builder("session").chunked(4).cookie_limit(1024).build()?;
+    /// assert_eq!((small.usable_chunks(), small.token_budget()), (4, 4040));
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn chunked(mut self, max_chunks: usize) -> Self {
@@ -422,6 +433,20 @@ impl SessionCookie {
     /// ```
     pub fn max_chunks(&self) -> usize {
         self.layout.max_chunks()
+    }
+
+    /// How many cookies the largest session takes: at most
+    /// [`max_chunks`](Self::max_chunks), fewer when the request budget
+    /// runs out first (see [`SessionCookieBuilder::chunked`]).
+    ///
+    /// ```
+    /// # use sealed_session::SessionCookie;
+    /// assert_eq!(SessionCookie::builder("s").build()?.usable_chunks(), 1);
+    /// assert_eq!(SessionCookie::builder("s").chunked(8).build()?.usable_chunks(), 2);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn usable_chunks(&self) -> usize {
+        self.layout.usable_chunks()
     }
 
     /// The most the session adds to the `Cookie` request header, in bytes.
