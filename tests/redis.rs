@@ -280,3 +280,116 @@ async fn a_prefix_that_could_mix_keys_is_refused() {
         assert!(matches!(e, Error::Config(_)), "{prefix:?}: {e:?}");
     }
 }
+
+/// Anti-entropy: a Redis restarted without persistence comes back empty,
+/// and the nodes that kept their replicas write back what it lost, so a
+/// node started afterwards refuses the sessions revoked before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restarted_empty_is_refilled_from_the_replicas() {
+    let Some((mut server, a, b, codec)) = two_nodes().await else {
+        return;
+    };
+    let session = claims_of(&codec, Some("dave"));
+    a.revoke_session(&RevokedSession::of(&session, session.expires()))
+        .await
+        .expect("revokes");
+    let now = OffsetDateTime::now_utc();
+    let carol = claims_at(&codec, Some("carol"), now - time::Duration::hours(1));
+    b.revoke_subject("carol", now, now + time::Duration::days(7))
+        .await
+        .expect("revokes");
+    within(BOUND, || {
+        a.check(&carol).is_err() && b.check(&session).is_err()
+    })
+    .await
+    .expect("propagated");
+
+    server.kill();
+    within(BOUND, || !a.is_in_sync() && !b.is_in_sync())
+        .await
+        .expect("both nodes notice the outage");
+    server.restart(); // no persistence: empty
+    within(Duration::from_secs(20), || a.is_in_sync() && b.is_in_sync())
+        .await
+        .expect("both nodes are back in sync");
+
+    let client = redis::Client::open(server.url()).expect("url");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connects");
+    let keys = [
+        format!("sealed-session:s:{}", session.session_id()),
+        "sealed-session:u:carol".to_owned(),
+    ];
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let present: u64 = redis::cmd("EXISTS")
+            .arg(&keys)
+            .query_async(&mut connection)
+            .await
+            .expect("EXISTS");
+        if present == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "written back: {present} of 2");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let newcomer = node(&server.url(), Unavailable::FailClosed).await;
+    assert!(matches!(newcomer.check(&session), Err(Error::Revoked)));
+    assert!(matches!(newcomer.check(&carol), Err(Error::Revoked)));
+    assert!(newcomer.check(&claims_of(&codec, Some("erin"))).is_ok());
+}
+
+/// A node that has not heard of a later line (the message is on its way,
+/// or it was written while this node was away) never lowers it in Redis:
+/// writes merge, the later line and end win.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_never_lowers_what_redis_holds() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let a = node(&server.url(), Unavailable::FailClosed).await;
+    let client = redis::Client::open(server.url()).expect("url");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connects");
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let (later_line, later_end) = (now + 100, now + 86_400);
+    // Written behind `a`'s back: no message, so its replica does not know.
+    let _: () = redis::cmd("SET")
+        .arg("sealed-session:u:frank")
+        .arg(format!("u {later_line} {later_end}"))
+        .arg("EXAT")
+        .arg(later_end)
+        .query_async(&mut connection)
+        .await
+        .expect("SET");
+    let at = |t: i64| OffsetDateTime::from_unix_timestamp(t).expect("time");
+    a.revoke_subject("frank", at(now), at(now + 3600))
+        .await
+        .expect("revokes");
+    let value: String = redis::cmd("GET")
+        .arg("sealed-session:u:frank")
+        .query_async(&mut connection)
+        .await
+        .expect("GET");
+    assert_eq!(value, format!("u {later_line} {later_end}"));
+    // The merged line was published: `a` now refuses up to it.
+    within(BOUND, || {
+        a.refused_through(Some("frank")) == Some(later_line)
+    })
+    .await
+    .expect("the merged line reached the replica");
+    // A later line raises it; a longer end lengthens it.
+    a.revoke_subject("frank", at(now + 200), at(now + 2 * 86_400))
+        .await
+        .expect("revokes");
+    let value: String = redis::cmd("GET")
+        .arg("sealed-session:u:frank")
+        .query_async(&mut connection)
+        .await
+        .expect("GET");
+    assert_eq!(value, format!("u {} {}", now + 200, now + 2 * 86_400));
+}

@@ -484,6 +484,43 @@ impl MemoryRevocations {
         floor.max(line)
     }
 
+    /// Every entry held, for a shared store that may have lost some (a
+    /// Redis restarted without persistence): sessions as (id, created,
+    /// until), subjects as (subject, not_before, until). A session in the
+    /// wheel gives its bucket's newest `created` and latest end: bounds
+    /// that put it in the same bucket and keep it at least as long. The
+    /// floor is this node's own and is not shared.
+    #[cfg(feature = "redis")]
+    pub(crate) fn held(&self) -> Held {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut held = Held::default();
+        let sessions = read(&self.inner.sessions);
+        for bucket in &sessions.wheel.slots {
+            if bucket.until > now {
+                held.sessions.extend(
+                    bucket
+                        .ids
+                        .iter()
+                        .map(|&id| (id, Some(bucket.newest), bucket.until)),
+                );
+            }
+        }
+        held.sessions.extend(
+            sessions
+                .anywhen
+                .iter()
+                .filter(|&(_, &until)| until > now)
+                .map(|(&id, &until)| (id, None, until)),
+        );
+        drop(sessions);
+        held.subjects = read(&self.inner.subjects)
+            .iter()
+            .filter(|(_, e)| e.until > now)
+            .map(|(subject, e)| (subject.to_string(), e.not_before, e.until))
+            .collect();
+        held
+    }
+
     /// How many entries it holds (after expiring what has ended).
     ///
     /// ```
@@ -513,6 +550,14 @@ impl MemoryRevocations {
             folded: self.inner.folded.load(Ordering::Relaxed),
         }
     }
+}
+
+/// The entries of a store, from [`MemoryRevocations::held`].
+#[cfg(feature = "redis")]
+#[derive(Default)]
+pub(crate) struct Held {
+    pub(crate) sessions: Vec<(SessionId, Option<i64>, i64)>,
+    pub(crate) subjects: Vec<(String, i64, i64)>,
 }
 
 /// What a revoked session became in the store.

@@ -9,6 +9,13 @@
 //! is down the replica may miss revocations, and checks follow the
 //! configured [`Unavailable`] policy until the task has subscribed and
 //! loaded again.
+//!
+//! Writes merge (a Lua script): a key keeps the later line and the later
+//! end of what it held and what is written, so that no node, however
+//! late it heard of a revocation, lowers what Redis holds. After a reload
+//! a node whose replica holds more than Redis gave (Redis restarted
+//! empty, or lost keys) writes its entries back the same way
+//! (anti-entropy), and Redis publishes the ones it lacked.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -22,7 +29,7 @@ use crate::claims::Claims;
 use crate::error::Error;
 use crate::ids::SessionId;
 
-use super::memory::{Folded, MemoryRevocations};
+use super::memory::{Folded, Held, MemoryRevocations};
 use super::{Revocations, RevokedSession, Revoking};
 
 /// What checks do while this node's replica may be missing revocations
@@ -124,9 +131,58 @@ struct Inner {
     /// Times the replica was loaded from Redis.
     loads: AtomicU64,
     /// Revocations this node made that Redis did not record (it was
-    /// unreachable): written back after the next load.
+    /// unreachable): written back once it answers again.
     unwritten: std::sync::Mutex<Vec<Entry>>,
+    /// More were unwritten than are kept: the whole replica is written
+    /// back instead.
+    write_back_all: AtomicBool,
 }
+
+/// Unwritten revocations kept one by one (about 100 bytes each); past
+/// that, the whole replica is written back when Redis answers.
+const MAX_UNWRITTEN: usize = 10_000;
+
+/// Entries per pipeline when the replica is written back.
+const WRITE_BACK_BATCH: usize = 500;
+
+/// Merges an entry into its key. `KEYS[1]`: the key; `ARGV`: the kind
+/// (`s` or `u`), the value's two numbers (a session's `created` may be
+/// empty), the channel. The later of each number wins (a session's end and
+/// creation bound; a subject's line and end), so a write never lowers what
+/// Redis holds. The result is published if the key changed or if it is
+/// not what was sent (the writer, and any node as far behind, learn the
+/// later line). Returns 1 if the key changed, 0 if it held as much already.
+const MERGE: &str = r"
+local key, kind, channel = KEYS[1], ARGV[1], ARGV[4]
+local a, b = tonumber(ARGV[2]), tonumber(ARGV[3])
+local function format(a, b)
+  if kind == 'u' then return string.format('u %d %d', a, b) end
+  if b then return string.format('s %d %d', a, b) end
+  return string.format('s %d', a)
+end
+local sent = format(a, b)
+local old = redis.call('GET', key)
+if old then
+  local k, oa, ob = string.match(old, '^(%a) (%-?%d+) ?(%-?%d*)$')
+  oa, ob = tonumber(oa), tonumber(ob)
+  if k == kind and oa then
+    if oa > a then a = oa end
+    if ob and (b == nil or ob > b) then b = ob end
+  end
+end
+local value, ends = format(a, b), a
+if kind == 'u' then ends = b end
+if ends == nil or ends <= 0 then return 0 end
+if value ~= sent or value ~= old then
+  redis.call('PUBLISH', channel, value .. ' ' .. key)
+end
+if value == old then return 0 end
+redis.call('SET', key, value, 'EXAT', string.format('%d', ends))
+return 1
+";
+
+static MERGE_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(MERGE));
 
 impl std::fmt::Debug for RedisRevocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -140,6 +196,10 @@ impl std::fmt::Debug for RedisRevocations {
 }
 
 /// A revocation as it travels on the channel and sits in a key's value.
+/// The value is `s <until> [<created>]` or `u <not_before> <until>` (the
+/// merge script writes it); a channel message is the value, whose fields
+/// have a fixed count, then the key, which may hold spaces (a subject is
+/// any text).
 #[derive(Clone)]
 enum Entry {
     Session {
@@ -156,29 +216,13 @@ enum Entry {
 }
 
 impl Entry {
-    /// `s <until> [<created>]` or `u <not_before> <until>`: the value of
-    /// its key.
-    fn value(&self) -> String {
+    /// The merge script's arguments: the kind and the value's numbers.
+    fn merge_args(&self) -> (&'static str, i64, Option<i64>) {
         match self {
-            Self::Session {
-                until,
-                created: None,
-                ..
-            } => format!("s {until}"),
-            Self::Session {
-                until,
-                created: Some(created),
-                ..
-            } => format!("s {until} {created}"),
+            Self::Session { until, created, .. } => ("s", *until, *created),
             Self::Subject {
                 not_before, until, ..
-            } => format!("u {not_before} {until}"),
-        }
-    }
-
-    fn until(&self) -> i64 {
-        match self {
-            Self::Session { until, .. } | Self::Subject { until, .. } => *until,
+            } => ("u", *not_before, Some(*until)),
         }
     }
 
@@ -189,12 +233,6 @@ impl Entry {
             Self::Session { id, .. } => format!("{prefix}:s:{id}"),
             Self::Subject { subject, .. } => format!("{prefix}:u:{subject}"),
         }
-    }
-
-    /// The channel message: the value, whose fields have a fixed count, then
-    /// the key, which may hold spaces (a subject is any text).
-    fn message(&self, prefix: &str) -> String {
-        format!("{} {}", self.value(), self.key(prefix))
     }
 
     /// Reads a channel message back.
@@ -298,8 +336,9 @@ impl RedisRevocations {
             received: AtomicU64::new(0),
             loads: AtomicU64::new(0),
             unwritten: std::sync::Mutex::new(Vec::new()),
+            write_back_all: AtomicBool::new(false),
         });
-        let messages = tokio::time::timeout(DEADLINE, subscribe_and_load(&inner))
+        let (messages, _) = tokio::time::timeout(DEADLINE, subscribe_and_load(&inner))
             .await
             .map_err(|_| Error::RevocationUnavailable("redis: timed out".to_owned()))??;
         tokio::spawn(keep_in_sync(Arc::downgrade(&inner), messages));
@@ -346,13 +385,20 @@ impl RedisRevocations {
             if written.is_err() {
                 // Held by this node already; written back when Redis is
                 // back, so that other nodes and new ones refuse it too.
-                inner
+                let mut unwritten = inner
                     .unwritten
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(entry);
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if unwritten.len() < MAX_UNWRITTEN {
+                    unwritten.push(entry);
+                } else {
+                    // The replica holds it: writing the replica back
+                    // covers it, in bounded memory.
+                    unwritten.clear();
+                    inner.write_back_all.store(true, Ordering::Release);
+                }
             }
-            written
+            written.map(|_| ())
         });
         Box::pin(async move {
             task.await.unwrap_or_else(|e| {
@@ -381,28 +427,75 @@ impl Inner {
     }
 }
 
-/// `SET key value EXAT end`, then `PUBLISH`, in one round trip.
+/// Merges `entry` into its key (and publishes it if Redis lacked it), in
+/// one round trip: whether the key changed.
 async fn write(
     inner: &Inner,
     entry: &Entry,
     connection: &mut redis::aio::MultiplexedConnection,
-) -> Result<(), Error> {
-    let prefix = &inner.options.prefix;
-    let until = u64::try_from(entry.until()).unwrap_or(0);
-    redis::pipe()
-        .cmd("SET")
-        .arg(entry.key(prefix))
-        .arg(entry.value())
-        .arg("EXAT")
-        .arg(until)
-        .ignore()
-        .cmd("PUBLISH")
+) -> Result<bool, Error> {
+    let (kind, a, b) = entry.merge_args();
+    let changed: i64 = MERGE_SCRIPT
+        .key(entry.key(&inner.options.prefix))
+        .arg(kind)
+        .arg(a)
+        .arg(b.map_or_else(String::new, |b| b.to_string()))
         .arg(&inner.channel)
-        .arg(entry.message(prefix))
-        .ignore()
-        .query_async::<()>(connection)
+        .invoke_async(connection)
         .await
-        .map_err(unavailable)
+        .map_err(unavailable)?;
+    Ok(changed == 1)
+}
+
+/// Merges every entry of the replica into Redis, in pipelines: what Redis
+/// lacked is set and published. The number of entries Redis lacked.
+async fn write_back_replica(inner: &Inner) -> Result<u64, Error> {
+    let Held { sessions, subjects } = inner.replica.held();
+    let entries = sessions
+        .into_iter()
+        .map(|(id, created, until)| Entry::Session { id, created, until })
+        .chain(
+            subjects
+                .into_iter()
+                .map(|(subject, not_before, until)| Entry::Subject {
+                    subject,
+                    not_before,
+                    until,
+                }),
+        );
+    let mut connection = inner.writer().await?;
+    // EVALSHA in the pipelines: the script must be known first.
+    MERGE_SCRIPT
+        .prepare_invoke()
+        .load_async(&mut connection)
+        .await
+        .map_err(unavailable)?;
+    let prefix = &inner.options.prefix;
+    let mut lacked = 0;
+    let mut batch = Vec::with_capacity(WRITE_BACK_BATCH);
+    let mut entries = entries.peekable();
+    while entries.peek().is_some() {
+        batch.clear();
+        batch.extend(entries.by_ref().take(WRITE_BACK_BATCH));
+        let mut pipe = redis::pipe();
+        for entry in &batch {
+            let (kind, a, b) = entry.merge_args();
+            pipe.cmd("EVALSHA")
+                .arg(MERGE_SCRIPT.get_hash())
+                .arg(1)
+                .arg(entry.key(prefix))
+                .arg(kind)
+                .arg(a)
+                .arg(b.map_or_else(String::new, |b| b.to_string()))
+                .arg(&inner.channel);
+        }
+        let changed: Vec<i64> = pipe
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        lacked += changed.iter().filter(|&&c| c == 1).count() as u64;
+    }
+    Ok(lacked)
 }
 
 fn unavailable(e: redis::RedisError) -> Error {
@@ -411,8 +504,9 @@ fn unavailable(e: redis::RedisError) -> Error {
 }
 
 /// Subscribes, then loads every entry (so that none falls between the
-/// two), and marks the replica in sync.
-async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSubStream, Error> {
+/// two), and marks the replica in sync; the stream, and how many entries
+/// Redis held.
+async fn subscribe_and_load(inner: &Inner) -> Result<(redis::aio::PubSubStream, u64), Error> {
     let mut pubsub = inner.client.get_async_pubsub().await.map_err(unavailable)?;
     pubsub
         .subscribe(&inner.channel)
@@ -428,6 +522,7 @@ async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSubStream, E
     let prefix = &inner.options.prefix;
     let pattern = format!("{prefix}:*");
     let mut cursor = 0u64;
+    let mut loaded = 0u64;
     loop {
         // Bytes: a key or value that is not UTF-8 (not ours) is skipped,
         // never a failed load.
@@ -452,6 +547,7 @@ async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSubStream, E
                 };
                 if let Some(entry) = Entry::parse(prefix, key, value) {
                     entry.apply(&inner.replica);
+                    loaded += 1;
                 }
             }
         }
@@ -462,7 +558,7 @@ async fn subscribe_and_load(inner: &Inner) -> Result<redis::aio::PubSubStream, E
     }
     inner.loads.fetch_add(1, Ordering::Relaxed);
     inner.in_sync.store(true, Ordering::Release);
-    Ok(messages)
+    Ok((messages, loaded))
 }
 
 /// Applies what the channel brings; when the connection drops, marks the
@@ -477,7 +573,11 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
             return;
         };
         match next {
-            Err(_) if healthy(&store).await => continue,
+            Err(_) if healthy(&store).await => {
+                // Writes that failed while the subscription held.
+                write_back(&store, None).await;
+                continue;
+            }
             Err(_) => {}
             Ok(Some(message)) => {
                 let payload: String = message.get_payload().unwrap_or_default();
@@ -506,10 +606,10 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
             match attempt.unwrap_or_else(|_| {
                 Err(Error::RevocationUnavailable("redis: timed out".to_owned()))
             }) {
-                Ok(stream) => {
+                Ok((stream, loaded)) => {
                     messages = stream;
                     backoff = Duration::from_millis(50);
-                    write_back(&store).await;
+                    write_back(&store, Some(loaded)).await;
                     tracing::warn!("revocations: Redis is back; the replica is loaded and in sync");
                     break;
                 }
@@ -525,15 +625,40 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
     }
 }
 
-/// Writes (and publishes) the revocations this node made while Redis was
-/// unreachable; what fails again waits for the next load.
-async fn write_back(inner: &Inner) {
+/// Writes back what Redis may lack: the revocations this node could not
+/// write, or, after a load of `loaded` entries that is smaller than the
+/// replica (Redis restarted empty, or lost keys) or after too many
+/// failed writes, the whole replica. What fails again waits for the next
+/// health check or load.
+async fn write_back(inner: &Inner, loaded: Option<u64>) {
+    let held = || {
+        let stats = inner.replica.stats();
+        stats.sessions + stats.subjects
+    };
+    let whole = inner.write_back_all.swap(false, Ordering::AcqRel)
+        || loaded.is_some_and(|loaded| held() > loaded);
     let entries = std::mem::take(
         &mut *inner
             .unwritten
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
+    if whole {
+        // The replica holds the unwritten entries too.
+        match write_back_replica(inner).await {
+            Ok(lacked) => tracing::warn!(
+                lacked,
+                held = held(),
+                loaded,
+                "revocations: wrote the replica back to Redis, which lacked some of it"
+            ),
+            Err(e) => {
+                inner.write_back_all.store(true, Ordering::Release);
+                tracing::debug!(error = %e, "revocations: cannot write the replica back yet");
+            }
+        }
+        return;
+    }
     if entries.is_empty() {
         return;
     }
@@ -551,11 +676,15 @@ async fn write_back(inner: &Inner) {
     }
     let left = failed.len();
     if left > 0 {
-        inner
+        let mut unwritten = inner
             .unwritten
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend(failed);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        unwritten.extend(failed);
+        if unwritten.len() > MAX_UNWRITTEN {
+            unwritten.clear();
+            inner.write_back_all.store(true, Ordering::Release);
+        }
     }
     tracing::warn!(
         written = count - left,
