@@ -610,6 +610,57 @@ async fn regenerate_revokes_the_previous_id() {
     assert_eq!(send(&app, "GET", "/", Some(&admin)).await.1, "none");
 }
 
+/// A loop of regenerations (an account that changes privilege over and
+/// over) holds a handful of entries, not one each, so it cannot push the
+/// store to a floor that logs everyone out: past SESSIONS_PER_SUBJECT the
+/// previous ids fold into the subject's line, and the regenerated session,
+/// sealed as a new one after that line, opens. Every earlier cookie stays
+/// refused; other users are untouched.
+#[tokio::test]
+async fn a_loop_of_regenerations_folds_and_never_fills_the_store() {
+    let store = Arc::new(MemoryRevocations::with_capacity(100));
+    let (app, _) = app(codec_with(store.clone()));
+    let alice = send(&app, "POST", "/login", None).await.2.expect("session");
+    let mut current = send(&app, "POST", "/mallory", None)
+        .await
+        .2
+        .expect("session");
+    let mut earlier = Vec::new();
+    // More regenerations than the store holds entries, all within a few
+    // seconds: the new sessions run ahead of the clock by at most one
+    // second per fold, within the default 30 s leeway.
+    let rounds = 20;
+    for round in 0..rounds {
+        earlier.push(current.clone());
+        let (status, _, next) = send(&app, "POST", "/demote", Some(&current)).await;
+        assert_eq!(status, StatusCode::OK, "round {round}");
+        current = next.expect("a new cookie");
+        assert_eq!(
+            send(&app, "GET", "/", Some(&current)).await.1,
+            "0",
+            "round {round}"
+        );
+    }
+    for (round, old) in earlier.iter().enumerate() {
+        assert_eq!(
+            send(&app, "GET", "/", Some(old)).await.1,
+            "none",
+            "round {round}"
+        );
+    }
+    let stats = store.stats();
+    assert!(
+        stats.sessions <= u64::from(SESSIONS_PER_SUBJECT),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.folded,
+        u64::from(rounds - u32::from(SESSIONS_PER_SUBJECT))
+    );
+    assert_eq!(stats.floor_raises, 0);
+    assert_eq!(send(&app, "GET", "/", Some(&alice)).await.1, "1");
+}
+
 /// MEDIUM 5: a reload that rebuilds the codec without the store is
 /// refused, and the revoked cookie stays refused; one with the same store
 /// goes through.

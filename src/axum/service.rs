@@ -205,13 +205,11 @@ impl<T> After<T> {
         // any client fill the store with anonymous log-outs.
         claims.subject()?;
         let until = self.codec.latest_end(claims.created());
-        let mut ended = RevokedSession::of(claims, until);
-        if replaced && !state.destroyed && state.subject.is_none() {
-            // A regenerated session keeps `created`: never fold the old id
-            // into a "not before" line that would refuse the new one too.
-            ended.subject = None;
-        }
-        Some(ended)
+        // With its subject, so that it counts towards folding: a loop of
+        // regenerations holds a handful of entries, not one each. (`decide`
+        // seals a regeneration that would fold as a new session, which the
+        // fold does not refuse.)
+        Some(RevokedSession::of(claims, until))
     }
 }
 
@@ -316,8 +314,15 @@ enum Action<T> {
     Nothing,
     Remove,
     /// A session the request did not carry: a new id (the one the handler
-    /// was told, if it asked), created now.
-    Seal(T, Option<String>, Option<SessionId>),
+    /// was told, if it asked), created now, or after `after` (the creation
+    /// of a session whose id folds into a line that must not refuse this
+    /// one).
+    Seal {
+        value: T,
+        subject: Option<String>,
+        id: Option<SessionId>,
+        after: Option<i64>,
+    },
     /// The request's session.
     Reseal(Reseal<T>),
 }
@@ -350,16 +355,42 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
     };
     let id = state.next_id.take();
     let Some(opened) = opened else {
-        return Action::Seal(value, state.subject.take().flatten(), id);
+        return Action::Seal {
+            value,
+            subject: state.subject.take().flatten(),
+            id,
+            after: None,
+        };
     };
     let subject = state.subject.take();
     // A new subject (log-in, log-out of the user) is a new session: new
     // id and new `created`, so that a "log out everywhere" made before it
     // never refuses it.
     if let Some(subject) = subject {
-        return Action::Seal(value, subject, id);
+        return Action::Seal {
+            value,
+            subject,
+            id,
+            after: None,
+        };
     }
     let new_id = state.regenerate;
+    // A regenerated session keeps `created`, so folding its previous id
+    // into the subject's line would refuse it too: past the store's
+    // per-subject count it is sealed as a new session (created now), as
+    // at a log-in.
+    if new_id {
+        if let (Some(store), Some(subject)) = (codec.revocations(), opened.claims().subject()) {
+            if store.folds_next(subject) {
+                return Action::Seal {
+                    subject: Some(subject.to_owned()),
+                    after: Some(opened.claims().created_unix()),
+                    value,
+                    id,
+                };
+            }
+        }
+    }
     let changed = state.changed || new_id;
     let half_idle = codec.idle_timeout().is_some_and(|idle| {
         incoming.now - opened.claims().issued_unix() > idle.whole_seconds() / 2
@@ -396,7 +427,7 @@ fn finish<T: Serialize, B: From<String>>(
     drop(state);
     // The client's session may well be valid: never seal another over it
     // while the store cannot say (a log-out's deletion still goes out).
-    if incoming.unavailable && matches!(action, Action::Seal(..) | Action::Reseal(_)) {
+    if incoming.unavailable && matches!(action, Action::Seal { .. } | Action::Reseal(_)) {
         tracing::debug!("session layer: revocations unavailable; the client's cookie is kept");
         action = Action::Nothing;
     }
@@ -496,14 +527,15 @@ fn write<T: Serialize, B>(
     }
 }
 
-/// The seal options of an action, at the request's time.
+/// The seal options of an action, at `at` (unix seconds: the request's
+/// time, or a new session's later creation).
 fn options_for<'a>(
-    incoming: &Incoming,
+    at: i64,
     subject: Option<&'a Option<String>>,
     new_id: bool,
     id: Option<SessionId>,
 ) -> SealOptions<'a> {
-    let mut options = SealOptions::new().at(to_datetime(incoming.now));
+    let mut options = SealOptions::new().at(to_datetime(at));
     match subject {
         Some(Some(subject)) => options = options.subject(subject),
         Some(None) => options = options.without_subject(),
@@ -518,6 +550,13 @@ fn options_for<'a>(
     options
 }
 
+/// A new session's creation: now, or the second after `after`.
+fn created_at(incoming: &Incoming, after: Option<i64>) -> i64 {
+    after.map_or(incoming.now, |after| {
+        incoming.now.max(after.saturating_add(1))
+    })
+}
+
 fn set_cookies<T: Serialize, B>(
     cookie: &SessionCookie,
     codec: &Codec,
@@ -529,14 +568,20 @@ fn set_cookies<T: Serialize, B>(
         Action::Nothing => return Ok(Written::Nothing),
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
         Action::Remove => (cookie.remove_for(&incoming.cookies), Written::Removed),
-        Action::Seal(value, subject, id) => {
+        Action::Seal {
+            value,
+            subject,
+            id,
+            after,
+        } => {
             let subject = subject.map(Some);
-            let options = options_for(incoming, subject.as_ref(), false, id);
+            let at = created_at(incoming, after);
+            let options = options_for(at, subject.as_ref(), false, id);
             let set = cookie.seal_for(codec, &value, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
         Action::Reseal(r) => {
-            let options = options_for(incoming, r.subject.as_ref(), r.new_id, r.id);
+            let options = options_for(incoming.now, r.subject.as_ref(), r.new_id, r.id);
             let set = cookie.reseal_for(codec, &r.opened, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
@@ -563,14 +608,20 @@ fn set_header<T: Serialize, B>(
         Action::Nothing => return Ok(Written::Nothing),
         Action::Remove if !incoming.present => return Ok(Written::Nothing),
         Action::Remove => Written::Removed,
-        Action::Seal(value, subject, id) => {
+        Action::Seal {
+            value,
+            subject,
+            id,
+            after,
+        } => {
             let subject = subject.map(Some);
-            let options = options_for(incoming, subject.as_ref(), false, id);
+            let at = created_at(incoming, after);
+            let options = options_for(at, subject.as_ref(), false, id);
             codec.seal_into(&value, options, &mut token)?;
             Written::Sealed
         }
         Action::Reseal(r) => {
-            let options = options_for(incoming, r.subject.as_ref(), r.new_id, r.id);
+            let options = options_for(incoming.now, r.subject.as_ref(), r.new_id, r.id);
             codec.reseal_into(&r.opened, options, &mut token)?;
             Written::Sealed
         }

@@ -265,9 +265,15 @@ impl<T> Session<T> {
     /// planted or saw before never names the signed-in session (session
     /// fixation). With a revocation store, the previous id of a session
     /// with a subject is revoked after the handler, so that a copy from
-    /// before a change of privilege (a demotion) stops opening. Without a
-    /// value by the end of the request there is no session to regenerate,
-    /// and nothing is set.
+    /// before a change of privilege (a demotion) stops opening. Those
+    /// revocations count towards the subject's
+    /// [`SESSIONS_PER_SUBJECT`](crate::SESSIONS_PER_SUBJECT): past it
+    /// (within one lifetime) the previous id folds into the subject's "not
+    /// before" line, and the session is sealed as a new one, created now,
+    /// so that the line does not refuse it (a loop of regenerations holds
+    /// a handful of entries, never one each). Without a value by the end
+    /// of the request there is no session to regenerate, and nothing is
+    /// set.
     pub fn regenerate(&self) {
         self.lock().regenerate = true;
     }

@@ -23,7 +23,9 @@ pub(crate) const DEFAULT_CAPACITY: u64 = 1_000_000;
 
 /// Revoked sessions of one subject kept one by one; the next one folds
 /// into the subject's "not before" (so a hostile account that logs in and
-/// out in a loop holds at most this many entries and one subject).
+/// out, or regenerates its session, in a loop holds at most this many
+/// entries and one subject). A subject's count starts over once every
+/// session it counted has ended.
 pub const SESSIONS_PER_SUBJECT: u16 = 4;
 
 /// Width of a bucket of the wheel, in seconds of `created`.
@@ -76,7 +78,7 @@ struct Inner {
     subjects: RwLock<HashMap<Box<str>, NotBefore>>,
     /// Revoked sessions counted per subject (by a keyed 32-bit hash: two
     /// subjects that collide fold a little sooner, never later).
-    counts: Mutex<HashMap<u32, u16, BuildHasherDefault<PassThrough>>>,
+    counts: Mutex<HashMap<u32, Count, BuildHasherDefault<PassThrough>>>,
     hasher: RandomState,
     capacity: u64,
     floor_raises: AtomicU64,
@@ -185,6 +187,21 @@ impl Bucket {
             newest: i64::MIN,
         }
     }
+}
+
+/// A subject's revoked sessions, counted until the day the last of them
+/// ends: then the count starts over (a user who logs out of five devices
+/// over months never folds). Four bytes, beside a four-byte key.
+#[derive(Clone, Copy, Default)]
+struct Count {
+    sessions: u16,
+    /// The day (since 1970) the latest counted session ends.
+    last_day: u16,
+}
+
+/// The day of a unix second, as a [`Count`] keeps it (until 2149).
+fn day_of(unix: i64) -> u16 {
+    u16::try_from(unix.div_euclid(86_400).max(0)).unwrap_or(u16::MAX)
 }
 
 #[derive(Clone, Copy)]
@@ -307,7 +324,7 @@ impl MemoryRevocations {
             return Ok(Folded::No);
         }
         if let (Some(subject), Some(created)) = (subject, created) {
-            if self.count(subject) > SESSIONS_PER_SUBJECT {
+            if self.count(subject, until, now) > SESSIONS_PER_SUBJECT {
                 let (not_before, until) = self.insert_subject(subject, created, until, now);
                 self.inner.folded.fetch_add(1, Ordering::Relaxed);
                 return Ok(Folded::Into { not_before, until });
@@ -362,8 +379,9 @@ impl MemoryRevocations {
         Ok(Folded::No)
     }
 
-    /// Counts a revoked session of `subject`; the count so far.
-    fn count(&self, subject: &str) -> u16 {
+    /// Counts a revoked session of `subject` that ends at `until`; the
+    /// count so far (of the sessions not all ended).
+    fn count(&self, subject: &str, until: i64, now: i64) -> u16 {
         let key = self.subject_hash(subject);
         let mut counts = self
             .inner
@@ -373,11 +391,34 @@ impl MemoryRevocations {
         if counts.len() as u64 >= self.inner.capacity && !counts.contains_key(&key) {
             // Counts are a heuristic bound, not a revocation: starting
             // over forgets nothing that is refused.
-            counts.clear();
+            let today = day_of(now);
+            counts.retain(|_, count| count.last_day >= today);
+            if counts.len() as u64 >= self.inner.capacity {
+                counts.clear();
+            }
         }
-        let count = counts.entry(key).or_insert(0);
-        *count = count.saturating_add(1);
-        *count
+        let count = counts.entry(key).or_default();
+        if count.last_day < day_of(now) {
+            *count = Count::default();
+        }
+        count.sessions = count.sessions.saturating_add(1);
+        count.last_day = count.last_day.max(day_of(until));
+        count.sessions
+    }
+
+    /// The count of `subject` as [`count`](Self::count) would find it,
+    /// without counting.
+    fn counted(&self, subject: &str, now: i64) -> u16 {
+        let key = self.subject_hash(subject);
+        let counts = self
+            .inner
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        counts
+            .get(&key)
+            .filter(|count| count.last_day >= day_of(now))
+            .map_or(0, |count| count.sessions)
     }
 
     fn subject_hash(&self, subject: &str) -> u32 {
@@ -677,6 +718,11 @@ impl Revocations for MemoryRevocations {
     fn refused_through(&self, subject: Option<&str>) -> Option<i64> {
         self.refused_through_unix(subject)
     }
+
+    fn folds_next(&self, subject: &str) -> bool {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.counted(subject, now) >= SESSIONS_PER_SUBJECT
+    }
 }
 
 #[cfg(test)]
@@ -689,6 +735,28 @@ mod tests {
 
     fn claims(id: SessionId, created: i64) -> Claims {
         Claims::new(id, None, created, created, created + 100)
+    }
+
+    /// A subject's count lasts until the last of its counted sessions has
+    /// ended, then starts over: a user who logs out of a device now and
+    /// then never folds.
+    #[test]
+    fn a_subjects_count_starts_over_once_its_sessions_have_ended() {
+        let store = MemoryRevocations::new();
+        let day = 86_400;
+        let now = 20_000 * day;
+        let week = now + 7 * day;
+        for n in 1..=SESSIONS_PER_SUBJECT {
+            assert_eq!(store.count("u", week, now), n);
+        }
+        assert!(store.counted("u", now) >= SESSIONS_PER_SUBJECT);
+        // Still counted while a counted session may open.
+        assert_eq!(store.counted("u", week), SESSIONS_PER_SUBJECT);
+        // The day after the last one ends: over.
+        let later = week + day;
+        assert_eq!(store.counted("u", later), 0);
+        assert_eq!(store.count("u", later + 7 * day, later), 1);
+        assert_eq!(store.counted("other", now), 0);
     }
 
     #[test]

@@ -112,6 +112,18 @@ pub trait Revocations: Send + Sync + fmt::Debug {
     /// a new session created after it, so that a log-in in the very second
     /// of a "log out everywhere" opens. Answered from memory.
     fn refused_through(&self, subject: Option<&str>) -> Option<i64>;
+
+    /// Whether the next revoked session of `subject` would be folded into
+    /// its "not before" line rather than held by id (a store that folds,
+    /// past [`SESSIONS_PER_SUBJECT`](crate::SESSIONS_PER_SUBJECT)). The
+    /// axum layer asks before it regenerates a session: a regenerated
+    /// session keeps `created`, so a fold of its previous id would refuse
+    /// it too, and it is sealed as a new session instead. Answered from
+    /// memory; the default, for a store that never folds, is `false`.
+    fn folds_next(&self, subject: &str) -> bool {
+        let _ = subject;
+        false
+    }
 }
 
 /// A session to revoke: its id, and what lets a bounded store file it and

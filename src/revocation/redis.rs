@@ -775,4 +775,9 @@ impl Revocations for RedisRevocations {
     fn refused_through(&self, subject: Option<&str>) -> Option<i64> {
         self.inner.replica.refused_through_unix(subject)
     }
+
+    fn folds_next(&self, subject: &str) -> bool {
+        // This node's count: each node folds what it revokes.
+        self.inner.replica.folds_next(subject)
+    }
 }
