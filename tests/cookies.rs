@@ -1082,6 +1082,16 @@ mod vectors {
                 "names that cannot be chunks: other cookies",
                 vec![pair("s=AQID; s.sig=abcd; s.10=abcd.x; s.0=abcd.x; s.x=1")],
             ),
+            ("an empty value: an empty token", vec![pair("s=")]),
+            ("an empty quoted value: an empty token", vec![pair("s=\"\"")]),
+            (
+                "chunk by chunk: chunk 1 of another session before chunk 2 missing",
+                vec![three[0].clone(), other[1].clone()],
+            ),
+            (
+                "chunk by chunk: chunk 1 missing before chunk 2 malformed",
+                vec![three[0].clone(), pair("s.2=abcdxyz")],
+            ),
             (
                 "an index beyond this configuration's chunk limit: another cookie",
                 vec![pair("s=AQID"), three[1].replace("s.1=", "s.4=")],
