@@ -21,8 +21,8 @@ use crate::codec::Nonce;
 use crate::mode::NONCE_LEN;
 use crate::vectors::{Fixed, seal_fixed, seal_raw_payload};
 use crate::{
-    Codec, Error, InputError, Key, KeyRing, MAX_BUDGET, MAX_CHUNKS, MAX_SUBJECT_LEN, Mode,
-    SealOptions, SessionCookie, extract_token,
+    Codec, Error, Extracted, InputError, Key, KeyRing, MAX_BUDGET, MAX_CHUNKS, MAX_SUBJECT_LEN,
+    Mode, SealOptions, SessionCookie, extract_session, extract_token,
 };
 
 /// The self-describing CBOR value the fuzz targets decode payloads into:
@@ -303,16 +303,22 @@ pub fn seal_body(codec: &Codec, body: &[u8], nonce: [u8; NONCE_LEN]) -> Result<S
     Ok(token)
 }
 
-/// Fuzz target `input`: [`extract_token`] never panics; what it returns is a
+/// Fuzz target `input`: [`extract_session`] never panics; what it returns is a
 /// non-empty part of the input, which then never opens (as in the CLI);
 /// a bare token, or one wrapped in a `Cookie:` header or a `Set-Cookie:`
 /// line, comes back unchanged.
 pub fn input(text: &str) {
     let whole = text.as_bytes().as_ptr_range();
     for name in ["session", "a", "Session", "session.1"] {
-        match extract_token(text, name) {
-            Ok(token) => {
+        match extract_session(text, name) {
+            Ok(Extracted {
+                token,
+                cookie_budget,
+                ..
+            }) => {
                 assert!(!token.is_empty());
+                // A token from cookies is within what they carry.
+                assert!(cookie_budget.is_none_or(|budget| token.len() <= budget));
                 // A token in one cookie is borrowed from the input; a
                 // chunked one is joined from parts of it.
                 if let Cow::Borrowed(token) = token {

@@ -81,13 +81,16 @@ const MAX_INPUT: usize = 64 * 1024;
 /// - a bare token (surrounding whitespace and quotes are ignored);
 /// - a `Cookie:` request header, or its value (`a=1; session=...`): the
 ///   cookie called `name` is taken, joined with its chunks `name.1`, ...
-///   if the session is chunked;
+///   if the session is chunked; several `Cookie:` lines (as HTTP/2 sends
+///   them) are read as one request;
 /// - a `Set-Cookie:` line: its cookie must be called `name`; attributes are
 ///   ignored.
 ///
-/// Only locates the token: whether it is one is for [`Codec::open`] to say.
-/// Lenient, for text a person pastes; a web app reads requests with
-/// [`SessionCookie::read`], which this uses for `Cookie:` headers.
+/// Only locates the token: whether it is one is for [`Codec::open`] to say
+/// (a padded token, `...=`, is passed on as it is, for the codec to refuse
+/// as malformed). Lenient, for text a person pastes; a web app reads
+/// requests with [`SessionCookie::read`], which this uses for `Cookie:`
+/// headers. [`extract_session`] also says the budget that applies.
 ///
 /// ```
 /// use sealed_session::extract_token;
@@ -104,6 +107,40 @@ const MAX_INPUT: usize = 64 * 1024;
 /// [`Codec::open`]: crate::Codec::open
 /// [`SessionCookie::read`]: crate::SessionCookie::read
 pub fn extract_token<'a>(input: &'a str, name: &str) -> Result<Cow<'a, str>, InputError> {
+    extract_session(input, name).map(|found| found.token)
+}
+
+/// A token found by [`extract_session`], with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Extracted<'a> {
+    /// The token text.
+    pub token: Cow<'a, str>,
+    /// For a token carried in cookies, the largest token those cookies can
+    /// carry (FORMAT.md §7: a cookie-carried token has its cookie
+    /// configuration's budget): one 4096-byte cookie for a `Set-Cookie:`
+    /// line; for a `Cookie:` header, the widest configuration (9 chunks
+    /// within the largest request budget, [`MAX_REQUEST_BUDGET`]). `None`
+    /// for a bare token: the tool's own budget applies.
+    pub cookie_budget: Option<usize>,
+}
+
+/// [`extract_token`], saying also which budget the token's carrier allows.
+///
+/// ```
+/// use sealed_session::extract_session;
+/// // An all-`A` token's fingerprint (FORMAT.md §11.2) is `AAAA`.
+/// let chunked = format!("Cookie: session=2.AAAA.{}; session.1=AAAA.AA", "A".repeat(4000));
+/// let found = extract_session(&chunked, "session")?;
+/// assert_eq!(found.token.len(), 4002);
+/// assert_eq!(found.cookie_budget, Some(8148)); // not the codec's default 3840
+/// assert_eq!(extract_session("AQID", "session")?.cookie_budget, None);
+/// # Ok::<(), sealed_session::InputError>(())
+/// ```
+///
+/// # Errors
+/// As [`extract_token`].
+pub fn extract_session<'a>(input: &'a str, name: &str) -> Result<Extracted<'a>, InputError> {
     // Cut at a character boundary at or below the cap, never past it.
     let mut end = MAX_INPUT.min(input.len());
     while !input.is_char_boundary(end) {
@@ -116,34 +153,65 @@ pub fn extract_token<'a>(input: &'a str, name: &str) -> Result<Cow<'a, str>, Inp
     }
     if let Some(rest) = strip_prefix_ignore_case(text, "set-cookie:") {
         let first = rest.split(';').next().unwrap_or_default();
-        return find_cookie(first, name, 1);
+        return find_cookie([first], name, 1);
     }
-    if let Some(rest) = strip_prefix_ignore_case(text, "cookie:") {
-        return find_cookie(rest, name, MAX_CHUNKS);
+    if strip_prefix_ignore_case(text, "cookie:").is_some() {
+        // One header per line: a line's last value must not run into the
+        // next line's first name.
+        let headers = text
+            .lines()
+            .map(|line| {
+                let line = line.trim();
+                strip_prefix_ignore_case(line, "cookie:").unwrap_or(line)
+            })
+            .filter(|line| !line.trim().is_empty());
+        return find_cookie(headers, name, MAX_CHUNKS);
+    }
+    let unpadded = text.trim_end_matches('=');
+    if unpadded.len() < text.len() && is_base64url(unpadded) {
+        // A token with base64 padding: a malformed token, not a cookie.
+        return Ok(bare(text));
     }
     if text.contains('=') {
         // Base64url never contains '=': these are `name=value` pairs.
-        return find_cookie(text, name, MAX_CHUNKS);
+        return find_cookie(text.lines(), name, MAX_CHUNKS);
     }
     match text
         .char_indices()
         .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
     {
         Some((at, found)) => Err(InputError::Unrecognised { found, at }),
-        None => Ok(Cow::Borrowed(text)),
+        None => Ok(bare(text)),
     }
 }
 
-/// The session called `name` in `pairs`, read as a web app reads a `Cookie`
-/// header, with up to `max_chunks` chunks (1 for a `Set-Cookie` line).
+fn bare(text: &str) -> Extracted<'_> {
+    Extracted {
+        token: Cow::Borrowed(text),
+        cookie_budget: None,
+    }
+}
+
+fn is_base64url(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The session called `name` in `headers`, read as a web app reads `Cookie`
+/// headers, with up to `max_chunks` chunks (1 for a `Set-Cookie` line).
 fn find_cookie<'a>(
-    pairs: &'a str,
+    headers: impl IntoIterator<Item = &'a str> + Clone,
     name: &str,
     max_chunks: usize,
-) -> Result<Cow<'a, str>, InputError> {
+) -> Result<Extracted<'a>, InputError> {
     let not_found = || InputError::CookieNotFound {
         name: name.to_owned(),
-        present: Cookie::split_parse(pairs)
+        present: headers
+            .clone()
+            .into_iter()
+            .flat_map(Cookie::split_parse)
             .flatten()
             .filter_map(|c| c.name_raw())
             .take(16)
@@ -158,9 +226,13 @@ fn find_cookie<'a>(
     else {
         return Err(not_found());
     };
-    match cookie.read([pairs]).token() {
+    let found = |token| Extracted {
+        token,
+        cookie_budget: Some(cookie.token_budget()),
+    };
+    match cookie.read(headers.clone()).token() {
         Ok(Some(token)) if token.trim().is_empty() => Err(InputError::Empty),
-        Ok(Some(token)) => Ok(token),
+        Ok(Some(token)) => Ok(found(token)),
         Ok(None) => Err(not_found()),
         Err(Error::Cookie(e)) => Err(InputError::Chunks(e)),
         // `token` fails with cookie errors only.
@@ -229,6 +301,55 @@ mod tests {
             e.to_string(),
             "no cookie named \"session\"; present: a\\u{1b}[2J"
         );
+    }
+
+    /// HTTP/2 sends one `Cookie` header per cookie: pasted as lines, each
+    /// is its own header, so a chunk on the next line is found.
+    #[test]
+    fn several_cookie_lines_are_one_request() {
+        // An all-`A` token's fingerprint is `AAAA`.
+        let first = format!("2.AAAA.{}", "A".repeat(10));
+        let input = format!("Cookie: theme=dark; session={first}\ncookie: session.1=AAAA.AA\n");
+        let found = extract_session(&input, "session").expect("joined");
+        assert_eq!(found.token, "A".repeat(12));
+        // The same pairs without the prefix, one per line.
+        let pairs = format!("session={first}\nsession.1=AAAA.AA");
+        assert_eq!(
+            extract_token(&pairs, "session").as_deref(),
+            Ok(found.token.as_ref())
+        );
+    }
+
+    /// A token pasted with base64 padding is a malformed token (for the
+    /// codec to say so), not a cookie that is absent.
+    #[test]
+    fn a_padded_token_is_passed_on_as_a_token() {
+        for padded in ["AQID=", "AQI==", "'AQ-_=='"] {
+            let found = extract_session(padded, "session").expect("a token");
+            assert!(found.token.ends_with('='), "{padded}");
+            assert_eq!(found.cookie_budget, None);
+        }
+        // Still pairs: a name and a value.
+        assert!(matches!(
+            extract_token("AQID=x", "session"),
+            Err(InputError::CookieNotFound { .. })
+        ));
+    }
+
+    /// A token from cookies gets its carrier's budget: one cookie for a
+    /// `Set-Cookie:` line, the widest chunked configuration for a header.
+    #[test]
+    fn a_cookie_carried_token_has_its_cookies_budget() {
+        let line = extract_session("Set-Cookie: session=AQID; Path=/", "session").expect("found");
+        assert_eq!(line.cookie_budget, Some(4096 - "session".len()));
+        let header = extract_session("Cookie: session=AQID", "session").expect("found");
+        let widest = SessionCookie::builder("session")
+            .chunked(MAX_CHUNKS)
+            .request_budget(MAX_REQUEST_BUDGET)
+            .build()
+            .expect("cookie");
+        assert_eq!(header.cookie_budget, Some(widest.token_budget()));
+        assert!(header.cookie_budget > Some(crate::DEFAULT_BUDGET));
     }
 
     #[test]

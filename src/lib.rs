@@ -150,7 +150,7 @@ pub use cookies::{
 };
 pub use error::{ConfigError, CookieConfigError, CookieError, Error, Malformed};
 pub use ids::{KeyId, SessionId};
-pub use input::{InputError, extract_token};
+pub use input::{Extracted, InputError, extract_session, extract_token};
 pub use key::{Key, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
 pub use mode::Mode;
 pub use payload::RECURSION_LIMIT;

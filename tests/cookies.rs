@@ -1083,7 +1083,10 @@ mod vectors {
                 vec![pair("s=AQID; s.sig=abcd; s.10=abcd.x; s.0=abcd.x; s.x=1")],
             ),
             ("an empty value: an empty token", vec![pair("s=")]),
-            ("an empty quoted value: an empty token", vec![pair("s=\"\"")]),
+            (
+                "an empty quoted value: an empty token",
+                vec![pair("s=\"\"")],
+            ),
             (
                 "chunk by chunk: chunk 1 of another session before chunk 2 missing",
                 vec![three[0].clone(), other[1].clone()],

@@ -1,8 +1,9 @@
 //! `--budget`: the token size limit of `open`, `inspect` and `seal`. The
 //! library's default unless raised, so that a token the CLI accepts also
-//! opens in an app built with the defaults.
+//! opens in an app built with the defaults; for a token pasted with its
+//! cookies, what those cookies can carry.
 
-use sealed_session::{DEFAULT_BUDGET, Error, MAX_BUDGET, MIN_BUDGET};
+use sealed_session::{DEFAULT_BUDGET, Error, Extracted, MAX_BUDGET, MIN_BUDGET};
 
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub(crate) struct Budget {
@@ -15,6 +16,9 @@ pub(crate) struct Budget {
         value_parser = parse_budget
     )]
     pub(crate) bytes: usize,
+    /// The budget is the pasted cookies', not `--budget`'s.
+    #[arg(skip)]
+    pub(crate) from_cookies: bool,
 }
 
 impl Budget {
@@ -22,10 +26,25 @@ impl Budget {
         self.bytes == DEFAULT_BUDGET
     }
 
+    /// The budget for a token taken from `input`: `--budget` if given,
+    /// else its cookies' (FORMAT.md §7: a token carried in cookies has
+    /// their budget), else the library's default.
+    pub(crate) fn for_input(self, found: &Extracted<'_>) -> Self {
+        match found.cookie_budget {
+            Some(bytes) if self.is_default() => Self {
+                bytes,
+                from_cookies: true,
+            },
+            _ => self,
+        }
+    }
+
     /// The message for [`Error::TooLarge`] and [`Error::InputTooLarge`], saying where the limit comes
     /// from: `verb` is what a larger budget would let the user do.
     pub(crate) fn over(self, e: &Error, verb: &str) -> String {
-        if self.is_default() {
+        if self.from_cookies {
+            format!("{e} (the most the pasted cookies can carry)")
+        } else if self.is_default() {
             format!("{e} (the default budget; pass --budget to {verb} larger tokens)")
         } else {
             format!("{e} (set by --budget)")

@@ -1,6 +1,17 @@
 //! `sealed-session`: generate keys, manage key rings, inspect, open and seal
 //! session tokens from the command line.
 
+/// `println!`, except that a reader that went away (`| head -1`) ends the
+/// process quietly with success instead of a panic.
+macro_rules! outln {
+    () => {
+        $crate::stdout::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::stdout::write_line(format_args!($($arg)*))
+    };
+}
+
 mod budget;
 mod cmd;
 mod exact_json;
@@ -9,6 +20,7 @@ mod input;
 mod keys;
 mod output;
 mod ring_store;
+mod stdout;
 mod value;
 
 use std::process::ExitCode;

@@ -198,13 +198,13 @@ pub(crate) fn claims_lines<'a>(
 /// Prints aligned `label  value` lines.
 pub(crate) fn print_lines(lines: &[(&str, String)]) {
     for (label, value) in lines {
-        println!("{label:<12}{value}");
+        outln!("{label:<12}{value}");
     }
 }
 
 /// Prints `value` as indented JSON.
 pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), serde_json::Error> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 

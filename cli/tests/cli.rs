@@ -201,26 +201,41 @@ fn a_chunked_session_pasted_as_a_cookie_header_is_joined() {
     let (p1, p2) = (pairs(&one), pairs(&two));
     assert_eq!(p1.len(), 2);
     let header = format!("Cookie: theme=dark; {}; {}", p1[1], p1[0]);
-    let out = stdout_of(bin().args([
-        "open",
-        "--key-file",
-        s(&a),
-        "--budget",
-        "8192",
-        "--json",
-        &header,
-    ]));
+    // Over the default 3840 bytes, and no --budget needed: a token pasted
+    // with its cookies has what the cookies can carry (FORMAT.md §7).
+    assert!(one.len() > sealed_session::DEFAULT_BUDGET);
+    let out = stdout_of(bin().args(["open", "--key-file", s(&a), "--json", &header]));
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["payload"], "x".repeat(5000));
-    let out = stdout_of(bin().args(["inspect", "--budget", "8192", "--json", &header]));
+    let out = stdout_of(bin().args(["inspect", "--json", &header]));
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["token_bytes"], one.len());
+    assert_eq!(v["budget"], 8148);
+    let out = stdout_of(bin().args(["inspect", &header]));
+    assert!(out.contains("; the cookies' budget 8148, "), "{out}");
+    // HTTP/2 sends one Cookie header per cookie: pasted as two lines.
+    let lines = format!("Cookie: {}\nCookie: theme=dark; {}\n", p1[0], p1[1]);
+    let out = stdout_of(bin().args(["open", "--key-file", s(&a), "--json", &lines]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["payload"], "x".repeat(5000));
 
     // A chunk of another session is named, not joined into a forgery.
     let mixed = format!("Cookie: {}; {}", p1[0], p2[1]);
     bin().args(["inspect", &mixed]).assert().code(3).stderr(
         "sealed-session: session cookie: chunk 1 belongs to another session than chunk 0\n",
     );
+}
+
+/// A token pasted with base64 padding is reported as a malformed token,
+/// not as a cookie that is missing.
+#[test]
+fn a_padded_token_is_malformed() {
+    let token = vector_token(0);
+    bin()
+        .args(["inspect", &format!("{token}==")])
+        .assert()
+        .code(3)
+        .stderr("sealed-session: malformed token: not strict unpadded base64url\n");
 }
 
 #[test]
@@ -999,5 +1014,26 @@ fn no_key_option_prints_the_key() {
                 "{what}: raw key bytes in the output"
             );
         }
+    }
+}
+
+/// A reader that goes away (`sealed-session demo | head -1`) ends the
+/// command quietly and successfully, never with a panic.
+#[test]
+fn a_closed_pipe_is_a_quiet_success() {
+    let path = assert_cmd::cargo::cargo_bin("sealed-session");
+    for _ in 0..3 {
+        let mut child = std::process::Command::new(&path)
+            .arg("demo")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        // Closed before the demo writes its first line.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waits");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{:?}: {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }

@@ -63,16 +63,16 @@ pub(crate) fn run(ctx: &Context) -> Result<(), CliError> {
         }))?;
         return Ok(());
     }
-    println!(
+    outln!(
         "1. A throwaway key (never printed) with key id {}.",
         key.id()
     );
-    println!("   Real keys come from `sealed-session keygen` and live in a secret store.\n");
-    println!("2. Seal a session for the response. XAES-256-GCM with a fresh 24-byte nonce,");
-    println!("   bound to the purpose \"session\", expiring in 2 h idle / 7 d absolute:\n");
-    println!("   Set-Cookie: {cookie}\n");
-    println!("3. Inspect it without the key: only the structure is visible.");
-    println!(
+    outln!("   Real keys come from `sealed-session keygen` and live in a secret store.\n");
+    outln!("2. Seal a session for the response. XAES-256-GCM with a fresh 24-byte nonce,");
+    outln!("   bound to the purpose \"session\", expiring in 2 h idle / 7 d absolute:\n");
+    outln!("   Set-Cookie: {cookie}\n");
+    outln!("3. Inspect it without the key: only the structure is visible.");
+    outln!(
         "   version 0x{:02x}, key id {}, nonce {}..., {} bytes of text (budget {})\n",
         seen.version_byte(),
         seen.key_id(),
@@ -83,17 +83,17 @@ pub(crate) fn run(ctx: &Context) -> Result<(), CliError> {
         codec.budget()
     );
     let claims = opened.claims();
-    println!("4. Open it on the next request (any node holding the key ring can):");
-    println!("   session id {}", claims.session_id());
-    println!("   created    {}", rfc3339(claims.created()));
-    println!(
+    outln!("4. Open it on the next request (any node holding the key ring can):");
+    outln!("   session id {}", claims.session_id());
+    outln!("   created    {}", rfc3339(claims.created()));
+    outln!(
         "   expires    {} ({})",
         rfc3339(claims.expires()),
         relative(claims.expires(), ctx.now)
     );
-    println!("   payload    {}\n", opened.value());
-    println!("5. What an attacker gets:");
-    println!("   one character changed    -> {refused}");
-    println!("   replayed 2 h 1 min later -> {expired}");
+    outln!("   payload    {}\n", opened.value());
+    outln!("5. What an attacker gets:");
+    outln!("   one character changed    -> {refused}");
+    outln!("   replayed 2 h 1 min later -> {expired}");
     Ok(())
 }

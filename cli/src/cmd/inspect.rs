@@ -1,6 +1,6 @@
 //! `inspect`: a token's structure, no key needed.
 
-use sealed_session::{Mode, UntrustedToken, extract_token};
+use sealed_session::{Mode, UntrustedToken, extract_session};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -54,9 +54,11 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let input = read_input(args.token.as_deref())?;
-    let token = extract_token(&input, &args.name)?;
+    let found = extract_session(&input, &args.name)?;
+    let limit = args.budget.for_input(&found);
+    let budget = limit.bytes;
+    let token = found.token;
     let seen = UntrustedToken::parse(&token)?;
-    let budget = args.budget.bytes;
     let left = budget as i64 - seen.text_len() as i64;
     let claims = seen.unverified_claims();
     let payload = seen
@@ -96,7 +98,9 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 "{} bytes of text, {} decoded; {}budget {budget}, {left} left",
                 seen.text_len(),
                 seen.decoded_len(),
-                if args.budget.is_default() {
+                if limit.from_cookies {
+                    "the cookies' "
+                } else if limit.is_default() {
                     "default "
                 } else {
                     ""
@@ -120,8 +124,8 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     lines.push(("tag", format!("{} bytes", seen.tag_len())));
     print_lines(&lines);
     if let Some(claims) = claims {
-        println!();
-        println!("UNVERIFIED: anyone can write what follows; `open` with the key to trust it.");
+        outln!();
+        outln!("UNVERIFIED: anyone can write what follows; `open` with the key to trust it.");
         print_lines(&claims_lines(&claims, ctx.now));
         let payload = payload.map_or_else(
             || "(does not decode)".to_owned(),

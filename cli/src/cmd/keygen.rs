@@ -24,7 +24,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         if ctx.json {
             print_json(&json!({ "key": text.as_str(), "key_id": key.id().to_string() }))?;
         } else {
-            println!("{}", text.as_str());
+            outln!("{}", text.as_str());
         }
         return Ok(());
     };
@@ -46,7 +46,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             "role": "primary",
         }))?;
     } else {
-        println!("wrote {} with primary key {}", path.display(), key.id());
+        outln!("wrote {} with primary key {}", path.display(), key.id());
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `open`: authenticate a token and show what it holds.
 
-use sealed_session::{Codec, Error, Malformed, Mode, UntrustedToken, extract_token};
+use sealed_session::{Codec, Error, Malformed, Mode, UntrustedToken, extract_session};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -57,12 +57,14 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let input = read_input(args.token.as_deref())?;
-    let token = extract_token(&input, &args.name)?;
+    let found = extract_session(&input, &args.name)?;
+    let budget = args.budget.for_input(&found);
+    let token = found.token;
     let mut builder = Codec::builder(args.keys.load()?)
         .purpose(&args.purpose)
         .max_lifetime(args.lifetime)
         .leeway(args.leeway)
-        .budget(args.budget.bytes);
+        .budget(budget.bytes);
     if let Some(idle) = args.idle {
         builder = builder.idle_timeout(idle);
     }
@@ -83,9 +85,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
                 err.message = format!("{}; {hint}", err.message);
                 err
             }
-            e @ Error::InputTooLarge { .. } => {
-                CliError::new(MALFORMED, args.budget.over(&e, "open"))
-            }
+            e @ Error::InputTooLarge { .. } => CliError::new(MALFORMED, budget.over(&e, "open")),
             other => other.into(),
         })?;
     // Authenticated: the header's key id is now trustworthy.
@@ -127,7 +127,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         },
     ));
     print_lines(&lines);
-    println!("payload");
+    outln!("payload");
     print_json(&payload)?;
     Ok(())
 }

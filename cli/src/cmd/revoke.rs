@@ -79,14 +79,14 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             "until": rfc3339(until),
             "prefix": args.prefix,
         }))?,
-        (Some(id), _) => println!("revoked session {id} until {}", rfc3339(until)),
+        (Some(id), _) => outln!("revoked session {id} until {}", rfc3339(until)),
         (None, Some(subject)) if ctx.json => print_json(&json!({
             "subject": subject,
             "not_before": rfc3339(not_before),
             "until": rfc3339(until),
             "prefix": args.prefix,
         }))?,
-        (None, Some(subject)) => println!(
+        (None, Some(subject)) => outln!(
             "revoked every session of subject {subject:?} created before {} (until {})",
             rfc3339(not_before),
             rfc3339(until)

@@ -94,9 +94,9 @@ fn report(ctx: &Context, action: &str, id: KeyId, role: &str) -> Result<(), CliE
     if ctx.json {
         print_json(&json!({ "action": action, "key_id": id.to_string(), "role": role }))?;
     } else if role == "removed" {
-        println!("removed key {id}");
+        outln!("removed key {id}");
     } else {
-        println!("{action} key {id}; it is now {role}");
+        outln!("{action} key {id}; it is now {role}");
     }
     Ok(())
 }
@@ -116,9 +116,9 @@ fn list(ctx: &Context, file: &KeyRingFile) -> Result<(), CliError> {
         print_json(&json!({ "keys": keys }))?;
         return Ok(());
     }
-    println!("{:<10}{:<10}{:<22}age", "role", "key id", "created");
+    outln!("{:<10}{:<10}{:<22}age", "role", "key id", "created");
     for e in file.entries() {
-        println!(
+        outln!(
             "{:<10}{:<10}{:<22}{}",
             e.role().as_str(),
             e.key().id(),

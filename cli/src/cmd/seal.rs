@@ -77,7 +77,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
             "mode": codec.mode().to_string(),
         }))?;
     } else {
-        println!("{token}");
+        outln!("{token}");
     }
     Ok(())
 }
