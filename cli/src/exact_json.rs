@@ -93,9 +93,16 @@ fn number(text: &str) -> Result<Value, String> {
             shown(f64::MAX.copysign(f))
         ));
     }
-    // `{:e}` writes the shortest digits that read back as `f`, which is
-    // what JSON output gives: the literal must be that number.
-    if decimal(text) != decimal(&format!("{f:e}")) {
+    // The literal must name `f` itself: `f` correctly rounded to some
+    // number of significant digits up to 17, from the shortest that reads
+    // back (`{:e}`, what JSON output gives) to C's `%.17g` (what many
+    // writers give: `0.10000000000000001` is 0.1). `0.30000000000000001`
+    // also reads as 0.3 but is not 0.3 rounded: refused, as is anything
+    // that only rounds to `f`.
+    let written = decimal(text);
+    let names_f = written == decimal(&format!("{f:e}"))
+        || (1..=17).any(|digits| written == decimal(&format!("{f:.*e}", digits - 1)));
+    if !names_f {
         return Err(format!(
             "{text} would open as {}, the nearest 64-bit float; seal that, or the number as a string",
             shown(f)

@@ -74,7 +74,22 @@ pub(crate) fn cbor_to_json(value: &ciborium::Value) -> Result<Value, String> {
                         serde_json::to_string(&cbor_to_json(other)?).map_err(|e| e.to_string())?
                     }
                 };
-                sorted.insert(key, cbor_to_json(v)?);
+                let value = cbor_to_json(v)?;
+                match sorted.entry(key) {
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(value);
+                    }
+                    // Never drop an entry: `1` and `"1"`, `true` and
+                    // `"true"`, or two NaNs are distinct CBOR keys that
+                    // JSON writes alike.
+                    std::collections::btree_map::Entry::Occupied(slot) => {
+                        return Err(format!(
+                            "a map has two distinct keys that JSON writes as the same key {:?} \
+                             (such as the integer 1 and the text \"1\")",
+                            slot.key()
+                        ));
+                    }
+                }
             }
             Value::Object(sorted.into_iter().collect())
         }

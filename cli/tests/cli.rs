@@ -871,6 +871,29 @@ fn seal_gives_back_the_json_that_went_in() {
 }
 
 #[test]
+fn seal_takes_a_float_written_to_17_digits_as_that_float() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    for (written, opens_as) in [
+        ("0.10000000000000001", "0.1"),
+        ("4.9406564584124654e-324", "5e-324"),
+        (
+            "[1.7976931348623157e308, 0.29999999999999999]",
+            "[1.7976931348623157e+308,0.3]",
+        ),
+    ] {
+        let token = stdout_of(
+            bin()
+                .args(["seal", "--key-file", s(&a)])
+                .write_stdin(written.to_owned()),
+        );
+        let out = stdout_of(bin().args(["open", "--key-file", s(&a), "--json", token.trim()]));
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(v["payload"].to_string(), opens_as, "{written}");
+    }
+}
+
+#[test]
 fn seal_refuses_json_a_token_would_not_give_back() {
     let dir = Dir::new();
     let a = dir.key("a.key", KEY_A);
@@ -1035,5 +1058,59 @@ fn a_closed_pipe_is_a_quiet_success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{:?}: {stderr}", out.status);
         assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// Distinct CBOR keys that JSON writes alike (`1` and `"1"`, `true` and
+/// `"true"`, two NaNs) are never merged into one entry: `open` refuses to
+/// show the payload as JSON and says why; `inspect` says so in its
+/// payload line.
+#[test]
+fn keys_that_json_writes_alike_are_never_merged() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    for (cbor, key) in [
+        // {1: "a", "1": "b"}
+        (
+            &[0xa2, 0x01, 0x61, b'a', 0x61, b'1', 0x61, b'b'][..],
+            "\"1\"",
+        ),
+        // {true: 1, "true": 2}
+        (
+            &[0xa2, 0xf5, 0x01, 0x64, b't', b'r', b'u', b'e', 0x02][..],
+            "\"true\"",
+        ),
+        // {NaN: 1, NaN (another payload): 2}, half precision
+        (
+            &[0xa2, 0xf9, 0x7e, 0x00, 0x01, 0xf9, 0x7e, 0x01, 0x02][..],
+            "\"null\"",
+        ),
+    ] {
+        let token = seal_raw(cbor, true);
+        let message = format!(
+            "sealed-session: the payload authenticated but cannot be shown as JSON: a map has \
+             two distinct keys that JSON writes as the same key {key} (such as the integer 1 \
+             and the text \"1\")\n"
+        );
+        bin()
+            .args([
+                "open",
+                &token,
+                "--key-file",
+                s(&a),
+                "--now",
+                NOW,
+                "--signed",
+            ])
+            .assert()
+            .code(1)
+            .stderr(message);
+        let out = stdout_of(bin().args(["inspect", &token, "--now", NOW]));
+        assert!(
+            out.contains(
+                "payload     (decodes, but cannot be shown as JSON: a map has two distinct keys"
+            ),
+            "{out}"
+        );
     }
 }

@@ -61,11 +61,13 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let seen = UntrustedToken::parse(&token)?;
     let left = budget as i64 - seen.text_len() as i64;
     let claims = seen.unverified_claims();
-    let payload = seen
-        .unverified_value::<ciborium::Value>()
-        .ok()
-        .flatten()
-        .and_then(|v| cbor_to_json(&v).ok());
+    let shown = match seen.unverified_value::<ciborium::Value>() {
+        Ok(Some(value)) => {
+            cbor_to_json(&value).map_err(|e| format!("(decodes, but cannot be shown as JSON: {e})"))
+        }
+        _ => Err("(does not decode)".to_owned()),
+    };
+    let payload = shown.as_ref().ok().cloned();
 
     if ctx.json {
         print_json(&Report {
@@ -127,10 +129,10 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         outln!();
         outln!("UNVERIFIED: anyone can write what follows; `open` with the key to trust it.");
         print_lines(&claims_lines(&claims, ctx.now));
-        let payload = payload.map_or_else(
-            || "(does not decode)".to_owned(),
-            |p| serde_json::to_string(&p).unwrap_or_default(),
-        );
+        let payload = match shown {
+            Ok(p) => serde_json::to_string(&p).unwrap_or_default(),
+            Err(why) => why,
+        };
         print_lines(&[("payload", payload)]);
     }
     Ok(())
