@@ -131,17 +131,42 @@ fn describe(e: DecodeError<Never>) -> Error {
     };
     Error::Payload(match core {
         Core::Mismatch { name, found } | Core::Unsupported { name, found } => {
-            format!("expected {name}, found CBOR initial byte 0x{found:02x}")
+            format!("expected {}, found CBOR initial byte 0x{found:02x}", term(name))
         }
-        Core::Eof { name, .. } => format!("payload ends inside {name}"),
-        Core::RequireUtf8 { name } => format!("{name} is not valid UTF-8"),
-        Core::LengthOverflow { name, .. } | Core::CastOverflow { name } => {
-            format!("{name} is out of range")
-        }
-        Core::ArithmeticOverflow { name, .. } => format!("{name} overflows"),
-        Core::RequireLength { name, .. } => format!("{name} has the wrong length"),
-        other => format!("invalid CBOR: {other:?}"),
+        Core::Eof { name, .. } => format!("payload ends inside {}", term(name)),
+        Core::RequireUtf8 { name } => format!("{} is not valid UTF-8", term(name)),
+        Core::LengthOverflow { name, .. } | Core::CastOverflow { name } => match *name {
+            "u128::bytes" => "an integer (a bignum) is wider than 128 bits".to_owned(),
+            name => format!("{} is out of range for the field's type", term(name)),
+        },
+        Core::ArithmeticOverflow { name, .. } => format!("{} overflows", term(name)),
+        Core::RequireLength { name, .. } => format!("{} has the wrong length", term(name)),
+        _ => "the payload is not CBOR the decoder can read".to_owned(),
     })
+}
+
+/// What cbor4ii's internal name for an item (`u128::bytes`, `seq`) is in
+/// the payload's terms: its errors reach users (the CLI, the logs).
+fn term(name: &str) -> &'static str {
+    match name {
+        "u128::bytes" | "u128::tag" | "i128::tag" => "an integer (a bignum)",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
+        | "i128" | "isize" => "an integer",
+        "f16" | "f32" | "f64" => "a float",
+        "bool" => "a boolean",
+        "str" => "a text string",
+        "bytes" => "a byte string",
+        "chunks" => "a chunk of an indefinite-length string",
+        "array" | "seq" | "tuple" => "an array",
+        "map" => "a map",
+        "tag" => "a tag",
+        "simple" => "a simple value",
+        "break" => "the end of an indefinite-length item",
+        "option" | "maybe" => "an optional value",
+        "unit" => "null",
+        "enum" => "an enum",
+        _ => "a value",
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +192,24 @@ mod tests {
         bytes.extend_from_slice(b"ratio");
         bytes.extend_from_slice(ratio);
         bytes
+    }
+
+    /// Errors speak of the payload, not of the decoder's internals.
+    #[test]
+    fn errors_name_what_is_wrong_in_the_payloads_terms() {
+        // A bignum of 17 bytes, for a u128 field.
+        let mut wide = vec![0xc2, 0x51];
+        wide.extend([1u8; 17]);
+        let e = decode::<u128>(&wide).unwrap_err().to_string();
+        assert!(e.ends_with("an integer (a bignum) is wider than 128 bits"), "{e}");
+        // Text for a number; a number for text.
+        let e = decode::<u64>(&[0x61, b'x']).unwrap_err().to_string();
+        assert!(e.ends_with("expected an integer, found CBOR initial byte 0x61"), "{e}");
+        let e = decode::<String>(&[0x01]).unwrap_err().to_string();
+        assert!(e.contains("expected a text string"), "{e}");
+        for e in [e, decode::<Vec<u8>>(&[0x01]).unwrap_err().to_string()] {
+            assert!(!e.contains("::") && !e.contains("seq"), "{e}");
+        }
     }
 
     #[test]
