@@ -1257,6 +1257,11 @@ impl<'a> SealOptions<'a> {
         self
     }
 
+    /// The time given with [`at`](Self::at), if any.
+    pub(crate) fn fixed_time(&self) -> Option<OffsetDateTime> {
+        self.at
+    }
+
     fn unix_time(&self) -> Result<i64, Error> {
         match self.at {
             Some(at) => unix_seconds(at),

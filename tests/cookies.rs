@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use sealed_session::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, Codec, CookieConfigError, CookieError, CookiePrefix,
     DEFAULT_REQUEST_BUDGET, Error, Key, KeyRing, MAX_CHUNKS, MAX_REQUEST_BUDGET, Malformed,
-    SameSite, SessionCookie, SetCookies,
+    SameSite, SealOptions, SessionCookie, SetCookies,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -1200,4 +1200,46 @@ fn debug_output_never_shows_a_token() {
             assert!(!shown.contains(&value[10..40]), "{shown}");
         }
     }
+}
+
+/// A test of the cookie layer can fix the time: `Max-Age` and `Expires`
+/// count from the time the codec is given (`SealOptions::at`), and
+/// `open_at` opens at a chosen time, so the headers are the same every run.
+#[test]
+fn the_cookie_layer_takes_the_time_the_codec_takes() {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .max_lifetime(time::Duration::days(7))
+        .idle_timeout(time::Duration::hours(2))
+        .build()
+        .expect("codec");
+    let cookie = SessionCookie::builder("s").build().expect("cookie");
+    let then = time::OffsetDateTime::from_unix_timestamp(1_577_836_800).expect("2020-01-01");
+    let set = cookie
+        .seal_with(&codec, &1u8, SealOptions::new().at(then), &cookie.read([]))
+        .expect("seals");
+    let header = &set.headers()[0];
+    assert!(
+        header.contains("; Max-Age=7200; Expires=Wed, 01 Jan 2020 02:00:00 GMT"),
+        "{header}"
+    );
+    let pair = header.split(';').next().expect("pair").to_owned();
+    let request = cookie.read([pair.as_str()]);
+    let later = then + time::Duration::hours(1);
+    let opened = cookie
+        .open_at::<u8>(&codec, &request, later)
+        .expect("opens then")
+        .expect("present");
+    let renewed = cookie
+        .reseal_with(&codec, &opened, SealOptions::new().at(later), &request)
+        .expect("re-seals");
+    assert!(
+        renewed.headers()[0].contains("; Max-Age=7200; Expires=Wed, 01 Jan 2020 03:00:00 GMT"),
+        "{}",
+        renewed.headers()[0]
+    );
+    // Without a time, the real clock: the 2020 session is long over.
+    assert!(matches!(
+        cookie.open::<u8>(&codec, &request),
+        Err(Error::Expired { .. })
+    ));
 }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::budget::MIN_BUDGET;
-use crate::clock::{to_datetime, unix_now};
+use crate::clock::{to_datetime, unix_now, unix_seconds};
 use crate::codec::{Codec, Opened, SealOptions};
 use crate::error::{CookieConfigError, CookieError, Error, Malformed};
 
@@ -533,6 +533,40 @@ impl SessionCookie {
             .map(Some)
     }
 
+    /// [`SessionCookie::open`] as if the time were `now` (tests, replays),
+    /// as [`Codec::open_at`].
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, SealOptions, SessionCookie};
+    /// use time::{Duration, OffsetDateTime};
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let cookie = SessionCookie::builder("session").build()?;
+    /// let then = OffsetDateTime::from_unix_timestamp(1_577_836_800).unwrap(); // 2020-01-01
+    /// let set = cookie.seal_with(&codec, &1u8, SealOptions::new().at(then), &cookie.read([]))?;
+    /// let pair = set.headers()[0].split(';').next().unwrap().to_owned();
+    /// let request = cookie.read([pair.as_str()]);
+    /// assert!(cookie.open_at::<u8>(&codec, &request, then + Duration::days(1))?.is_some());
+    /// assert!(cookie.open::<u8>(&codec, &request).is_err()); // long expired now
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SessionCookie::open`]; [`Error::TimeOutOfRange`] for a time
+    /// before 1970.
+    pub fn open_at<T: DeserializeOwned>(
+        &self,
+        codec: &Codec,
+        request: &RequestCookies<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Opened<T>>, Error> {
+        let Some(token) = request.token()? else {
+            return Ok(None);
+        };
+        codec
+            .open_unix(&token, unix_seconds(now)?, self.layout.budget())
+            .map(Some)
+    }
+
     /// Seals `value` as a new session and returns the headers that set it,
     /// deleting any chunk of the request's session that it does not use.
     ///
@@ -560,7 +594,9 @@ impl SessionCookie {
     }
 
     /// Seals `value` as a new session with `options` (a subject, a time) and
-    /// returns the headers that set it.
+    /// returns the headers that set it. `Max-Age` counts from the options'
+    /// time ([`SealOptions::at`]) when one is given, so a test that fixes
+    /// the time gets the same headers every run; else from now.
     ///
     /// ```
     /// use sealed_session::{Codec, Key, KeyRing, SealOptions, SessionCookie};
@@ -598,7 +634,7 @@ impl SessionCookie {
         let sealed = codec
             .seal_into_limit(value, options, self.layout.budget(), &mut token)
             .map_err(|e| self.too_large(e))?;
-        self.write(&token, sealed.expires_unix(), request)
+        self.write(&token, sealed.expires_unix(), options.fixed_time(), request)
     }
 
     /// Re-seals an opened session (same id and `created`, a new `issued`)
@@ -629,7 +665,9 @@ impl SessionCookie {
     }
 
     /// Re-seals an opened session with `options` (as
-    /// [`Codec::reseal_with`]) and returns the headers that set it.
+    /// [`Codec::reseal_with`]) and returns the headers that set it;
+    /// `Max-Age` counts from the options' time as in
+    /// [`SessionCookie::seal_with`].
     ///
     /// # Errors
     /// As [`SessionCookie::seal`] and [`Codec::reseal_with`].
@@ -656,7 +694,7 @@ impl SessionCookie {
         let sealed = codec
             .reseal_into_limit(opened, options, self.layout.budget(), &mut token)
             .map_err(|e| self.too_large(e))?;
-        self.write(&token, sealed.expires_unix(), request)
+        self.write(&token, sealed.expires_unix(), options.fixed_time(), request)
     }
 
     /// The headers that store a token sealed elsewhere, with `Max-Age` and
@@ -683,6 +721,32 @@ impl SessionCookie {
         expires: Option<OffsetDateTime>,
         request: &RequestCookies<'_>,
     ) -> Result<SetCookies, Error> {
+        // Whole seconds, as the token's `expires`: Max-Age is not one short.
+        self.set_at(token, expires, to_datetime(unix_now()?), request)
+    }
+
+    /// [`SessionCookie::set`] with `Max-Age` counted from `now` instead of
+    /// the system clock (tests, a request's own clock).
+    ///
+    /// ```
+    /// use sealed_session::SessionCookie;
+    /// use time::{Duration, OffsetDateTime};
+    /// let cookie = SessionCookie::builder("session").build()?;
+    /// let now = OffsetDateTime::from_unix_timestamp(1_577_836_800).unwrap(); // 2020-01-01
+    /// let set = cookie.set_at("AQID", Some(now + Duration::hours(2)), now, &cookie.read([]))?;
+    /// assert!(set.headers()[0].contains("; Max-Age=7200; Expires=Wed, 01 Jan 2020 02:00:00 GMT"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SessionCookie::set`].
+    pub fn set_at(
+        &self,
+        token: &str,
+        expires: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+        request: &RequestCookies<'_>,
+    ) -> Result<SetCookies, Error> {
         if !token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -690,8 +754,6 @@ impl SessionCookie {
             return Err(Malformed::Base64.into());
         }
         let values = self.layout.split(token)?;
-        // Whole seconds, as the token's `expires`: Max-Age is not one short.
-        let now = to_datetime(unix_now()?);
         let expiry = expires
             .filter(|_| self.persistent)
             .map(|expires| Expiry { expires, now });
@@ -721,11 +783,20 @@ impl SessionCookie {
         self.attributes.remove(&self.layout, request)
     }
 
-    fn write(&self, token: &str, expires: i64, request: &Presence) -> Result<SetCookies, Error> {
+    fn write(
+        &self,
+        token: &str,
+        expires: i64,
+        at: Option<OffsetDateTime>,
+        request: &Presence,
+    ) -> Result<SetCookies, Error> {
         let values = self.layout.split(token)?;
-        // Max-Age counts from the real now (whole seconds, as `expires`),
-        // whatever time the seal used.
-        let now = to_datetime(unix_now()?);
+        // Max-Age counts from the seal's given time, else from now (whole
+        // seconds, as `expires`: never one short).
+        let now = match at {
+            Some(at) => at.replace_nanosecond(0).unwrap_or(at),
+            None => to_datetime(unix_now()?),
+        };
         let expiry = self.persistent.then(|| Expiry {
             expires: to_datetime(expires),
             now,

@@ -131,7 +131,10 @@ fn describe(e: DecodeError<Never>) -> Error {
     };
     Error::Payload(match core {
         Core::Mismatch { name, found } | Core::Unsupported { name, found } => {
-            format!("expected {}, found CBOR initial byte 0x{found:02x}", term(name))
+            format!(
+                "expected {}, found CBOR initial byte 0x{found:02x}",
+                term(name)
+            )
         }
         Core::Eof { name, .. } => format!("payload ends inside {}", term(name)),
         Core::RequireUtf8 { name } => format!("{} is not valid UTF-8", term(name)),
@@ -150,8 +153,8 @@ fn describe(e: DecodeError<Never>) -> Error {
 fn term(name: &str) -> &'static str {
     match name {
         "u128::bytes" | "u128::tag" | "i128::tag" => "an integer (a bignum)",
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
-        | "i128" | "isize" => "an integer",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
+        | "isize" => "an integer",
         "f16" | "f32" | "f64" => "a float",
         "bool" => "a boolean",
         "str" => "a text string",
@@ -201,10 +204,16 @@ mod tests {
         let mut wide = vec![0xc2, 0x51];
         wide.extend([1u8; 17]);
         let e = decode::<u128>(&wide).unwrap_err().to_string();
-        assert!(e.ends_with("an integer (a bignum) is wider than 128 bits"), "{e}");
+        assert!(
+            e.ends_with("an integer (a bignum) is wider than 128 bits"),
+            "{e}"
+        );
         // Text for a number; a number for text.
         let e = decode::<u64>(&[0x61, b'x']).unwrap_err().to_string();
-        assert!(e.ends_with("expected an integer, found CBOR initial byte 0x61"), "{e}");
+        assert!(
+            e.ends_with("expected an integer, found CBOR initial byte 0x61"),
+            "{e}"
+        );
         let e = decode::<String>(&[0x01]).unwrap_err().to_string();
         assert!(e.contains("expected a text string"), "{e}");
         for e in [e, decode::<Vec<u8>>(&[0x01]).unwrap_err().to_string()] {
