@@ -526,6 +526,28 @@ fn generate() -> File {
         "payload",
         with_payload(&[0xf0]),
     ));
+    vectors.push(sealed_body(
+        "payload: a half and a double signalling NaN with the same bits, as two map keys",
+        "payload",
+        with_payload(&[
+            0xa2, 0xf9, 0x7c, 0x01, 0xf6, 0xfb, 0x7f, 0xf0, 0x04, 0, 0, 0, 0, 0, 0xf6,
+        ]),
+    ));
+    vectors.push(sealed_body(
+        "payload: a bignum around a text string",
+        "payload",
+        with_payload(&[0xc2, 0x61, b'1']),
+    ));
+    vectors.push(sealed_body(
+        "payload: a bignum beyond 128 bits",
+        "payload",
+        with_payload(&[[0xc2, 0x51].as_slice(), &[1; 17]].concat()),
+    ));
+    vectors.push(sealed_body(
+        "payload: a shared value reference (tag 29)",
+        "payload",
+        with_payload(&[0x82, 0xd8, 0x1c, 0x81, 0x01, 0xd8, 0x1d, 0x00]),
+    ));
     File {
         format: "sealed-session v1".into(),
         description: "Known-answer vectors for FORMAT.md. Keys are base64url master secrets \

@@ -16,10 +16,40 @@ pub(crate) fn widen(info: u8, rest: &[u8]) -> f64 {
     }
     let [a, b, c, d, e, f, g, h] = bits;
     match info {
-        25 => half::f16::from_bits(u16::from_be_bytes([a, b])).to_f64(),
-        26 => f64::from(f32::from_be_bytes([a, b, c, d])),
+        25 => {
+            let bits = u16::from_be_bytes([a, b]);
+            nan_bits(
+                u64::from(bits >> 15),
+                u64::from(bits >> 10) & 0x1f,
+                0x1f,
+                u64::from(bits & 0x3ff),
+                42,
+            )
+            .unwrap_or_else(|| half::f16::from_bits(bits).to_f64())
+        }
+        26 => {
+            let bits = u32::from_be_bytes([a, b, c, d]);
+            nan_bits(
+                u64::from(bits >> 31),
+                u64::from(bits >> 23) & 0xff,
+                0xff,
+                u64::from(bits & 0x7f_ffff),
+                29,
+            )
+            .unwrap_or_else(|| f64::from(f32::from_bits(bits)))
+        }
         _ => f64::from_be_bytes([a, b, c, d, e, f, g, h]),
     }
+}
+
+/// A NaN of a narrower width as a double, bit for bit (FORMAT.md §5.2):
+/// the same sign, the exponent all ones, the mantissa's bits as the high
+/// bits of the double's, never quieted. The hardware conversion may set
+/// the quiet bit of a signalling NaN or not, by platform, and two keys'
+/// equality must not depend on the machine. `None` if not a NaN.
+fn nan_bits(sign: u64, exponent: u64, all_ones: u64, mantissa: u64, shift: u32) -> Option<f64> {
+    (exponent == all_ones && mantissa != 0)
+        .then(|| f64::from_bits(sign << 63 | 0x7ff << 52 | mantissa << shift))
 }
 
 /// `value` as an `f32` if that loses nothing (NaN stays NaN).
@@ -54,6 +84,14 @@ mod tests {
         assert_eq!(widen(27, &[0x3f, 0xf8, 0, 0, 0, 0, 0, 0]), 1.5);
         assert_eq!(widen(25, &[0x7c, 0x00]), f64::INFINITY);
         assert!(widen(25, &[0x7e, 0x00]).is_nan());
+        // NaNs widen bit for bit, signalling ones included, on every
+        // platform: a half and a single with the same payload, and the
+        // double they name.
+        let signalling = 0x7ff0_0400_0000_0000;
+        assert_eq!(widen(25, &[0x7c, 0x01]).to_bits(), signalling);
+        assert_eq!(widen(26, &[0x7f, 0x80, 0x20, 0x00]).to_bits(), signalling);
+        assert_eq!(widen(27, &signalling.to_be_bytes()).to_bits(), signalling);
+        assert_eq!(widen(25, &[0xfe, 0x00]).to_bits(), 0xfff8_0000_0000_0000);
         assert_eq!(widen(25, &[0x00, 0x01]), 5.960_464_477_539_063e-8); // smallest subnormal
         assert_eq!(narrow(1.5), Some(1.5));
         assert_eq!(narrow(0.1), None);

@@ -200,14 +200,19 @@ mod tests {
     /// Errors speak of the payload, not of the decoder's internals.
     #[test]
     fn errors_name_what_is_wrong_in_the_payloads_terms() {
-        // A bignum of 17 bytes, for a u128 field.
+        // A bignum of 17 bytes (the structural pass), and one of 16 for a
+        // u64 field.
         let mut wide = vec![0xc2, 0x51];
         wide.extend([1u8; 17]);
         let e = decode::<u128>(&wide).unwrap_err().to_string();
         assert!(
-            e.ends_with("an integer (a bignum) is wider than 128 bits"),
+            e.ends_with("of 17 significant bytes, beyond 128 bits"),
             "{e}"
         );
+        let mut big = vec![0xc2, 0x50];
+        big.extend([1u8; 16]);
+        let e = decode::<u64>(&big).unwrap_err().to_string();
+        assert!(!e.contains("::"), "{e}");
         // Text for a number; a number for text.
         let e = decode::<u64>(&[0x61, b'x']).unwrap_err().to_string();
         assert!(

@@ -204,7 +204,10 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
                 (items, major == 5)
             }
             // A tag wraps exactly one item, one level down.
-            _ => (1, false),
+            _ => {
+                check_tag(argument, rest)?;
+                (1, false)
+            }
         };
         outer.push(open);
         open = Open {
@@ -214,6 +217,68 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
             key_start: 0,
         };
     }
+}
+
+/// Tags whose content, read as if untagged, would mean something else:
+/// refused rather than opened as another value (FORMAT.md §5.2).
+const REFUSED_TAGS: [(u64, &str); 9] = [
+    (4, "decimal fraction"),
+    (5, "bigfloat"),
+    (25, "string reference"),
+    (28, "shareable value"),
+    (29, "shared value reference"),
+    (30, "rational number"),
+    (256, "string reference namespace"),
+    (264, "decimal fraction with arbitrary exponent"),
+    (265, "bigfloat with arbitrary exponent"),
+];
+
+/// A bignum's magnitude is at most this many bytes (128 bits), its leading
+/// zero bytes aside: what `u128` and `i128` read.
+const BIGNUM_BYTES: usize = 16;
+
+/// Checks tag `tag`, whose content starts `rest`: a bignum (tags 2 and 3)
+/// is a definite byte string of at most 128 bits; a tag whose content
+/// means something else untagged is refused.
+fn check_tag(tag: u64, rest: &[u8]) -> Result<(), Error> {
+    if let Some((_, name)) = REFUSED_TAGS.iter().find(|(t, _)| *t == tag) {
+        return Err(Error::Payload(format!(
+            "tag {tag} ({name}): its content would open as another value, so a payload does not hold it"
+        )));
+    }
+    if !matches!(tag, 2 | 3) {
+        return Ok(());
+    }
+    let bignum = |what: &str| Error::Payload(format!("a bignum (tag {tag}) {what}"));
+    let Some((&initial, tail)) = rest.split_first() else {
+        return Ok(()); // the item's own check reports the end
+    };
+    let (major, info) = (initial >> 5, initial & 0x1f);
+    if major != 2 || info == 31 {
+        return Err(bignum("over something other than a definite byte string"));
+    }
+    let (len, tail) = match info {
+        0..=23 => (u64::from(info), tail),
+        24..=27 => match tail.split_at_checked(1 << (info - 24)) {
+            Some((arg, tail)) => (
+                arg.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b)),
+                tail,
+            ),
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    let content = usize::try_from(len)
+        .ok()
+        .and_then(|len| tail.get(..len))
+        .unwrap_or(tail);
+    let significant = content.iter().skip_while(|&&b| b == 0).count();
+    if significant > BIGNUM_BYTES {
+        return Err(bignum(&format!(
+            "of {significant} significant bytes, beyond 128 bits"
+        )));
+    }
+    Ok(())
 }
 
 /// Valid UTF-8, with a fast path for ASCII, which most session text is.
@@ -386,6 +451,60 @@ mod tests {
         let mut bytes = vec![0x81; levels - 1];
         bytes.push(0x00);
         bytes
+    }
+
+    /// FORMAT.md §5.2: bignums are definite byte strings of at most 128
+    /// bits; tags whose content would mean another value untagged are
+    /// refused; other tags read as their content.
+    #[test]
+    fn tags_that_would_change_the_value_are_refused() {
+        let mut wide = vec![0xc2, 0x51];
+        wide.extend([1u8; 17]);
+        let mut padded = vec![0xc3, 0x52, 0, 0];
+        padded.extend([0xff; 16]);
+        for (bytes, why) in [
+            (
+                &[0xc2, 0x61, b'1'][..],
+                "a bignum (tag 2) over something other than a definite byte string",
+            ),
+            (
+                &[0xc3, 0x01],
+                "a bignum (tag 3) over something other than a definite byte string",
+            ),
+            (
+                &[0xc2, 0x5f, 0x41, 0x01, 0xff],
+                "a bignum (tag 2) over something other than a definite byte string",
+            ),
+            (
+                &wide,
+                "a bignum (tag 2) of 17 significant bytes, beyond 128 bits",
+            ),
+            (&[0xd8, 0x1d, 0x00], "tag 29 (shared value reference)"),
+            (&[0xd8, 0x1c, 0x82, 0x01, 0x02], "tag 28 (shareable value)"),
+            (&[0xd8, 0x19, 0x00], "tag 25 (string reference)"),
+            (
+                &[0xd9, 0x01, 0x00, 0x80],
+                "tag 256 (string reference namespace)",
+            ),
+            (
+                &[0xc4, 0x82, 0x21, 0x19, 0x6a, 0xb3],
+                "tag 4 (decimal fraction)",
+            ),
+            (&[0xd8, 0x1e, 0x82, 0x01, 0x03], "tag 30 (rational number)"),
+        ] {
+            let e = check(bytes).unwrap_err().to_string();
+            assert!(e.contains(why), "{bytes:02x?}: {e}");
+        }
+        // 128 bits with leading zeros, an empty bignum, and tags that keep
+        // their content's meaning.
+        for good in [
+            &padded[..],
+            &[0xc2, 0x40],
+            &[0xc1, 0x1a, 0x65, 0x53, 0xf1, 0x00],
+            &[0xd9, 0xd9, 0xf7, 0x01],
+        ] {
+            check(good).unwrap_or_else(|e| panic!("{good:02x?}: {e}"));
+        }
     }
 
     #[test]
