@@ -492,6 +492,11 @@ fn generate() -> File {
         claims(200, b"user-42\xf6"),
     ));
     vectors.push(sealed_body(
+        "claims: a body shorter than the session id",
+        "invalid_claims",
+        (0xa0..0xaf).collect(),
+    ));
+    vectors.push(sealed_body(
         "claims: no payload byte after the claims",
         "invalid_claims",
         claims(0, b""),
