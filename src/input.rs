@@ -168,8 +168,15 @@ pub fn extract_session<'a>(input: &'a str, name: &str) -> Result<Extracted<'a>, 
         return find_cookie(headers, name, MAX_CHUNKS);
     }
     let unpadded = text.trim_end_matches('=');
-    if unpadded.len() < text.len() && is_base64url(unpadded) {
-        // A token with base64 padding: a malformed token, not a cookie.
+    let padding = text.len() - unpadded.len();
+    // Shaped like a token with base64 padding (one or two `=` where a
+    // length not a multiple of 4 needs them, and far longer than a cookie
+    // name, as every token is): a malformed token, not a pasted `name=`.
+    if (1..=2).contains(&padding)
+        && unpadded.len() >= MIN_PADDED_TOKEN
+        && (unpadded.len() + padding) % 4 == 0
+        && is_base64url(unpadded)
+    {
         return Ok(bare(text));
     }
     if text.contains('=') {
@@ -184,6 +191,10 @@ pub fn extract_session<'a>(input: &'a str, name: &str) -> Result<Extracted<'a>, 
         None => Ok(bare(text)),
     }
 }
+
+/// The shortest token is 38 bytes (signed mode, FORMAT.md §2.3): 51
+/// characters of base64url.
+const MIN_PADDED_TOKEN: usize = 51;
 
 fn bare(text: &str) -> Extracted<'_> {
     Extracted {
@@ -324,16 +335,18 @@ mod tests {
     /// codec to say so), not a cookie that is absent.
     #[test]
     fn a_padded_token_is_passed_on_as_a_token() {
-        for padded in ["AQID=", "AQI==", "'AQ-_=='"] {
-            let found = extract_session(padded, "session").expect("a token");
+        let token = "A".repeat(62);
+        for padded in [format!("{token}=="), format!("'{token}A='")] {
+            let found = extract_session(&padded, "session").expect("a token");
             assert!(found.token.ends_with('='), "{padded}");
             assert_eq!(found.cookie_budget, None);
         }
-        // Still pairs: a name and a value.
+        // Still pairs: a name and a value, or an empty cookie pasted.
         assert!(matches!(
             extract_token("AQID=x", "session"),
             Err(InputError::CookieNotFound { .. })
         ));
+        assert_eq!(extract_token("session=", "session"), Err(InputError::Empty));
     }
 
     /// A token from cookies gets its carrier's budget: one cookie for a

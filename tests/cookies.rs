@@ -1075,6 +1075,10 @@ mod vectors {
             ),
             ("the session cookie twice", vec![pair("s=AQID; s=AQIE")]),
             (
+                "the session cookie twice, one value malformed: duplicate first",
+                vec![pair("s=AQID; s=2.bad")],
+            ),
+            (
                 "a leading zero in an index: another cookie",
                 vec![pair("s=AQID"), three[1].replace("s.1=", "s.01=")],
             ),

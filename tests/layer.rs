@@ -142,6 +142,13 @@ async fn id_after(session: Session<Data>, Path(what): Path<String>) -> String {
         "destroy" => {
             session.destroy();
         }
+        "ask-then-replace" => {
+            session.regenerate();
+            let told = session.session_id();
+            session.destroy();
+            session.insert(data);
+            assert_ne!(session.session_id(), told, "a new session's own id");
+        }
         _ => {}
     }
     let first = session.session_id();
@@ -354,13 +361,20 @@ async fn a_handler_sees_the_id_the_response_seals() {
     let mut client = Client::new(codec.clone());
     assert_eq!(client.send("POST", "/id/read").await.body, "none");
     let mut seen = Vec::new();
-    for what in ["insert", "read", "regenerate", "login", "replace"] {
+    for what in [
+        "insert",
+        "read",
+        "regenerate",
+        "login",
+        "replace",
+        "ask-then-replace",
+    ] {
         let told = client.send("POST", &format!("/id/{what}")).await.body;
         assert_eq!(told, client.session_id(&codec).to_string(), "{what}");
         seen.push(told);
     }
     assert_eq!(seen[0], seen[1], "a read keeps the id");
-    for pair in [(1, 2), (2, 3), (3, 4)] {
+    for pair in [(1, 2), (2, 3), (3, 4), (4, 5)] {
         assert_ne!(seen[pair.0], seen[pair.1], "{pair:?}: a new id");
     }
     assert_eq!(client.send("POST", "/id/destroy").await.body, "none");
@@ -581,7 +595,16 @@ async fn a_route_without_the_layer_is_a_500() {
 #[tokio::test]
 async fn an_optional_session_is_the_requests_session_or_none() {
     let mut client = Client::new(new_codec());
-    assert_eq!(client.send("GET", "/maybe").await.body, "none");
+    let reply = client.send("GET", "/maybe").await;
+    assert_eq!(reply.body, "none");
+    // The answer depends on the cookie, `None` included.
+    assert_eq!(
+        reply
+            .headers
+            .get(header::VARY)
+            .and_then(|v| v.to_str().ok()),
+        Some("cookie")
+    );
     client.send("POST", "/set/8").await;
     assert_eq!(client.send("GET", "/maybe").await.body, "8");
     // Without the layer: still the server's bug, not `None`.

@@ -260,7 +260,8 @@ impl<T> Session<T> {
     }
 
     /// Gives the session a new id on the way out, keeping its value and its
-    /// creation time (its absolute lifetime does not restart): call it on
+    /// creation time (its absolute lifetime does not restart, but see
+    /// below for a store that folds): call it on
     /// log-in and on every change of privilege, so that an id an attacker
     /// planted or saw before never names the signed-in session (session
     /// fixation). With a revocation store, the previous id of a session
@@ -270,10 +271,13 @@ impl<T> Session<T> {
     /// [`SESSIONS_PER_SUBJECT`](crate::SESSIONS_PER_SUBJECT): past it
     /// (within one lifetime) the previous id folds into the subject's "not
     /// before" line, and the session is sealed as a new one, created now,
-    /// so that the line does not refuse it (a loop of regenerations holds
-    /// a handful of entries, never one each). Without a value by the end
-    /// of the request there is no session to regenerate, and nothing is
-    /// set.
+    /// so that the line does not refuse it: a loop of regenerations holds
+    /// a handful of entries, never one each, but its absolute lifetime
+    /// restarts, as at a log-in, and the subject's other sessions created
+    /// before are refused. (A loop faster than one a second pushes its own
+    /// new sessions ahead of the clock, past the leeway: it locks only
+    /// itself out.) Without a value by the end of the request there is no
+    /// session to regenerate, and nothing is set.
     pub fn regenerate(&self) {
         self.lock().regenerate = true;
     }
@@ -374,6 +378,9 @@ impl<T> Session<T> {
         state.changed = false;
         state.regenerate = false;
         state.destroyed = true;
+        // A session inserted afterwards gets an id of its own, not one
+        // told to the handler for this one.
+        state.next_id = None;
         id
     }
 
@@ -516,12 +523,10 @@ where
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let session = <Self as FromRequestParts<S>>::from_request_parts(parts, state).await?;
-        // Not `lock`: asking is not using the session (no `Vary`) unless
-        // there is one.
-        let present = session
-            .state
-            .lock()
-            .is_ok_and(|state| state.value.is_some());
+        // `lock`: the answer depends on the request's cookie, so the
+        // response varies on it (`Vary: Cookie`), `None` included: a shared
+        // cache must not serve the anonymous page to a signed-in user.
+        let present = session.lock().value.is_some();
         Ok(present.then_some(session))
     }
 }

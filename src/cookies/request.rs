@@ -171,10 +171,12 @@ impl<'a> RequestCookies<'a> {
                 limit: self.budget,
             })
         };
+        // `name` twice is refused first, whatever its values (FORMAT.md
+        // §11.3 step 2).
+        self.refuse_duplicates(1)?;
         let (count, fingerprint, piece) = match layout::parse_first(first) {
             None => return Err(CookieError::ChunkHeader { index: 0 }.into()),
             Some(First::Whole(token)) => {
-                self.refuse_duplicates(1)?;
                 if token.len() > self.budget {
                     return Err(too_large(token.len()));
                 }

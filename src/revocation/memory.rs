@@ -562,6 +562,29 @@ impl MemoryRevocations {
         held
     }
 
+    /// Whether session `id` (created at `created`, if known) is held by id
+    /// (not merely refused under the floor).
+    #[cfg(feature = "redis")]
+    pub(crate) fn holds_session(&self, id: SessionId, created: Option<i64>) -> bool {
+        let sessions = read(&self.inner.sessions);
+        let in_wheel = created.is_some_and(|created| {
+            sessions
+                .wheel
+                .get(created.div_euclid(BUCKET_SECONDS))
+                .is_some_and(|bucket| bucket.ids.contains(&id))
+        });
+        in_wheel || sessions.anywhen.contains_key(&id)
+    }
+
+    /// The subject's own "not before" line, if it has one (the floor
+    /// aside).
+    #[cfg(feature = "redis")]
+    pub(crate) fn refused_through_subject(&self, subject: &str) -> Option<i64> {
+        read(&self.inner.subjects)
+            .get(subject)
+            .map(|e| e.not_before)
+    }
+
     /// How many entries it holds (after expiring what has ended).
     ///
     /// ```

@@ -216,6 +216,22 @@ enum Entry {
 }
 
 impl Entry {
+    /// Whether `replica` refuses what this entry refuses by holding it (a
+    /// session by its id, a subject by a line at least as late), so that
+    /// writing the replica back writes this entry or a later one.
+    fn held_by(&self, replica: &MemoryRevocations) -> bool {
+        match self {
+            Self::Session { id, created, .. } => replica.holds_session(*id, *created),
+            Self::Subject {
+                subject,
+                not_before,
+                ..
+            } => replica
+                .refused_through_subject(subject)
+                .is_some_and(|line| line >= *not_before),
+        }
+    }
+
     /// The merge script's arguments: the kind and the value's numbers.
     fn merge_args(&self) -> (&'static str, i64, Option<i64>) {
         match self {
@@ -383,20 +399,9 @@ impl RedisRevocations {
                 Err(e) => Err(e),
             };
             if written.is_err() {
-                // Held by this node already; written back when Redis is
+                // Refused by this node already; written back when Redis is
                 // back, so that other nodes and new ones refuse it too.
-                let mut unwritten = inner
-                    .unwritten
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if unwritten.len() < MAX_UNWRITTEN {
-                    unwritten.push(entry);
-                } else {
-                    // The replica holds it: writing the replica back
-                    // covers it, in bounded memory.
-                    unwritten.clear();
-                    inner.write_back_all.store(true, Ordering::Release);
-                }
+                inner.keep_unwritten(entry);
             }
             written.map(|_| ())
         });
@@ -411,6 +416,43 @@ impl RedisRevocations {
 }
 
 impl Inner {
+    /// Whether some revocation of this node may be missing from Redis.
+    fn has_unwritten(&self) -> bool {
+        self.write_back_all.load(Ordering::Acquire)
+            || !self
+                .unwritten
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_empty()
+    }
+
+    /// Keeps `entry` to write back, within bounds: past [`MAX_UNWRITTEN`],
+    /// entries the replica holds are dropped (writing the whole replica
+    /// back covers them) and the whole replica will be; one the replica
+    /// does not hold (refused here only by its floor, which is not shared)
+    /// is kept, up to four times the bound.
+    fn keep_unwritten(&self, entry: Entry) {
+        let mut unwritten = self
+            .unwritten
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        unwritten.push(entry);
+        if unwritten.len() <= MAX_UNWRITTEN {
+            return;
+        }
+        self.write_back_all.store(true, Ordering::Release);
+        unwritten.retain(|entry| !entry.held_by(&self.replica));
+        if unwritten.len() > 4 * MAX_UNWRITTEN {
+            let dropped = unwritten.len() - 4 * MAX_UNWRITTEN;
+            unwritten.drain(..dropped);
+            tracing::error!(
+                dropped,
+                "revocations: Redis is unreachable and this node's store is full; the oldest \
+                 revocations it refuses only under its floor will not reach other nodes"
+            );
+        }
+    }
+
     /// The shared write connection, opened if there is none.
     async fn writer(&self) -> Result<redis::aio::MultiplexedConnection, Error> {
         let mut writer = self.writer.lock().await;
@@ -566,6 +608,7 @@ async fn subscribe_and_load(inner: &Inner) -> Result<(redis::aio::PubSubStream, 
 /// store is dropped.
 async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream) {
     let mut backoff = Duration::from_millis(50);
+    let mut flushed = tokio::time::Instant::now();
     loop {
         // Wait for a message, checking now and then that the store lives.
         let next = tokio::time::timeout(HEALTH_CHECK, messages.next()).await;
@@ -576,6 +619,7 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
             Err(_) if healthy(&store).await => {
                 // Writes that failed while the subscription held.
                 write_back(&store, None).await;
+                flushed = tokio::time::Instant::now();
                 continue;
             }
             Err(_) => {}
@@ -585,6 +629,12 @@ async fn keep_in_sync(inner: Weak<Inner>, mut messages: redis::aio::PubSubStream
                 if let Some(entry) = Entry::parse_message(prefix, &payload) {
                     entry.apply(&store.replica);
                     store.received.fetch_add(1, Ordering::Relaxed);
+                }
+                // A busy channel never goes quiet for a health check: the
+                // failed writes are retried on the same schedule anyway.
+                if flushed.elapsed() >= HEALTH_CHECK && store.has_unwritten() {
+                    write_back(&store, None).await;
+                    flushed = tokio::time::Instant::now();
                 }
                 continue;
             }
@@ -644,7 +694,6 @@ async fn write_back(inner: &Inner, loaded: Option<u64>) {
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
     if whole {
-        // The replica holds the unwritten entries too.
         match write_back_replica(inner).await {
             Ok(lacked) => tracing::warn!(
                 lacked,
@@ -657,7 +706,8 @@ async fn write_back(inner: &Inner, loaded: Option<u64>) {
                 tracing::debug!(error = %e, "revocations: cannot write the replica back yet");
             }
         }
-        return;
+        // Then the unwritten entries: the replica may not hold them all (a
+        // session refused here only by the floor).
     }
     if entries.is_empty() {
         return;
@@ -675,16 +725,8 @@ async fn write_back(inner: &Inner, loaded: Option<u64>) {
         Err(_) => failed = entries,
     }
     let left = failed.len();
-    if left > 0 {
-        let mut unwritten = inner
-            .unwritten
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        unwritten.extend(failed);
-        if unwritten.len() > MAX_UNWRITTEN {
-            unwritten.clear();
-            inner.write_back_all.store(true, Ordering::Release);
-        }
+    for entry in failed {
+        inner.keep_unwritten(entry);
     }
     tracing::warn!(
         written = count - left,
