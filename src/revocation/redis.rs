@@ -459,9 +459,16 @@ impl Inner {
         if let Some(connection) = writer.as_ref() {
             return Ok(connection.clone());
         }
-        let connection = self
+        let mut connection = self
             .client
             .get_multiplexed_async_connection()
+            .await
+            .map_err(unavailable)?;
+        // Known to Redis before the first revocation, which then takes one
+        // round trip (EVALSHA), not three (EVALSHA, SCRIPT LOAD, EVALSHA).
+        MERGE_SCRIPT
+            .prepare_invoke()
+            .load_async(&mut connection)
             .await
             .map_err(unavailable)?;
         *writer = Some(connection.clone());
