@@ -623,20 +623,28 @@ fn stale_chunks_are_deleted() {
     assert_eq!(browser.jar.keys().collect::<Vec<_>>(), ["theme"]);
 }
 
-#[test]
-fn cookies_that_do_not_form_one_session_are_refused() {
-    let cookie = SessionCookie::builder("s")
+/// Up to 4 chunks of at most 1024 bytes: small sessions take several.
+fn chunked_1024() -> SessionCookie {
+    SessionCookie::builder("s")
         .cookie_limit(1024)
         .chunked(4)
         .build()
-        .expect("cookie");
-    let write = |len, seed| {
-        pairs_of(
-            &cookie
-                .set(&base64url(len, seed), None, &cookie.read([]))
-                .expect("fits"),
-        )
-    };
+        .expect("cookie")
+}
+
+/// The `name=value` pairs that carry a token of `len` base64url characters.
+fn chunk_pairs(cookie: &SessionCookie, len: usize, seed: u64) -> Vec<String> {
+    pairs_of(
+        &cookie
+            .set(&base64url(len, seed), None, &cookie.read([]))
+            .expect("fits"),
+    )
+}
+
+#[test]
+fn cookies_that_do_not_form_one_session_are_refused() {
+    let cookie = chunked_1024();
+    let write = |len, seed| chunk_pairs(&cookie, len, seed);
     let a = write(2500, 10); // three chunks
     let b = write(2500, 11); // three chunks of another session
     assert_eq!((a.len(), b.len()), (3, 3));
@@ -715,18 +723,8 @@ fn cookies_that_do_not_form_one_session_are_refused() {
 /// response never deletes another party's cookie.
 #[test]
 fn cookies_that_cannot_be_the_sessions_chunks_are_someone_elses() {
-    let cookie = SessionCookie::builder("s")
-        .cookie_limit(1024)
-        .chunked(4)
-        .build()
-        .expect("cookie");
-    let write = |len, seed| {
-        pairs_of(
-            &cookie
-                .set(&base64url(len, seed), None, &cookie.read([]))
-                .expect("fits"),
-        )
-    };
+    let cookie = chunked_1024();
+    let write = |len, seed| chunk_pairs(&cookie, len, seed);
     let three = write(2500, 10);
     let two = write(1500, 12);
     assert_eq!((three.len(), two.len()), (3, 2));

@@ -18,25 +18,11 @@ pub(crate) fn widen(info: u8, rest: &[u8]) -> f64 {
     match info {
         25 => {
             let bits = u16::from_be_bytes([a, b]);
-            nan_bits(
-                u64::from(bits >> 15),
-                u64::from(bits >> 10) & 0x1f,
-                0x1f,
-                u64::from(bits & 0x3ff),
-                42,
-            )
-            .unwrap_or_else(|| half::f16::from_bits(bits).to_f64())
+            nan_bits(u64::from(bits), 16, 10).unwrap_or_else(|| half::f16::from_bits(bits).to_f64())
         }
         26 => {
             let bits = u32::from_be_bytes([a, b, c, d]);
-            nan_bits(
-                u64::from(bits >> 31),
-                u64::from(bits >> 23) & 0xff,
-                0xff,
-                u64::from(bits & 0x7f_ffff),
-                29,
-            )
-            .unwrap_or_else(|| f64::from(f32::from_bits(bits)))
+            nan_bits(u64::from(bits), 32, 23).unwrap_or_else(|| f64::from(f32::from_bits(bits)))
         }
         _ => f64::from_be_bytes([a, b, c, d, e, f, g, h]),
     }
@@ -47,9 +33,14 @@ pub(crate) fn widen(info: u8, rest: &[u8]) -> f64 {
 /// bits of the double's, never quieted. The hardware conversion may set
 /// the quiet bit of a signalling NaN or not, by platform, and two keys'
 /// equality must not depend on the machine. `None` if not a NaN.
-fn nan_bits(sign: u64, exponent: u64, all_ones: u64, mantissa: u64, shift: u32) -> Option<f64> {
-    (exponent == all_ones && mantissa != 0)
-        .then(|| f64::from_bits(sign << 63 | 0x7ff << 52 | mantissa << shift))
+/// `bits` is an IEEE 754 float of `width` bits with `mantissa_bits` of
+/// mantissa (half: 16, 10; single: 32, 23).
+fn nan_bits(bits: u64, width: u32, mantissa_bits: u32) -> Option<f64> {
+    let mantissa = bits & ((1 << mantissa_bits) - 1);
+    let exponent_mask = (1 << (width - 1 - mantissa_bits)) - 1;
+    let sign = bits >> (width - 1);
+    ((bits >> mantissa_bits) & exponent_mask == exponent_mask && mantissa != 0)
+        .then(|| f64::from_bits(sign << 63 | 0x7ff << 52 | mantissa << (52 - mantissa_bits)))
 }
 
 /// `value` as an `f32` if that loses nothing (NaN stays NaN).
