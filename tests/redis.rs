@@ -3,7 +3,8 @@
 //! nodes, a log-out on one refused on the other within the bound; Redis
 //! killed mid-run (the policy holds, nothing panics) and restarted (checks
 //! recover); entries stored with native expiry; a new node loads what was
-//! revoked before it started.
+//! revoked before it started; the same against a 3-primary Redis
+//! Cluster and through Sentinel, across a failover.
 //!
 //! Without `redis-server` each test says so in one line and passes, unless
 //! `CI=true`, where its absence fails them.
@@ -19,7 +20,11 @@ use time::OffsetDateTime;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 
+#[path = "support/redis_topologies.rs"]
+mod redis_topologies;
+
 use redis_server::RedisServer;
+use redis_topologies::{RedisCluster, RedisSentinel};
 
 async fn node(url: &str, policy: Unavailable) -> RedisRevocations {
     RedisRevocations::connect(url, RedisOptions::default().when_unavailable(policy))
@@ -392,4 +397,139 @@ async fn a_write_never_lowers_what_redis_holds() {
         .await
         .expect("GET");
     assert_eq!(value, format!("u {} {}", now + 200, now + 2 * 86_400));
+}
+
+/// Revokes `count` sessions and one subject on `node`; their claims.
+async fn revoke_some(node: &RedisRevocations, codec: &Codec, count: usize) -> Vec<Claims> {
+    let mut revoked = Vec::new();
+    for _ in 0..count {
+        let claims = claims_of(codec, None);
+        node.revoke_session(&RevokedSession::of(&claims, claims.expires()))
+            .await
+            .expect("revokes");
+        revoked.push(claims);
+    }
+    let now = OffsetDateTime::now_utc();
+    let grace = claims_at(codec, Some("grace"), now - time::Duration::hours(1));
+    node.revoke_subject("grace", now, now + time::Duration::days(7))
+        .await
+        .expect("revokes");
+    revoked.push(grace);
+    revoked
+}
+
+fn refuses_all(node: &RedisRevocations, revoked: &[Claims]) -> bool {
+    revoked
+        .iter()
+        .all(|claims| matches!(node.check(claims), Err(Error::Revoked)))
+}
+
+/// A Redis Cluster of three primaries: revocations land on the primary of
+/// their slot (so on every primary), reach the other node through one
+/// subscription, and a node started afterwards loads them from all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_cluster_spreads_revocations_and_every_node_refuses_them() {
+    let Some(cluster) = RedisCluster::start(3) else {
+        return;
+    };
+    let urls = cluster.urls();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let connect = || RedisRevocations::connect_cluster(&urls, RedisOptions::default());
+    let (a, b) = (
+        connect().await.expect("connects"),
+        connect().await.expect("connects"),
+    );
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let revoked = revoke_some(&a, &codec, 60).await;
+    assert!(refuses_all(&a, &revoked), "at once on A");
+    within(BOUND, || refuses_all(&b, &revoked))
+        .await
+        .expect("every revocation reached B");
+    assert!(b.check(&claims_of(&codec, Some("heidi"))).is_ok());
+
+    let spread = cluster.keys_per_node("sealed-session");
+    assert_eq!(spread.iter().sum::<usize>(), 61, "{spread:?}");
+    assert!(
+        spread.iter().all(|&keys| keys > 0),
+        "every primary holds some: {spread:?}"
+    );
+    let newcomer = connect().await.expect("connects");
+    assert_eq!(newcomer.replica().stats().sessions, 60);
+    assert_eq!(newcomer.replica().stats().subjects, 1);
+    assert!(refuses_all(&newcomer, &revoked));
+    assert!(newcomer.is_in_sync());
+}
+
+/// Through Sentinel: the nodes write to the primary it names; after a
+/// failover they follow the promoted replica, what was revoked before is
+/// still refused, and a revocation made after it reaches the other node
+/// and a node started later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_sentinel_revocations_survive_a_failover() {
+    let Some(servers) = RedisSentinel::start() else {
+        return;
+    };
+    let sentinels = [servers.sentinel.url()];
+    let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
+    let connect = || {
+        RedisRevocations::connect_sentinel(
+            &sentinels,
+            RedisSentinel::SERVICE,
+            "redis://primary",
+            RedisOptions::default(),
+        )
+    };
+    let (a, b) = (
+        connect().await.expect("connects"),
+        connect().await.expect("connects"),
+    );
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .build()
+        .expect("codec");
+    let before = revoke_some(&a, &codec, 5).await;
+    within(BOUND, || refuses_all(&b, &before))
+        .await
+        .expect("reached B before the failover");
+    assert_eq!(servers.primary_port(), servers.primary.port());
+
+    servers.fail_over();
+    // A's write connection still points at the old primary, now a
+    // replica: the write fails there (A refuses at once anyway) and is
+    // written back through the new primary.
+    let after = claims_of(&codec, None);
+    let _ = a
+        .revoke_session(&RevokedSession::of(&after, after.expires()))
+        .await;
+    assert!(matches!(a.check(&after), Err(Error::Revoked)));
+    within(Duration::from_secs(20), || {
+        refuses_all(&b, &before) && matches!(b.check(&after), Err(Error::Revoked))
+    })
+    .await
+    .expect("B refuses what was revoked before and after the failover");
+    // Written back to the new primary (the health check retries it).
+    let mut promoted = redis::Client::open(servers.replica.url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connects");
+    let key = format!("sealed-session:s:{}", after.session_id());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async::<bool>(&mut promoted)
+        .await
+        .expect("EXISTS")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "not written back to the new primary"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let newcomer = connect().await.expect("connects to the new primary");
+    assert!(refuses_all(&newcomer, &before));
+    assert!(matches!(newcomer.check(&after), Err(Error::Revoked)));
+    assert!(newcomer.check(&claims_of(&codec, None)).is_ok());
 }

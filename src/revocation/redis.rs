@@ -16,6 +16,9 @@
 //! a node whose replica holds more than Redis gave (Redis restarted
 //! empty, or lost keys) writes its entries back the same way
 //! (anti-entropy), and Redis publishes the ones it lacked.
+//!
+//! The servers may be one Redis, a Redis Cluster, or a primary that
+//! Sentinel names (`redis/servers.rs`): the store's logic is the same for each.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -31,6 +34,10 @@ use crate::ids::SessionId;
 
 use super::memory::{Folded, Held, MemoryRevocations};
 use super::{Revocations, RevokedSession, Revoking};
+
+mod servers;
+
+use servers::{Connection, Scan, Servers};
 
 /// What checks do while this node's replica may be missing revocations
 /// (Redis unreachable, or the subscription lost and not yet reloaded).
@@ -117,10 +124,10 @@ pub struct RedisRevocations {
 }
 
 struct Inner {
-    client: redis::Client,
+    servers: Servers,
     /// The connection revocations are written on, opened at first use and
     /// again after an error (a multiplexed connection is shared by clones).
-    writer: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    writer: tokio::sync::Mutex<Option<Connection>>,
     replica: MemoryRevocations,
     options: RedisOptions,
     channel: String,
@@ -142,8 +149,10 @@ struct Inner {
 /// that, the whole replica is written back when Redis answers.
 const MAX_UNWRITTEN: usize = 10_000;
 
-/// Entries per pipeline when the replica is written back.
-const WRITE_BACK_BATCH: usize = 500;
+/// Merges in flight when the replica is written back (one at a time
+/// would take a round trip each; a cluster cannot pipeline keys of
+/// several slots).
+const WRITE_BACK_IN_FLIGHT: usize = 64;
 
 /// Merges an entry into its key. `KEYS[1]`: the key; `ARGV`: the kind
 /// (`s` or `u`), the value's two numbers (a session's `created` may be
@@ -188,6 +197,7 @@ impl std::fmt::Debug for RedisRevocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password: never printed.
         f.debug_struct("RedisRevocations")
+            .field("servers", &self.inner.servers)
             .field("prefix", &self.inner.options.prefix)
             .field("in_sync", &self.is_in_sync())
             .field("replica", &self.inner.replica)
@@ -333,6 +343,51 @@ impl RedisRevocations {
     /// [`Error::RevocationUnavailable`] if the URL is invalid or Redis
     /// cannot be reached now.
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, Error> {
+        Self::start(Servers::one(url).map_err(unavailable)?, options).await
+    }
+
+    /// Connects to a Redis Cluster through any of its `nodes` (URLs as
+    /// for [`connect`](Self::connect); give several, so that one node down
+    /// at start is not a failed start). Each revocation is merged on the
+    /// primary of its key's slot; the replica is loaded from every
+    /// primary; one subscription, on the first node that answers, hears
+    /// every revocation (pub/sub is broadcast to the whole cluster).
+    ///
+    /// While any primary is unreachable (until the cluster has failed
+    /// over), the replica counts as out of sync and checks follow the
+    /// [`Unavailable`] policy.
+    ///
+    /// # Errors
+    /// [`Error::RevocationUnavailable`] if a URL is invalid or the cluster
+    /// cannot be reached now.
+    pub async fn connect_cluster(nodes: &[&str], options: RedisOptions) -> Result<Self, Error> {
+        Self::start(Servers::cluster(nodes).map_err(unavailable)?, options).await
+    }
+
+    /// Connects to the primary that the Sentinels at `sentinels`
+    /// (`redis://host:26379`, with the sentinels' own credentials) name
+    /// for `service`, and follows it through failovers: every reconnection
+    /// asks them again. `primary` holds the credentials and database of
+    /// the servers they name, as a URL whose host is not used
+    /// (`redis://:password@primary/0`, or `redis://primary` without).
+    ///
+    /// # Errors
+    /// [`Error::RevocationUnavailable`] if a URL is invalid, or no
+    /// sentinel names a reachable primary now.
+    pub async fn connect_sentinel(
+        sentinels: &[&str],
+        service: &str,
+        primary: &str,
+        options: RedisOptions,
+    ) -> Result<Self, Error> {
+        Self::start(
+            Servers::sentinel(sentinels, service, primary).map_err(unavailable)?,
+            options,
+        )
+        .await
+    }
+
+    async fn start(servers: Servers, options: RedisOptions) -> Result<Self, Error> {
         let valid = !options.prefix.is_empty()
             && options
                 .prefix
@@ -341,9 +396,8 @@ impl RedisRevocations {
         if !valid {
             return Err(crate::error::ConfigError::RedisPrefix.into());
         }
-        let client = redis::Client::open(url).map_err(unavailable)?;
         let inner = Arc::new(Inner {
-            client,
+            servers,
             writer: tokio::sync::Mutex::new(None),
             replica: MemoryRevocations::with_capacity(options.capacity),
             channel: format!("{}:revocations", options.prefix),
@@ -454,16 +508,12 @@ impl Inner {
     }
 
     /// The shared write connection, opened if there is none.
-    async fn writer(&self) -> Result<redis::aio::MultiplexedConnection, Error> {
+    async fn writer(&self) -> Result<Connection, Error> {
         let mut writer = self.writer.lock().await;
         if let Some(connection) = writer.as_ref() {
             return Ok(connection.clone());
         }
-        let mut connection = self
-            .client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(unavailable)?;
+        let mut connection = self.servers.connect().await.map_err(unavailable)?;
         // Known to Redis before the first revocation, which then takes one
         // round trip (EVALSHA), not three (EVALSHA, SCRIPT LOAD, EVALSHA).
         MERGE_SCRIPT
@@ -478,11 +528,7 @@ impl Inner {
 
 /// Merges `entry` into its key (and publishes it if Redis lacked it), in
 /// one round trip: whether the key changed.
-async fn write(
-    inner: &Inner,
-    entry: &Entry,
-    connection: &mut redis::aio::MultiplexedConnection,
-) -> Result<bool, Error> {
+async fn write(inner: &Inner, entry: &Entry, connection: &mut Connection) -> Result<bool, Error> {
     let (kind, a, b) = entry.merge_args();
     let changed: i64 = MERGE_SCRIPT
         .key(entry.key(&inner.options.prefix))
@@ -496,8 +542,8 @@ async fn write(
     Ok(changed == 1)
 }
 
-/// Merges every entry of the replica into Redis, in pipelines: what Redis
-/// lacked is set and published. The number of entries Redis lacked.
+/// Merges every entry of the replica into Redis, many at a time: what
+/// Redis lacked is set and published. The number of entries Redis lacked.
 async fn write_back_replica(inner: &Inner) -> Result<u64, Error> {
     let Held { sessions, subjects } = inner.replica.held();
     let entries = sessions
@@ -512,37 +558,16 @@ async fn write_back_replica(inner: &Inner) -> Result<u64, Error> {
                     until,
                 }),
         );
-    let mut connection = inner.writer().await?;
-    // EVALSHA in the pipelines: the script must be known first.
-    MERGE_SCRIPT
-        .prepare_invoke()
-        .load_async(&mut connection)
-        .await
-        .map_err(unavailable)?;
-    let prefix = &inner.options.prefix;
+    let connection = inner.writer().await?;
+    let mut merges = futures_util::stream::iter(entries)
+        .map(|entry| {
+            let mut connection = connection.clone();
+            async move { write(inner, &entry, &mut connection).await }
+        })
+        .buffer_unordered(WRITE_BACK_IN_FLIGHT);
     let mut lacked = 0;
-    let mut batch = Vec::with_capacity(WRITE_BACK_BATCH);
-    let mut entries = entries.peekable();
-    while entries.peek().is_some() {
-        batch.clear();
-        batch.extend(entries.by_ref().take(WRITE_BACK_BATCH));
-        let mut pipe = redis::pipe();
-        for entry in &batch {
-            let (kind, a, b) = entry.merge_args();
-            pipe.cmd("EVALSHA")
-                .arg(MERGE_SCRIPT.get_hash())
-                .arg(1)
-                .arg(entry.key(prefix))
-                .arg(kind)
-                .arg(a)
-                .arg(b.map_or_else(String::new, |b| b.to_string()))
-                .arg(&inner.channel);
-        }
-        let changed: Vec<i64> = pipe
-            .query_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
-        lacked += changed.iter().filter(|&&c| c == 1).count() as u64;
+    while let Some(changed) = merges.next().await {
+        lacked += u64::from(changed?);
     }
     Ok(lacked)
 }
@@ -556,34 +581,20 @@ fn unavailable(e: redis::RedisError) -> Error {
 /// two), and marks the replica in sync; the stream, and how many entries
 /// Redis held.
 async fn subscribe_and_load(inner: &Inner) -> Result<(redis::aio::PubSubStream, u64), Error> {
-    let mut pubsub = inner.client.get_async_pubsub().await.map_err(unavailable)?;
-    pubsub
+    let pubsub = inner
+        .servers
         .subscribe(&inner.channel)
         .await
         .map_err(unavailable)?;
     let messages = pubsub.into_on_message();
 
-    let mut connection = inner
-        .client
-        .get_multiplexed_async_connection()
-        .await
-        .map_err(unavailable)?;
+    let mut connection = inner.servers.connect().await.map_err(unavailable)?;
     let prefix = &inner.options.prefix;
-    let pattern = format!("{prefix}:*");
-    let mut cursor = 0u64;
+    let mut scan = Scan::new(format!("{prefix}:*"));
     let mut loaded = 0u64;
-    loop {
-        // Bytes: a key or value that is not UTF-8 (not ours) is skipped,
-        // never a failed load.
-        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
+    // Bytes: a key or value that is not UTF-8 (not ours) is skipped,
+    // never a failed load.
+    while let Some(keys) = scan.next(&mut connection).await.map_err(unavailable)? {
         if !keys.is_empty() {
             let values: Vec<Option<Vec<u8>>> = connection.mget(&keys).await.map_err(unavailable)?;
             for (key, value) in keys.iter().zip(values) {
@@ -600,10 +611,6 @@ async fn subscribe_and_load(inner: &Inner) -> Result<(redis::aio::PubSubStream, 
                 }
             }
         }
-        if next == 0 {
-            break;
-        }
-        cursor = next;
     }
     inner.loads.fetch_add(1, Ordering::Relaxed);
     inner.in_sync.store(true, Ordering::Release);

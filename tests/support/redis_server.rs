@@ -10,12 +10,20 @@ use std::time::{Duration, Instant};
 pub(crate) struct RedisServer {
     binary: PathBuf,
     port: u16,
+    /// Given before the usual ones (a config file must come first).
+    args: Vec<String>,
     process: Option<Child>,
 }
 
 impl RedisServer {
     /// `None` (after one line saying so) if redis-server is not installed.
     pub(crate) fn start() -> Option<Self> {
+        Self::start_with(|_| Vec::new())
+    }
+
+    /// With arguments made from its port (a config file of its own), given
+    /// first.
+    pub(crate) fn start_with(args: impl FnOnce(u16) -> Vec<String>) -> Option<Self> {
         let binary = std::iter::once(PathBuf::from("/usr/bin/redis-server"))
             .chain(
                 std::env::var_os("PATH")
@@ -40,19 +48,25 @@ impl RedisServer {
         let mut server = Self {
             binary,
             port,
+            args: args(port),
             process: None,
         };
         server.restart();
         Some(server)
     }
 
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
     pub(crate) fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis://127.0.0.1:{}", self.port())
     }
 
     /// (Re)starts it on the same port, without persistence.
     pub(crate) fn restart(&mut self) {
         let process = Command::new(&self.binary)
+            .args(&self.args)
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
