@@ -39,6 +39,9 @@ pub struct Claims {
     created: i64,
     issued: i64,
     expires: i64,
+    /// The session's own lifetime from `created`, in seconds, if it was
+    /// given one (FORMAT.md §5.3).
+    lifetime: Option<i64>,
 }
 
 impl Claims {
@@ -120,6 +123,30 @@ impl Claims {
         to_datetime(self.expires)
     }
 
+    /// The lifetime this session was given when it began
+    /// ([`SealOptions::lifetime`](crate::SealOptions::lifetime), a "remember
+    /// me" choice), kept across re-seals: it never outlives `created` plus
+    /// this, nor the codec's maximum. `None` for a session that lives as
+    /// long as the codec allows.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// use time::Duration;
+    /// let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    /// let short = SealOptions::new().at(now).lifetime(Duration::hours(12));
+    /// let opened = codec.open_at::<u8>(&codec.seal_with(&1u8, short)?, now)?;
+    /// assert_eq!(opened.claims().lifetime(), Some(Duration::hours(12)));
+    /// assert_eq!(opened.claims().expires(), now + Duration::hours(12));
+    /// let later = now + Duration::hours(11);
+    /// let renewed = codec.open_at::<u8>(&codec.reseal_with(&opened, SealOptions::new().at(later))?, later)?;
+    /// assert_eq!(renewed.claims().expires(), now + Duration::hours(12)); // kept
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn lifetime(&self) -> Option<time::Duration> {
+        self.lifetime.map(time::Duration::seconds)
+    }
+
     /// `created` in unix seconds.
     ///
     /// ```
@@ -178,12 +205,26 @@ impl Claims {
             created,
             issued,
             expires,
+            lifetime: None,
         }
     }
 
-    /// Appends the FORMAT.md §5.1 encoding. The caller guarantees
-    /// `0 <= created <= issued <= expires <= MAX_UNIX` and a subject of 1 to
-    /// 255 bytes.
+    /// The same claims with the session's own lifetime (seconds from
+    /// `created`, at least 1).
+    pub(crate) fn with_lifetime(mut self, lifetime: Option<i64>) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// The session's own lifetime in seconds, if any.
+    pub(crate) fn lifetime_seconds(&self) -> Option<i64> {
+        self.lifetime
+    }
+
+    /// Appends the FORMAT.md §5.1 encoding, and the lifetime of §5.3 if
+    /// the session has one (the token's version byte says so). The caller
+    /// guarantees `0 <= created <= issued <= expires <= MAX_UNIX`, a
+    /// subject of 1 to 255 bytes, and a lifetime of 1 to `MAX_UNIX`.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.session_id.to_bytes());
         put_varint(out, self.issued.unsigned_abs());
@@ -196,12 +237,16 @@ impl Claims {
                 out.extend_from_slice(s.as_bytes());
             }
         }
+        if let Some(lifetime) = self.lifetime {
+            put_varint(out, lifetime.unsigned_abs());
+        }
     }
 
-    /// Reads the FORMAT.md §5.1 encoding from a body and returns the claims
+    /// Reads the FORMAT.md §5.1 encoding from a body (with the lifetime of
+    /// §5.3 if the version byte says `own_lifetime`) and returns the claims
     /// and the payload bytes that follow. Whether they can be trusted is up
     /// to the caller: the codec calls this only after authentication.
-    pub(crate) fn decode(body: &[u8]) -> Result<(Self, &[u8]), &'static str> {
+    pub(crate) fn decode(body: &[u8], own_lifetime: bool) -> Result<(Self, &[u8]), &'static str> {
         let mut r = Reader::new(body);
         let session_id = SessionId::from_bytes(
             r.take_array::<{ SessionId::LEN }>()
@@ -231,12 +276,21 @@ impl Claims {
             }
             _ => return Err("subject longer than 255 bytes"),
         };
+        let lifetime = if own_lifetime {
+            let span = r.varint().ok_or("bad lifetime-span varint")?;
+            match i64::try_from(span) {
+                Ok(span @ 1..=MAX_UNIX) => Some(span),
+                _ => return Err("session lifetime outside 1..=253402300799 s"),
+            }
+        } else {
+            None
+        };
         let payload = r.rest();
         if payload.is_empty() {
             return Err("missing payload");
         }
         Ok((
-            Self::new(session_id, subject, created, issued, expires),
+            Self::new(session_id, subject, created, issued, expires).with_lifetime(lifetime),
             payload,
         ))
     }
@@ -338,6 +392,20 @@ impl UnverifiedClaims {
         self.0.expires()
     }
 
+    /// The session's own lifetime the token claims (FORMAT.md §5.3).
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeyRing, SealOptions, UntrustedToken};
+    /// # let codec = Codec::builder(KeyRing::new(Key::generate())).signed().build()?;
+    /// let token = codec.seal_with(&1u8, SealOptions::new().lifetime(time::Duration::days(1)))?;
+    /// let claims = UntrustedToken::parse(&token)?.unverified_claims().expect("signed mode");
+    /// assert_eq!(claims.lifetime(), Some(time::Duration::days(1)));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn lifetime(&self) -> Option<time::Duration> {
+        self.0.lifetime()
+    }
+
     /// The claimed `created`, in unix seconds.
     ///
     /// ```
@@ -409,10 +477,37 @@ mod tests {
             let mut buf = Vec::new();
             c.encode(&mut buf);
             buf.push(0xf6);
-            let (back, payload) = Claims::decode(&buf).expect("decodes");
+            let (back, payload) = Claims::decode(&buf, false).expect("decodes");
             assert_eq!(back, c);
             assert_eq!(payload, [0xf6]);
+            for lifetime in [1, 86_400, MAX_UNIX] {
+                let c = c.clone().with_lifetime(Some(lifetime));
+                let mut buf = Vec::new();
+                c.encode(&mut buf);
+                buf.push(0xf6);
+                let (back, payload) = Claims::decode(&buf, true).expect("decodes");
+                assert_eq!(back, c);
+                assert_eq!(payload, [0xf6]);
+            }
         }
+    }
+
+    #[test]
+    fn a_lifetime_of_zero_or_past_9999_is_refused() {
+        let mut buf = Vec::new();
+        claims(0, 0, 0, None).encode(&mut buf);
+        for span in [0, MAX_UNIX as u64 + 1, u64::MAX] {
+            let mut b = buf.clone();
+            put_varint(&mut b, span);
+            b.push(0xf6);
+            assert!(Claims::decode(&b, true).is_err(), "{span}");
+        }
+        // Without the lifetime the byte after the subject is the payload.
+        buf.push(0xf6);
+        assert!(
+            Claims::decode(&buf, true).is_err(),
+            "no lifetime, no payload"
+        );
     }
 
     #[test]
@@ -421,6 +516,12 @@ mod tests {
         let mut buf = Vec::new();
         claims(1_700_000_000, 1_700_000_000, 1_700_007_200, None).encode(&mut buf);
         assert_eq!(buf.len(), 25);
+    }
+
+    impl Claims {
+        fn decode_v1(body: &[u8]) -> Result<(Self, &[u8]), &'static str> {
+            Self::decode(body, false)
+        }
     }
 
     #[test]
@@ -436,25 +537,25 @@ mod tests {
             b
         };
         assert!(
-            Claims::decode(&with(&[101, 0, 0], &[0xf6])).is_err(),
+            Claims::decode_v1(&with(&[101, 0, 0], &[0xf6])).is_err(),
             "created < 0"
         );
         assert!(
-            Claims::decode(&with(&[0, MAX_UNIX as u64, 0], &[0xf6])).is_err(),
+            Claims::decode_v1(&with(&[0, MAX_UNIX as u64, 0], &[0xf6])).is_err(),
             "expires > max"
         );
         assert!(
-            Claims::decode(&with(&[0, 0, 0], &[])).is_err(),
+            Claims::decode_v1(&with(&[0, 0, 0], &[])).is_err(),
             "no payload"
         );
         assert!(
-            Claims::decode(&with(&[0, 0, 256], &[0xf6])).is_err(),
+            Claims::decode_v1(&with(&[0, 0, 256], &[0xf6])).is_err(),
             "subject too long"
         );
         assert!(
-            Claims::decode(&with(&[0, 0, 2], &[0xff, 0xfe, 0xf6])).is_err(),
+            Claims::decode_v1(&with(&[0, 0, 2], &[0xff, 0xfe, 0xf6])).is_err(),
             "bad UTF-8"
         );
-        assert!(Claims::decode(&[7u8; 15]).is_err(), "short id");
+        assert!(Claims::decode(&[7u8; 15], false).is_err(), "short id");
     }
 }

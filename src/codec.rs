@@ -74,23 +74,39 @@ struct Inner {
 }
 
 /// A key of the ring with the associated data (FORMAT.md §4.3) of tokens
-/// under it, which depends only on the key id, the mode and the purpose.
+/// under it, which depends only on the version byte, the key id and the
+/// purpose: one for each version byte of the codec's mode.
 #[derive(Debug)]
 struct RingKey {
     key: Key,
+    /// Of the version without the session's own lifetime.
     aad: Box<[u8]>,
+    /// Of the version with it (FORMAT.md §5.3).
+    aad_lifetime: Box<[u8]>,
 }
 
 impl RingKey {
     fn new(key: &Key, mode: Mode, purpose: &[u8]) -> Self {
-        let header = Header {
-            mode,
-            key_id: key.id(),
-        }
-        .to_bytes();
+        let aad = |own_lifetime| {
+            let header = Header {
+                mode,
+                own_lifetime,
+                key_id: key.id(),
+            };
+            associated_data(&header.to_bytes(), purpose).into()
+        };
         Self {
             key: key.clone(),
-            aad: associated_data(&header, purpose).into(),
+            aad: aad(false),
+            aad_lifetime: aad(true),
+        }
+    }
+
+    fn aad(&self, own_lifetime: bool) -> &[u8] {
+        if own_lifetime {
+            &self.aad_lifetime
+        } else {
+            &self.aad
         }
     }
 }
@@ -695,7 +711,8 @@ impl Codec {
             Subject::Set(subject) => Some(subject),
             Subject::Keep | Subject::Clear => None,
         };
-        self.seal_new(value, subject, options.id, now, limit, token)
+        let lifetime = options.lifetime_seconds(&self.inner.policy)?;
+        self.seal_new(value, subject, lifetime, options.id, now, limit, token)
     }
 
     /// Re-seals an opened session, now: same session id, subject and
@@ -857,7 +874,14 @@ impl Codec {
         }
         // A re-seal never moves `issued` backwards nor before `created`.
         let issued = now.max(old.issued_unix());
-        let expires = self.inner.policy.expires_for(old.created_unix(), issued);
+        let lifetime = match options.lifetime_seconds(&self.inner.policy)? {
+            Some(lifetime) => Some(lifetime),
+            None => old.lifetime_seconds(),
+        };
+        let expires = self
+            .inner
+            .policy
+            .expires_for(old.created_unix(), issued, lifetime);
         if expires <= issued {
             return Err(Error::Expired { at: expires, now });
         }
@@ -877,7 +901,8 @@ impl Codec {
             old.created_unix(),
             issued,
             expires,
-        );
+        )
+        .with_lifetime(lifetime);
         self.seal_claims(&opened.value, &claims, Nonce::random, limit, token)?;
         Ok(Sealed {
             session_id,
@@ -954,7 +979,7 @@ impl Codec {
                     .xaes()
                     .decrypt_inout_detached(
                         &parts.nonce.into(),
-                        &ring_key.aad,
+                        ring_key.aad(header.own_lifetime),
                         parts.body.into(),
                         &parts.tag.into(),
                     )
@@ -964,7 +989,7 @@ impl Codec {
             Mode::Signed => {
                 let parts = format::split_signed(bytes)?;
                 let mut mac = ring_key.key.hmac().clone();
-                mac.update(&ring_key.aad);
+                mac.update(ring_key.aad(header.own_lifetime));
                 mac.update(parts.body);
                 // Constant-time comparison.
                 mac.verify_slice_reset(parts.tag)
@@ -974,7 +999,8 @@ impl Codec {
         };
 
         // Authenticated from here on.
-        let (claims, payload) = Claims::decode(body).map_err(Error::InvalidClaims)?;
+        let (claims, payload) =
+            Claims::decode(body, header.own_lifetime).map_err(Error::InvalidClaims)?;
         inner.policy.check(&claims, now)?;
         if let Some(revocations) = &inner.revocations {
             if let Err(e) = revocations.check(&claims) {
@@ -1000,10 +1026,12 @@ impl Codec {
 
     /// Seals `value` as a new session at `now` into `token`, within `limit`
     /// bytes.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn seal_new<T: Serialize + ?Sized>(
         &self,
         value: &T,
         subject: Option<&str>,
+        lifetime: Option<i64>,
         id: Option<SessionId>,
         now: i64,
         limit: usize,
@@ -1021,7 +1049,7 @@ impl Codec {
             },
             None => now,
         };
-        let expires = self.inner.policy.expires_for(now, now);
+        let expires = self.inner.policy.expires_for(now, now, lifetime);
         if expires <= now {
             // Only at the end of the representable time range.
             return Err(Error::Expired { at: expires, now });
@@ -1038,7 +1066,8 @@ impl Codec {
                 (SessionId::from_bytes(id), nonce)
             }
         };
-        let claims = Claims::new(session_id, subject.map(str::to_owned), now, now, expires);
+        let claims = Claims::new(session_id, subject.map(str::to_owned), now, now, expires)
+            .with_lifetime(lifetime);
         self.seal_claims(value, &claims, || Nonce(nonce), limit, token)?;
         Ok(Sealed {
             session_id,
@@ -1080,7 +1109,8 @@ impl Codec {
                 });
             }
         }
-        self.seal_body(nonce, limit, token, |bytes| {
+        let own_lifetime = claims.lifetime_seconds().is_some();
+        self.seal_body(own_lifetime, nonce, limit, token, |bytes| {
             claims.encode(bytes);
             write_payload(bytes)
         })
@@ -1093,6 +1123,7 @@ impl Codec {
     /// [`Nonce`] can only be random.
     pub(crate) fn seal_body(
         &self,
+        own_lifetime: bool,
         nonce: impl FnOnce() -> Nonce,
         limit: usize,
         token: &mut String,
@@ -1103,9 +1134,11 @@ impl Codec {
         let primary = &inner.primary;
         let header = Header {
             mode: inner.mode,
+            own_lifetime,
             key_id: primary.key.id(),
         }
         .to_bytes();
+        let aad = primary.aad(own_lifetime);
 
         let mut bytes = Vec::with_capacity(inner.capacity_hint.load(Ordering::Relaxed));
         bytes.extend_from_slice(&header);
@@ -1132,7 +1165,7 @@ impl Codec {
                 let tag = primary
                     .key
                     .xaes()
-                    .encrypt_inout_detached(&nonce.into(), &primary.aad, body.into())
+                    .encrypt_inout_detached(&nonce.into(), aad, body.into())
                     // Only fails beyond 64 GiB of plaintext.
                     .map_err(|_| Error::TooLarge { size, limit })?;
                 bytes.extend_from_slice(&tag);
@@ -1141,7 +1174,7 @@ impl Codec {
                 // Keyed state is cloned in place, used by reference and
                 // wiped when it goes out of scope (FORMAT.md §2.2).
                 let mut mac = primary.key.hmac().clone();
-                mac.update(&primary.aad);
+                mac.update(aad);
                 mac.update(body);
                 bytes.extend_from_slice(&mac.finalize_reset().into_bytes());
             }
@@ -1180,6 +1213,7 @@ pub struct SealOptions<'a> {
     /// The new id, drawn before the seal (the axum layer tells a handler
     /// the id its new session will have).
     id: Option<SessionId>,
+    lifetime: Option<Duration>,
 }
 
 /// What a seal does with the subject: a re-seal keeps the session's unless
@@ -1248,6 +1282,52 @@ impl<'a> SealOptions<'a> {
         self.id = Some(id);
         self.new_id = true;
         self
+    }
+
+    /// The session lives at most `lifetime` from its start, however often
+    /// it is renewed: a "remember me" choice (say 12 hours without, 30 days
+    /// with), kept across re-seals, and bounded by the codec's
+    /// `max_lifetime` (which an operator may lower later: the shorter
+    /// wins). On a re-seal it replaces the session's own lifetime, still
+    /// counted from the session's start. Without it a session lives as
+    /// long as the codec allows; the token is the same as before
+    /// (FORMAT.md §5.3: a lifetime adds one to five bytes and its own
+    /// version byte).
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Error, Key, KeyRing, SealOptions};
+    /// use time::Duration;
+    /// let codec = Codec::builder(KeyRing::new(Key::generate()))
+    ///     .max_lifetime(Duration::days(30))
+    ///     .build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let remembered = codec.seal_with(&1u8, SealOptions::new().lifetime(Duration::days(30)))?;
+    /// let brief = codec.seal_with(&1u8, SealOptions::new().lifetime(Duration::hours(12)))?;
+    /// assert!(codec.open::<u8>(&brief)?.claims().expires() <= now + Duration::hours(12) + Duration::seconds(1));
+    /// let e = codec.seal_with(&1u8, SealOptions::new().lifetime(Duration::days(31))).unwrap_err();
+    /// assert!(matches!(e, Error::Lifetime { seconds: 2_678_400, max: 2_592_000 }));
+    /// # let _ = remembered;
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// The lifetime asked for, in whole seconds, checked against the
+    /// codec's maximum.
+    fn lifetime_seconds(&self, policy: &Policy) -> Result<Option<i64>, Error> {
+        let Some(lifetime) = self.lifetime else {
+            return Ok(None);
+        };
+        let seconds = lifetime.whole_seconds();
+        if !(1..=policy.max_lifetime).contains(&seconds) {
+            return Err(Error::Lifetime {
+                seconds,
+                max: policy.max_lifetime,
+            });
+        }
+        Ok(Some(seconds))
     }
 
     /// Seal as if the time were `at` instead of now (tests, replays, a
@@ -1341,6 +1421,7 @@ mod tests {
         let e = codec
             .seal_new(
                 &1u8,
+                None,
                 None,
                 None,
                 crate::clock::MAX_UNIX,

@@ -123,6 +123,14 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// A session's own lifetime ([`SealOptions::lifetime`](crate::SealOptions::lifetime))
+    /// must be 1 s to the codec's `max_lifetime`.
+    Lifetime {
+        /// The lifetime asked for, in seconds.
+        seconds: i64,
+        /// The codec's `max_lifetime`, in seconds.
+        max: i64,
+    },
     /// A subject must be 1 to 255 bytes.
     SubjectLength {
         /// Its length, in bytes.
@@ -491,6 +499,7 @@ impl Error {
             | Self::Config(_)
             | Self::TooLarge { .. }
             | Self::SubjectLength { .. }
+            | Self::Lifetime { .. }
             | Self::Serialize(_)
             | Self::TimeOutOfRange { .. }
             | Self::RevocationUnavailable(_)
@@ -555,6 +564,11 @@ impl fmt::Display for Error {
             Self::PayloadTooDeep { limit } => {
                 write!(f, "payload nests deeper than {limit} levels")
             }
+            Self::Lifetime { seconds, max } => write!(
+                f,
+                "a session lifetime of {seconds} s was asked for; it must be 1 s to the codec's \
+                 max_lifetime of {max} s"
+            ),
             Self::SubjectLength { len, max } => {
                 write!(f, "subject is {len} bytes, it must be 1 to {max}")
             }

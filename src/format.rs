@@ -16,20 +16,27 @@ pub(crate) const MAX_PURPOSE_LEN: usize = 255;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {
     pub(crate) mode: Mode,
+    /// The claims end with the session's own lifetime (FORMAT.md §5.3).
+    pub(crate) own_lifetime: bool,
     pub(crate) key_id: KeyId,
 }
 
 impl Header {
+    pub(crate) fn version_byte(self) -> u8 {
+        self.mode.version_byte(self.own_lifetime)
+    }
+
     pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
         let [a, b, c, d] = self.key_id.to_bytes();
-        [self.mode.version_byte(), a, b, c, d]
+        [self.version_byte(), a, b, c, d]
     }
 
     /// Reads the header of a decoded token and checks the length the mode
     /// needs (at least one body byte: a payload is never empty).
     pub(crate) fn parse(token: &[u8]) -> Result<Self, Malformed> {
         let (&version, rest) = token.split_first().ok_or(Malformed::Empty)?;
-        let mode = Mode::from_version_byte(version).ok_or(Malformed::UnknownVersion(version))?;
+        let (mode, own_lifetime) =
+            Mode::from_version_byte(version).ok_or(Malformed::UnknownVersion(version))?;
         let min = mode.overhead() + 1;
         if token.len() < min {
             return Err(Malformed::TooShort {
@@ -45,6 +52,7 @@ impl Header {
             })?;
         Ok(Self {
             mode,
+            own_lifetime,
             key_id: KeyId::from_bytes(*id),
         })
     }

@@ -104,6 +104,7 @@ pub fn fixed() -> Fixed<'static> {
         created: NOW - 60,
         issued: NOW - 60,
         expires: NOW + 3600,
+        lifetime: None,
         nonce: [0x4e; 24],
     }
 }
@@ -187,8 +188,8 @@ pub fn roundtrip<T: Serialize + DeserializeOwned + PartialEq + Debug>(
     }
 }
 
-/// The valid tokens the `mutate` target starts from: a few payloads and a
-/// subject, both modes, fixed nonces. `fuzz/corpus/mutate` holds them.
+/// The valid tokens the `mutate` target starts from: a few payloads, a
+/// subject and a session's own lifetime, both modes, fixed nonces. `fuzz/corpus/mutate` holds them.
 pub fn seed_tokens() -> &'static [String] {
     static SEEDS: OnceLock<Vec<String>> = OnceLock::new();
     SEEDS.get_or_init(|| {
@@ -228,6 +229,19 @@ pub fn seed_tokens() -> &'static [String] {
                     Ok(token) => seeds.push(token),
                     Err(e) => panic!("seed token: {e}"),
                 }
+            }
+        }
+        // A session with its own lifetime (versions 0x03 and 0x04), after
+        // the others so that their indices hold.
+        for codec in codecs() {
+            let fixed = Fixed {
+                subject: Some("user-42"),
+                lifetime: Some(7200),
+                ..fixed()
+            };
+            match seal_fixed(codec, &typical, &fixed) {
+                Ok(token) => seeds.push(token),
+                Err(e) => panic!("seed token: {e}"),
             }
         }
         seeds
@@ -290,8 +304,31 @@ pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 /// # Errors
 /// [`Error::TooLarge`] beyond the codec's budget.
 pub fn seal_body(codec: &Codec, body: &[u8], nonce: [u8; NONCE_LEN]) -> Result<String, Error> {
+    seal_body_as(codec, false, body, nonce)
+}
+
+/// As [`seal_body`], under the version byte whose claims end with the
+/// session's own lifetime (FORMAT.md §5.3): `body` must carry it.
+///
+/// # Errors
+/// [`Error::TooLarge`] beyond the codec's budget.
+pub fn seal_body_with_lifetime(
+    codec: &Codec,
+    body: &[u8],
+    nonce: [u8; NONCE_LEN],
+) -> Result<String, Error> {
+    seal_body_as(codec, true, body, nonce)
+}
+
+fn seal_body_as(
+    codec: &Codec,
+    own_lifetime: bool,
+    body: &[u8],
+    nonce: [u8; NONCE_LEN],
+) -> Result<String, Error> {
     let mut token = String::new();
     codec.seal_body(
+        own_lifetime,
         || Nonce::chosen(nonce),
         codec.budget(),
         &mut token,

@@ -7,6 +7,11 @@ use std::fmt;
 pub(crate) const VERSION_V1_ENCRYPTED: u8 = 0x01;
 /// Version byte of format v1 in signed mode (HMAC-SHA256).
 pub(crate) const VERSION_V1_SIGNED: u8 = 0x02;
+/// Encrypted mode, the claims ending with the session's own lifetime
+/// (FORMAT.md §5.3).
+pub(crate) const VERSION_V1_ENCRYPTED_LIFETIME: u8 = 0x03;
+/// Signed mode, likewise.
+pub(crate) const VERSION_V1_SIGNED_LIFETIME: u8 = 0x04;
 
 /// Version byte and key id.
 pub(crate) const HEADER_LEN: usize = 1 + crate::ids::KeyId::LEN;
@@ -42,19 +47,26 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The mode a version byte names, if any.
-    pub(crate) const fn from_version_byte(byte: u8) -> Option<Self> {
+    /// The mode a version byte names, and whether its claims end with the
+    /// session's own lifetime; `None` for a reserved byte.
+    pub(crate) const fn from_version_byte(byte: u8) -> Option<(Self, bool)> {
         match byte {
-            VERSION_V1_ENCRYPTED => Some(Self::Encrypted),
-            VERSION_V1_SIGNED => Some(Self::Signed),
+            VERSION_V1_ENCRYPTED => Some((Self::Encrypted, false)),
+            VERSION_V1_SIGNED => Some((Self::Signed, false)),
+            VERSION_V1_ENCRYPTED_LIFETIME => Some((Self::Encrypted, true)),
+            VERSION_V1_SIGNED_LIFETIME => Some((Self::Signed, true)),
             _ => None,
         }
     }
 
-    pub(crate) const fn version_byte(self) -> u8 {
-        match self {
-            Self::Encrypted => VERSION_V1_ENCRYPTED,
-            Self::Signed => VERSION_V1_SIGNED,
+    /// The version byte of a token of this mode, whose claims end with the
+    /// session's own lifetime or not.
+    pub(crate) const fn version_byte(self, own_lifetime: bool) -> u8 {
+        match (self, own_lifetime) {
+            (Self::Encrypted, false) => VERSION_V1_ENCRYPTED,
+            (Self::Signed, false) => VERSION_V1_SIGNED,
+            (Self::Encrypted, true) => VERSION_V1_ENCRYPTED_LIFETIME,
+            (Self::Signed, true) => VERSION_V1_SIGNED_LIFETIME,
         }
     }
 

@@ -39,10 +39,12 @@ impl Policy {
         })
     }
 
-    /// The `expires` to seal for a session created at `created` and sealed
-    /// now at `issued` (FORMAT.md §6.1).
-    pub(crate) fn expires_for(&self, created: i64, issued: i64) -> i64 {
-        let absolute = created.saturating_add(self.max_lifetime);
+    /// The `expires` to seal for a session created at `created`, with its
+    /// own `lifetime` if it has one, and sealed now at `issued` (FORMAT.md
+    /// §6.1): the codec's maximum bounds the session's own lifetime.
+    pub(crate) fn expires_for(&self, created: i64, issued: i64, lifetime: Option<i64>) -> i64 {
+        let lifetime = lifetime.map_or(self.max_lifetime, |l| l.min(self.max_lifetime));
+        let absolute = created.saturating_add(lifetime);
         let idle = self
             .idle_timeout
             .map_or(i64::MAX, |t| issued.saturating_add(t));
@@ -60,7 +62,7 @@ impl Policy {
         if issued > now.saturating_add(self.leeway) {
             return Err(Error::NotYetValid { issued, now });
         }
-        let end = expires.min(self.expires_for(created, issued));
+        let end = expires.min(self.expires_for(created, issued, claims.lifetime_seconds()));
         if now >= end.saturating_add(self.leeway) {
             return Err(Error::Expired { at: end, now });
         }

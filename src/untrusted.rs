@@ -89,7 +89,7 @@ impl UntrustedToken {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn version_byte(&self) -> u8 {
-        self.header.mode.version_byte()
+        self.header.version_byte()
     }
 
     /// The key id in the header.
@@ -194,7 +194,7 @@ impl UntrustedToken {
     /// ```
     pub fn unverified_claims(&self) -> Option<UnverifiedClaims> {
         self.signed_body()
-            .and_then(|body| Claims::decode(body).ok())
+            .and_then(|body| Claims::decode(body, self.header.own_lifetime).ok())
             .map(|(claims, _)| UnverifiedClaims::new(claims))
     }
 
@@ -211,7 +211,7 @@ impl UntrustedToken {
     /// ```
     pub fn unverified_payload(&self) -> Option<&[u8]> {
         self.signed_body()
-            .and_then(|body| Claims::decode(body).ok())
+            .and_then(|body| Claims::decode(body, self.header.own_lifetime).ok())
             .map(|(_, payload)| payload)
     }
 

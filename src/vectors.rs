@@ -23,6 +23,8 @@ pub struct Fixed<'a> {
     pub issued: i64,
     /// `expires`, unix seconds.
     pub expires: i64,
+    /// The session's own lifetime in seconds (FORMAT.md §5.3), if any.
+    pub lifetime: Option<i64>,
     /// Nonce (ignored in signed mode).
     pub nonce: [u8; 24],
 }
@@ -81,12 +83,18 @@ impl Fixed<'_> {
         if fixed.created > fixed.issued || fixed.issued > fixed.expires {
             return Err(Error::TimeOutOfRange { unix: fixed.issued });
         }
+        if let Some(lifetime) = fixed.lifetime {
+            if !(1..=crate::clock::MAX_UNIX).contains(&lifetime) {
+                return Err(Error::TimeOutOfRange { unix: lifetime });
+            }
+        }
         Ok(Claims::new(
             SessionId::from_bytes(fixed.session_id),
             fixed.subject.map(str::to_owned),
             fixed.created,
             fixed.issued,
             fixed.expires,
-        ))
+        )
+        .with_lifetime(fixed.lifetime))
     }
 }

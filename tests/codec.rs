@@ -205,7 +205,12 @@ fn version_bytes_other_than_the_codecs_are_refused() {
             let r = c.open_at::<Typical>(&B64.encode(&t), at(T0));
             match (v, c.mode()) {
                 (1, Mode::Encrypted) | (2, Mode::Signed) => assert!(r.is_ok()),
-                (1 | 2, _) => assert!(
+                // The same mode with the session's own lifetime: another
+                // associated data, so the tag fails.
+                (3, Mode::Encrypted) | (4, Mode::Signed) => {
+                    assert!(matches!(r, Err(Error::Invalid)), "{v}: {r:?}")
+                }
+                (1..=4, _) => assert!(
                     matches!(r, Err(Error::Malformed(Malformed::WrongMode { .. }))),
                     "{v}: {r:?}"
                 ),
@@ -502,6 +507,7 @@ fn fixed(created: i64) -> Fixed<'static> {
         created,
         issued: created,
         expires: created + 3600,
+        lifetime: None,
         nonce: [7; 24],
     }
 }
@@ -1016,4 +1022,130 @@ fn opened_names_its_key_and_reseal_options_apply() {
     assert_eq!(renewed.claims().subject(), Some("user-9"));
     assert_eq!(sealed.expires_unix(), renewed.claims().expires_unix());
     assert_eq!(after.max_lifetime(), time::Duration::days(7));
+}
+
+/// A "remember me" lifetime (FORMAT.md §5.3): kept across sliding
+/// renewals, never past `created + lifetime`, bounded by the codec's
+/// maximum, under its own version byte; without one the token is as before.
+#[test]
+fn a_sessions_own_lifetime_holds_across_renewals() {
+    for c in both_modes() {
+        let brief = Duration::hours(12);
+        let token = c
+            .seal_with(&typical(), SealOptions::new().at(at(T0)).lifetime(brief))
+            .expect("seals");
+        let plain = c
+            .seal_with(&typical(), SealOptions::new().at(at(T0)))
+            .expect("seals");
+        let version = |t: &str| B64.decode(t).expect("b64")[0];
+        let own = match c.mode() {
+            Mode::Encrypted => 0x03,
+            _ => 0x04,
+        };
+        assert_eq!(version(&token), own);
+        assert_eq!(version(&plain), own - 2, "no lifetime, no new version byte");
+        assert!(
+            B64.decode(&token).expect("b64").len() > B64.decode(&plain).expect("b64").len(),
+            "the lifetime takes bytes"
+        );
+
+        // Renewed every hour: the end stays at created + 12 h.
+        let mut opened: Opened<Typical> = c.open_at(&token, at(T0)).expect("opens");
+        assert_eq!(opened.claims().lifetime(), Some(brief));
+        for hour in 1..12 {
+            let now = at(T0 + hour * 3600);
+            let renewed = c
+                .reseal_with(&opened, SealOptions::new().at(now))
+                .expect("re-seals");
+            opened = c.open_at(&renewed, now).expect("opens");
+            assert_eq!(opened.claims().lifetime(), Some(brief));
+            assert_eq!(opened.claims().expires_unix(), T0 + 12 * 3600);
+        }
+        let last = c
+            .reseal_with(&opened, SealOptions::new().at(at(T0 + 11 * 3600 + 1800)))
+            .expect("re-seals");
+        // Expired at its end, past the default 30 s leeway.
+        let past = T0 + 12 * 3600 + 30;
+        assert!(c.open_at::<Typical>(&last, at(past - 1)).is_ok());
+        assert!(matches!(
+            c.open_at::<Typical>(&last, at(past)),
+            Err(Error::Expired { at: end, .. }) if end == T0 + 12 * 3600
+        ));
+        // The codec's default session (7 days) outlives it.
+        assert!(c.open_at::<Typical>(&plain, at(past)).is_ok());
+
+        // A re-seal with a lifetime replaces it, still from `created`.
+        let extended = c
+            .reseal_with(
+                &opened,
+                SealOptions::new()
+                    .at(at(T0 + 11 * 3600))
+                    .lifetime(Duration::days(2)),
+            )
+            .expect("re-seals");
+        let extended: Opened<Typical> = c.open_at(&extended, at(T0 + 11 * 3600)).expect("opens");
+        assert_eq!(extended.claims().expires_unix(), T0 + 2 * 86_400);
+        assert_eq!(extended.claims().created_unix(), T0);
+
+        // Bounded by the codec's maximum (7 days), with the numbers.
+        for (asked, seconds) in [
+            (Duration::days(8), 8 * 86_400),
+            (Duration::ZERO, 0),
+            (Duration::milliseconds(999), 0),
+        ] {
+            let e = c
+                .seal_with(&typical(), SealOptions::new().lifetime(asked))
+                .expect_err("refused");
+            assert!(
+                matches!(e, Error::Lifetime { seconds: s, max: 604_800 } if s == seconds),
+                "{e:?}"
+            );
+            let e = c
+                .reseal_with(
+                    &opened,
+                    SealOptions::new().at(at(T0 + 11 * 3600)).lifetime(asked),
+                )
+                .expect_err("refused");
+            assert!(matches!(e, Error::Lifetime { .. }), "{e:?}");
+        }
+    }
+}
+
+/// An operator who lowers `max_lifetime` below a session's own lifetime
+/// shortens it: the opener applies the shorter of the two.
+#[test]
+fn a_lower_max_lifetime_shortens_a_remembered_session() {
+    let long = Codec::builder(KeyRing::new(key(1)))
+        .max_lifetime(Duration::days(30))
+        .build()
+        .expect("codec");
+    let short = Codec::builder(KeyRing::new(key(1)))
+        .max_lifetime(Duration::days(7))
+        .build()
+        .expect("codec");
+    let token = long
+        .seal_with(
+            &typical(),
+            SealOptions::new().at(at(T0)).lifetime(Duration::days(30)),
+        )
+        .expect("seals");
+    assert!(
+        long.open_at::<Typical>(&token, at(T0 + 20 * 86_400))
+            .is_ok()
+    );
+    assert!(matches!(
+        short.open_at::<Typical>(&token, at(T0 + 20 * 86_400)),
+        Err(Error::Expired { at: end, .. }) if end == T0 + 7 * 86_400
+    ));
+    let opened: Opened<Typical> = short.open_at(&token, at(T0 + 86_400)).expect("opens");
+    let renewed = short
+        .reseal_with(&opened, SealOptions::new().at(at(T0 + 86_400)))
+        .expect("re-seals");
+    let renewed: Opened<Typical> = short.open_at(&renewed, at(T0 + 86_400)).expect("opens");
+    assert_eq!(renewed.claims().expires_unix(), T0 + 7 * 86_400);
+    assert_eq!(
+        renewed.claims().lifetime(),
+        Some(Duration::days(30)),
+        "kept as asked"
+    );
 }

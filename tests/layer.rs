@@ -83,6 +83,22 @@ async fn log_in(session: Session<Data>, Path(user): Path<String>) -> (StatusCode
     }
 }
 
+/// A log-in form's "remember me": 30 days, else 12 hours; any other
+/// number of days is refused by the layer's bound, with its numbers.
+async fn log_in_remembered(session: Session<Data>, Path(days): Path<i64>) -> (StatusCode, String) {
+    session.set_subject(Some("rita".into())).expect("subject");
+    let lifetime = if days == 0 {
+        Duration::hours(12)
+    } else {
+        Duration::days(days)
+    };
+    if let Err(e) = session.set_lifetime(lifetime) {
+        return (StatusCode::BAD_REQUEST, e.to_string());
+    }
+    session.insert(Data::default());
+    (StatusCode::OK, format!("{:?}", session.lifetime()))
+}
+
 async fn subject(session: Session<Data>) -> String {
     session.subject().unwrap_or_default()
 }
@@ -178,6 +194,7 @@ fn routes() -> Router<()> {
         .route("/grow/{bytes}", post(grow))
         .route("/regenerate", post(regenerate))
         .route("/login/{user}", post(log_in))
+        .route("/remember/{days}", post(log_in_remembered))
         .route("/subject", get(subject))
         .route("/destroy", post(destroy))
         .route("/cached", post(cached))
@@ -1030,4 +1047,45 @@ async fn a_named_header_carries_the_token_both_ways() {
     assert_eq!(reply.body, "12");
     assert_eq!(reply.headers[header::VARY], "x-session");
     assert!(!reply.headers.contains_key("x-session"));
+}
+
+/// "Remember me": the session's own lifetime sets the cookie's Max-Age and
+/// is kept when later requests change the session; beyond the codec's
+/// maximum the handler gets the error (a 400 here, never a 500).
+#[tokio::test]
+async fn a_remembered_log_in_keeps_its_own_lifetime() {
+    let long = Codec::builder(KeyRing::new(Key::generate()))
+        .max_lifetime(Duration::days(30))
+        .build()
+        .expect("codec");
+    let max_age = |reply: &Reply| {
+        reply
+            .set_cookies()
+            .iter()
+            .find(|c| c.name() == "sid")
+            .and_then(|c| c.max_age())
+    };
+    for (days, lifetime) in [(0, Duration::hours(12)), (30, Duration::days(30))] {
+        let mut client = Client::new(long.clone());
+        let reply = client.send("POST", &format!("/remember/{days}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body, format!("{:?}", Some(lifetime)));
+        assert_eq!(max_age(&reply), Some(lifetime));
+        // A later change re-seals it: the end stays where it was.
+        let reply = client.send("POST", "/increment").await;
+        let age = max_age(&reply).expect("re-sealed");
+        assert!(
+            age <= lifetime && age >= lifetime - Duration::seconds(2),
+            "{age}"
+        );
+    }
+    let mut client = Client::new(long);
+    let reply = client.send("POST", "/remember/31").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.body.contains("2678400 s") && reply.body.contains("2592000 s"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.set_cookies().is_empty(), "nothing sealed");
 }

@@ -15,7 +15,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hkdf::Hkdf;
-use sealed_session::fuzzing::seal_body;
+use sealed_session::fuzzing::{seal_body, seal_body_with_lifetime};
 use sealed_session::vectors::{Fixed, seal_raw_payload};
 use sealed_session::{Codec, Error, Key, KeyRing};
 use serde::{Deserialize, Serialize};
@@ -64,6 +64,9 @@ struct Sealed {
     created: i64,
     issued: i64,
     expires: i64,
+    /// The session's own lifetime (FORMAT.md §5.3), in seconds, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lifetime: Option<i64>,
     nonce: String,
     associated_data: String,
     /// The body before sealing: claims then payload (FORMAT.md §5).
@@ -143,6 +146,8 @@ struct Case {
     subject: Option<&'static str>,
     created: i64,
     issued: i64,
+    /// The session's own lifetime, in seconds.
+    lifetime: Option<i64>,
     payload: Vec<u8>,
 }
 
@@ -168,14 +173,17 @@ fn valid(case: &Case) -> Vector {
         sealed: None,
     };
     let codec = codec_for(&v);
-    let expires =
-        (case.created + v.max_lifetime).min(case.idle.map_or(i64::MAX, |i| case.issued + i));
+    let lifetime = case
+        .lifetime
+        .map_or(v.max_lifetime, |l| l.min(v.max_lifetime));
+    let expires = (case.created + lifetime).min(case.idle.map_or(i64::MAX, |i| case.issued + i));
     let fixed = Fixed {
         session_id: core::array::from_fn(|i| 0xa0 + i as u8),
         subject: case.subject,
         created: case.created,
         issued: case.issued,
         expires,
+        lifetime: case.lifetime,
         nonce: core::array::from_fn(|i| 0x40 + i as u8),
     };
     v.token = seal_raw_payload(&codec, &case.payload, &fixed).expect("seals");
@@ -204,6 +212,9 @@ fn valid(case: &Case) -> Vector {
                 body.extend_from_slice(s.as_bytes());
             }
         }
+        if let Some(lifetime) = case.lifetime {
+            leb128(&mut body, lifetime as u64);
+        }
         body.extend_from_slice(&case.payload);
         (hex(&fixed.nonce), hex(&body))
     };
@@ -216,6 +227,7 @@ fn valid(case: &Case) -> Vector {
         created: fixed.created,
         issued: fixed.issued,
         expires,
+        lifetime: case.lifetime,
         nonce,
         associated_data: hex(&aad),
         body,
@@ -253,6 +265,7 @@ fn generate() -> File {
         subject: None,
         created: T0,
         issued: T0,
+        lifetime: None,
         payload: typical.clone(),
     });
     let resealed = valid(&Case {
@@ -264,6 +277,7 @@ fn generate() -> File {
         subject: Some("user-42"),
         created: T0,
         issued: T0 + 6 * 86_400,
+        lifetime: None,
         payload: cbor(&serde_json::json!({"n": 1})),
     });
     // Sealed by KEY_A, opened by [KEY_B, KEY_A]: fix the token's key.
@@ -284,6 +298,7 @@ fn generate() -> File {
                 created: s.created,
                 issued: s.issued,
                 expires: s.expires,
+                lifetime: s.lifetime,
                 nonce,
             },
         )
@@ -308,6 +323,7 @@ fn generate() -> File {
         subject: Some("alice"),
         created: T0,
         issued: T0,
+        lifetime: None,
         payload: typical,
     });
 
@@ -316,7 +332,54 @@ fn generate() -> File {
         raw[index] ^= 0x01;
         B64.encode(raw)
     };
-    let mut vectors = vec![enc.clone(), resealed, signed.clone()];
+    // FORMAT.md §5.3: the session's own lifetime, versions 0x03 and 0x04.
+    let remembered = valid(&Case {
+        name: "encrypted, own lifetime of 12 h (version 0x03), re-sealed 11 h in: ends at created + 12 h",
+        mode: "encrypted",
+        ring: vec![KEY_A],
+        purpose: "session",
+        idle: Some(7200),
+        subject: Some("user-42"),
+        created: T0,
+        issued: T0 + 11 * 3600,
+        lifetime: Some(12 * 3600),
+        payload: cbor(&serde_json::json!({"n": 1})),
+    });
+    let signed_remembered = valid(&Case {
+        name: "signed, own lifetime of 1 day (version 0x04), no idle timeout",
+        mode: "signed",
+        ring: vec![KEY_A],
+        purpose: "session",
+        idle: None,
+        subject: None,
+        created: T0,
+        issued: T0,
+        lifetime: Some(86_400),
+        payload: cbor(&serde_json::json!({"n": 1})),
+    });
+    let mut vectors = vec![
+        enc.clone(),
+        resealed,
+        signed.clone(),
+        remembered.clone(),
+        signed_remembered,
+    ];
+    vectors.push(failing(
+        &remembered,
+        "own lifetime: opened at created + 12 h, its end",
+        "expired",
+        |v| v.open_at = T0 + 12 * 3600,
+    ));
+    vectors.push(failing(
+        &enc,
+        "own lifetime: version 0x01 relabelled 0x03 (the associated data differs)",
+        "invalid",
+        |v| {
+            let mut raw = B64.decode(&v.token).expect("b64");
+            raw[0] = 0x03;
+            v.token = B64.encode(raw);
+        },
+    ));
     vectors.push(failing(
         &enc,
         "tampered ciphertext (one bit of the body)",
@@ -372,11 +435,11 @@ fn generate() -> File {
     ));
     vectors.push(failing(
         &enc,
-        "unknown version byte 0x03",
+        "unknown version byte 0x05 (0x03 and 0x04 are assigned, §5.3)",
         "malformed",
         |v| {
             let mut raw = B64.decode(&v.token).expect("b64");
-            raw[0] = 0x03;
+            raw[0] = 0x05;
             v.token = B64.encode(raw);
         },
     ));
@@ -490,6 +553,32 @@ fn generate() -> File {
         "claims: subject length beyond the body",
         "invalid_claims",
         claims(200, b"user-42\xf6"),
+    ));
+    let with_lifetime = |name: &str, error: &str, body: Vec<u8>| {
+        failing(&enc, name, error, |v| {
+            let nonce: [u8; 24] = core::array::from_fn(|i| 0x40 + i as u8);
+            v.token = seal_body_with_lifetime(&codec_for(v), &body, nonce).expect("seals");
+        })
+    };
+    vectors.push(with_lifetime(
+        "claims: own lifetime of 0 s (version 0x03)",
+        "invalid_claims",
+        [claims(0, b""), vec![0x00, 0xf6]].concat(),
+    ));
+    let mut span = [claims(0, b""), vec![]].concat();
+    leb128(&mut span, 3600);
+    span.push(0xf6);
+    let mut past_span = with_lifetime(
+        "own lifetime: 1 h, expires claimed 2 h after created, opened at 1 h: the opener bounds it",
+        "expired",
+        span,
+    );
+    past_span.open_at = T0 + 3600;
+    vectors.push(past_span);
+    vectors.push(with_lifetime(
+        "claims: version 0x03 without the lifetime varint (the payload's first byte read as it, none left)",
+        "invalid_claims",
+        [claims(0, b""), vec![0x01]].concat(),
     ));
     vectors.push(sealed_body(
         "claims: a body shorter than the session id",
@@ -634,6 +723,7 @@ fn vectors_hold() {
                     (c.created_unix(), c.issued_unix(), c.expires_unix()),
                     (s.created, s.issued, s.expires)
                 );
+                assert_eq!(c.lifetime().map(|l| l.whole_seconds()), s.lifetime);
                 assert_eq!(hex(&cbor(opened.value())), s.payload_cbor, "{}", v.name);
                 // The header's key id is the HKDF output for the sealing key.
                 let raw = B64.decode(&v.token).expect("b64");

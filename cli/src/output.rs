@@ -131,6 +131,8 @@ pub(crate) struct ClaimsView<'a> {
     created: OffsetDateTime,
     issued: OffsetDateTime,
     expires: OffsetDateTime,
+    /// The session's own lifetime (a token of version 0x03 or 0x04).
+    lifetime: Option<time::Duration>,
 }
 
 impl<'a> From<&'a Claims> for ClaimsView<'a> {
@@ -141,6 +143,7 @@ impl<'a> From<&'a Claims> for ClaimsView<'a> {
             created: c.created(),
             issued: c.issued(),
             expires: c.expires(),
+            lifetime: c.lifetime(),
         }
     }
 }
@@ -153,20 +156,26 @@ impl<'a> From<&'a UnverifiedClaims> for ClaimsView<'a> {
             created: c.created(),
             issued: c.issued(),
             expires: c.expires(),
+            lifetime: c.lifetime(),
         }
     }
 }
 
 pub(crate) fn claims_json<'a>(claims: impl Into<ClaimsView<'a>>, now: OffsetDateTime) -> Json {
     let claims = claims.into();
-    json!({
+    let mut json = json!({
         "session_id": claims.session_id.to_string(),
         "subject": claims.subject,
         "created": rfc3339(claims.created),
         "issued": rfc3339(claims.issued),
         "expires": rfc3339(claims.expires),
         "expires_in_seconds": (claims.expires - now).whole_seconds(),
-    })
+    });
+    // Only sessions given a lifetime of their own carry one.
+    if let (Some(lifetime), Some(object)) = (claims.lifetime, json.as_object_mut()) {
+        object.insert("lifetime_seconds".into(), lifetime.whole_seconds().into());
+    }
+    json
 }
 
 pub(crate) fn claims_lines<'a>(
@@ -174,7 +183,7 @@ pub(crate) fn claims_lines<'a>(
     now: OffsetDateTime,
 ) -> Vec<(&'static str, String)> {
     let claims = claims.into();
-    vec![
+    let mut lines = vec![
         ("session id", claims.session_id.to_string()),
         // Escaped: a subject is app data and may hold control characters.
         (
@@ -207,7 +216,19 @@ pub(crate) fn claims_lines<'a>(
                 relative(claims.expires, now)
             ),
         ),
-    ]
+    ];
+    if let Some(lifetime) = claims.lifetime {
+        let end = claims.created.saturating_add(lifetime);
+        lines.push((
+            "lifetime",
+            format!(
+                "{} s of its own, until {} at the latest",
+                lifetime.whole_seconds(),
+                rfc3339(end)
+            ),
+        ));
+    }
+    lines
 }
 
 /// Prints aligned `label  value` lines.

@@ -422,6 +422,69 @@ fn seal_then_open_round_trips_in_both_modes() {
     }
 }
 
+/// `seal --own-lifetime`: a "remember me" token (version 0x03 / 0x04) that
+/// `open` and `inspect` show with its lifetime and latest end; beyond
+/// `--lifetime` it is refused with both numbers.
+#[test]
+fn a_session_with_its_own_lifetime_seals_opens_and_inspects() {
+    let dir = Dir::new();
+    let a = dir.key("a.key", KEY_A);
+    for (signed, version) in [(false, "0x03"), (true, "0x04")] {
+        let mut seal = bin();
+        seal.args([
+            "seal",
+            "--key-file",
+            s(&a),
+            "--own-lifetime",
+            "12h",
+            "--now",
+            NOW,
+        ]);
+        if signed {
+            seal.arg("--signed");
+        }
+        let token = stdout_of(seal.write_stdin("1")).trim().to_owned();
+        let mut open = bin();
+        open.args(["open", "-", "--key-file", s(&a), "--now", NOW, "--json"]);
+        if signed {
+            open.arg("--signed");
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&stdout_of(open.write_stdin(token.clone()))).expect("json");
+        assert_eq!(v["claims"]["lifetime_seconds"], 43_200);
+        assert_eq!(v["claims"]["expires"], "2023-11-15T10:14:20Z");
+        let shown = stdout_of(bin().args(["inspect", &token, "--now", NOW]));
+        assert!(
+            shown.contains(&format!("{version} (format v1, ")),
+            "{shown}"
+        );
+        assert!(shown.contains("with the session's own lifetime"), "{shown}");
+        if signed {
+            assert!(
+                shown.contains("43200 s of its own, until 2023-11-15T10:14:20Z at the latest"),
+                "{shown}"
+            );
+        }
+    }
+    // A plain token has no lifetime field.
+    let token = stdout_of(bin().args(["seal", "--key-file", s(&a)]).write_stdin("1"));
+    let v: serde_json::Value = serde_json::from_str(&stdout_of(bin().args([
+        "open",
+        token.trim(),
+        "--key-file",
+        s(&a),
+        "--json",
+    ])))
+    .expect("json");
+    assert!(v["claims"].get("lifetime_seconds").is_none(), "{v}");
+    bin()
+        .args(["seal", "--key-file", s(&a), "--own-lifetime", "8d"])
+        .write_stdin("1")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("691200 s").and(predicate::str::contains("604800 s")));
+}
+
 #[test]
 fn keys_from_environment_and_keygen() {
     let out = stdout_of(bin().arg("keygen"));
@@ -672,6 +735,7 @@ fn seal_raw(payload: &[u8], signed: bool) -> String {
         created: 1_700_000_000,
         issued: 1_700_000_000,
         expires: 1_700_007_200,
+        lifetime: None,
         nonce: [9; 24],
     };
     seal_raw_payload(&builder.build().expect("codec"), payload, &fixed).expect("seal")

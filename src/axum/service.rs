@@ -322,6 +322,8 @@ enum Action<T> {
         subject: Option<String>,
         id: Option<SessionId>,
         after: Option<i64>,
+        /// The session's own lifetime ("remember me"), if it has one.
+        lifetime: Option<time::Duration>,
     },
     /// The request's session.
     Reseal(Reseal<T>),
@@ -337,6 +339,8 @@ struct Reseal<T> {
     id: Option<SessionId>,
     /// Nothing changed: only a refresh (older key, half the idle timeout).
     refresh_only: bool,
+    /// A lifetime the handler set, replacing the session's own.
+    lifetime: Option<time::Duration>,
 }
 
 /// The rules of the layer, in one place.
@@ -354,14 +358,18 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
         };
     };
     let id = state.next_id.take();
+    let set_lifetime = state.lifetime.take();
     let Some(opened) = opened else {
         return Action::Seal {
             value,
             subject: state.subject.take().flatten(),
             id,
             after: None,
+            lifetime: set_lifetime,
         };
     };
+    // A session sealed anew keeps its own lifetime unless the handler set one.
+    let lifetime = set_lifetime.or_else(|| opened.claims().lifetime());
     let subject = state.subject.take();
     // A new subject (log-in, log-out of the user) is a new session: new
     // id and new `created`, so that a "log out everywhere" made before it
@@ -372,6 +380,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             subject,
             id,
             after: None,
+            lifetime,
         };
     }
     let new_id = state.regenerate;
@@ -387,11 +396,12 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
                     after: Some(opened.claims().created_unix()),
                     value,
                     id,
+                    lifetime,
                 };
             }
         }
     }
-    let changed = state.changed || new_id;
+    let changed = state.changed || new_id || set_lifetime.is_some();
     let half_idle = codec.idle_timeout().is_some_and(|idle| {
         incoming.now - opened.claims().issued_unix() > idle.whole_seconds() / 2
     });
@@ -402,6 +412,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             new_id,
             id: id.filter(|_| new_id),
             refresh_only: !changed,
+            lifetime: set_lifetime,
         })
     } else {
         Action::Nothing
@@ -534,8 +545,12 @@ fn options_for<'a>(
     subject: Option<&'a Option<String>>,
     new_id: bool,
     id: Option<SessionId>,
+    lifetime: Option<time::Duration>,
 ) -> SealOptions<'a> {
     let mut options = SealOptions::new().at(to_datetime(at));
+    if let Some(lifetime) = lifetime {
+        options = options.lifetime(lifetime);
+    }
     match subject {
         Some(Some(subject)) => options = options.subject(subject),
         Some(None) => options = options.without_subject(),
@@ -573,15 +588,16 @@ fn set_cookies<T: Serialize, B>(
             subject,
             id,
             after,
+            lifetime,
         } => {
             let subject = subject.map(Some);
             let at = created_at(incoming, after);
-            let options = options_for(at, subject.as_ref(), false, id);
+            let options = options_for(at, subject.as_ref(), false, id, lifetime);
             let set = cookie.seal_for(codec, &value, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
         Action::Reseal(r) => {
-            let options = options_for(incoming.now, r.subject.as_ref(), r.new_id, r.id);
+            let options = options_for(incoming.now, r.subject.as_ref(), r.new_id, r.id, r.lifetime);
             let set = cookie.reseal_for(codec, &r.opened, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
@@ -613,15 +629,16 @@ fn set_header<T: Serialize, B>(
             subject,
             id,
             after,
+            lifetime,
         } => {
             let subject = subject.map(Some);
             let at = created_at(incoming, after);
-            let options = options_for(at, subject.as_ref(), false, id);
+            let options = options_for(at, subject.as_ref(), false, id, lifetime);
             codec.seal_into(&value, options, &mut token)?;
             Written::Sealed
         }
         Action::Reseal(r) => {
-            let options = options_for(incoming.now, r.subject.as_ref(), r.new_id, r.id);
+            let options = options_for(incoming.now, r.subject.as_ref(), r.new_id, r.id, r.lifetime);
             codec.reseal_into(&r.opened, options, &mut token)?;
             Written::Sealed
         }

@@ -60,6 +60,8 @@ pub struct Session<T> {
     revocations: Option<Arc<dyn Revocations>>,
     /// How long after its creation any token of a session can open.
     span: time::Duration,
+    /// The codec's `max_lifetime`, which bounds a session's own.
+    max_lifetime: time::Duration,
 }
 
 impl<T> Clone for Session<T> {
@@ -68,6 +70,7 @@ impl<T> Clone for Session<T> {
             state: Arc::clone(&self.state),
             revocations: self.revocations.clone(),
             span: self.span,
+            max_lifetime: self.max_lifetime,
         }
     }
 }
@@ -112,6 +115,8 @@ pub(super) struct State<T> {
     /// The id a new (or regenerated) session will be sealed with, drawn
     /// when the handler asks for it.
     pub(super) next_id: Option<SessionId>,
+    /// A lifetime the handler set ("remember me").
+    pub(super) lifetime: Option<time::Duration>,
 }
 
 impl<T> Session<T> {
@@ -139,9 +144,11 @@ impl<T> Session<T> {
                 revoked: false,
                 unchecked,
                 next_id: None,
+                lifetime: None,
             })),
             revocations: codec.revocations().cloned(),
             span: codec.max_lifetime() + codec.leeway(),
+            max_lifetime: codec.max_lifetime(),
         }
     }
 
@@ -280,6 +287,54 @@ impl<T> Session<T> {
     /// session to regenerate, and nothing is set.
     pub fn regenerate(&self) {
         self.lock().regenerate = true;
+    }
+
+    /// Gives the session a lifetime of its own, counted from its start and
+    /// kept across renewals: the "remember me" choice of a log-in form
+    /// (say 12 hours without, 30 days with, under a codec whose
+    /// `max_lifetime` is 30 days). The cookie's `Max-Age` follows it. Like
+    /// every change, it is sealed only if the session has a value by the
+    /// end of the request; set it with the log-in's
+    /// [`set_subject`](Self::set_subject), whose new session takes it.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// # #[derive(serde::Serialize, serde::Deserialize, Clone)] struct User { id: u64 }
+    /// async fn log_in(session: Session<User>, remember: bool) -> Result<(), sealed_session::Error> {
+    ///     // ... password checked ...
+    ///     session.set_subject(Some("42".to_owned()))?;
+    ///     session.set_lifetime(if remember {
+    ///         time::Duration::days(30)
+    ///     } else {
+    ///         time::Duration::hours(12)
+    ///     })?;
+    ///     session.insert(User { id: 42 });
+    ///     Ok(())
+    /// }
+    /// # let _ = log_in;
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Lifetime`] unless it is 1 s to the codec's `max_lifetime`
+    /// (checked here, not as a 500 after the handler).
+    pub fn set_lifetime(&self, lifetime: time::Duration) -> Result<(), Error> {
+        let (seconds, max) = (lifetime.whole_seconds(), self.max_lifetime.whole_seconds());
+        if !(1..=max).contains(&seconds) {
+            return Err(Error::Lifetime { seconds, max });
+        }
+        self.lock().lifetime = Some(lifetime);
+        Ok(())
+    }
+
+    /// The session's own lifetime: the one set in this request, else the
+    /// one sealed in the token; `None` if it lives as long as the codec
+    /// allows.
+    pub fn lifetime(&self) -> Option<time::Duration> {
+        let state = self.lock();
+        state.lifetime.or_else(|| match &state.opened {
+            Some(opened) if !state.destroyed => opened.claims().lifetime(),
+            _ => None,
+        })
     }
 
     /// Sets (or with `None` removes) the session's subject, the user it

@@ -111,7 +111,15 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         ),
         (
             "version",
-            format!("0x{:02x} (format v1, {algorithm})", seen.version_byte()),
+            format!(
+                "0x{:02x} (format v1, {algorithm}{})",
+                seen.version_byte(),
+                if seen.version_byte() > 2 {
+                    ", with the session's own lifetime"
+                } else {
+                    ""
+                }
+            ),
         ),
         ("key id", seen.key_id().to_string()),
     ];

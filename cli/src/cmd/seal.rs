@@ -26,6 +26,10 @@ pub(crate) struct Args {
     /// The session's subject (a user id).
     #[arg(long)]
     subject: Option<String>,
+    /// The session's own lifetime, at most --lifetime (a "remember me"
+    /// choice; kept across re-seals; version 0x03 or 0x04).
+    #[arg(long, value_parser = parse_duration)]
+    own_lifetime: Option<time::Duration>,
     /// Signed mode (HMAC-SHA256): the payload stays readable.
     #[arg(long)]
     signed: bool,
@@ -58,11 +62,14 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         builder = builder.signed();
     }
     let codec = builder.build()?;
-    let token = match &args.subject {
-        Some(subject) => codec.seal_with(&payload, SealOptions::new().subject(subject).at(ctx.now)),
-        None => codec.seal_with(&payload, SealOptions::new().at(ctx.now)),
+    let mut options = SealOptions::new().at(ctx.now);
+    if let Some(subject) = &args.subject {
+        options = options.subject(subject);
     }
-    .map_err(|e| match e {
+    if let Some(lifetime) = args.own_lifetime {
+        options = options.lifetime(lifetime);
+    }
+    let token = codec.seal_with(&payload, options).map_err(|e| match e {
         // Over budget is not a malformed token (3): the payload is too big.
         e @ sealed_session::Error::TooLarge { .. } => {
             CliError::new(OTHER, args.budget.over(&e, "seal"))
