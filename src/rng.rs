@@ -8,21 +8,30 @@
 //! between clones of a codec.
 //!
 //! `ThreadRng` does not notice `fork()`: a child would continue the parent's
-//! stream and repeat its nonces. So every draw compares the process id with
-//! the one the thread's generator was last seeded in, and reseeds from the
-//! operating system when they differ. A child always has another process id
-//! than its parent, whatever the application does around the fork. (The one
-//! gap: a child that is given the parent's own id, which only a new PID
-//! namespace can do.)
+//! stream and repeat its nonces. So every draw compares a count of forks,
+//! which a `pthread_atfork` child handler bumps in every child (the
+//! `forkguard` crate), with the count the thread's generator was last
+//! seeded at, and reseeds from the operating system when they differ. That
+//! costs one atomic load per draw; comparing process ids cost a `getpid`
+//! system call per seal (about 200 ns on a VM).
+//!
+//! What it covers: `fork()` through the C library (`libc::fork`, the `fork`
+//! and `nix` crates, a forking server), whose child handlers run in the
+//! child before `fork` returns. `vfork()` and `posix_spawn` need nothing:
+//! the child shares the parent's memory (so draws advance one stream, never
+//! a copy) until it executes another program. The one gap: a child made by
+//! a raw `clone`/`clone3` system call without `CLONE_VM`, which bypasses the
+//! C library and its handlers; a program that does that and then seals in
+//! the child must not share a generator with its parent.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use rand::Rng as _;
 
 thread_local! {
-    /// The process id this thread's generator was last seeded in; 0 before
-    /// the first draw (no process has id 0).
-    static SEEDED_IN: Cell<u32> = const { Cell::new(0) };
+    /// The fork count this thread's generator was last seeded at; `None`
+    /// before the first draw.
+    static SEEDED_AT: RefCell<Option<forkguard::Guard>> = const { RefCell::new(None) };
 }
 
 /// Two arrays from one draw (one fork check): a new seal's session id and
@@ -48,18 +57,26 @@ pub(crate) fn fill(buf: &mut [u8]) {
     checked().fill_bytes(buf);
 }
 
-/// The thread's generator, reseeded if this process is not the one it was
-/// last seeded in.
+/// The thread's generator, reseeded if this process was forked since it
+/// was last seeded (or this is the thread's first draw).
 fn checked() -> rand::rngs::ThreadRng {
     let mut rng = rand::rng();
-    let pid = std::process::id();
-    if SEEDED_IN.get() != pid {
-        // The first draw in a thread reseeds too: the one generator may have
-        // been created, and inherited, before this process began.
+    let stale = SEEDED_AT.with_borrow_mut(|guard| match guard {
+        Some(guard) => guard.detected_fork(),
+        None => {
+            // The first draw in a thread reseeds: the one generator may
+            // have been created, and inherited, before this process began.
+            match forkguard::Guard::try_new() {
+                Ok(new) => *guard = Some(new),
+                Err(e) => panic!("cannot register the fork handler that keeps nonces unique: {e}"),
+            }
+            true
+        }
+    });
+    if stale {
         if let Err(e) = rng.reseed() {
             panic!("the operating system's random number generator failed: {e}");
         }
-        SEEDED_IN.set(pid);
     }
     rng
 }
