@@ -1,0 +1,136 @@
+//! The operations whose instruction counts guard CI (`.ci/instructions`
+//! runs this under `valgrind --tool=callgrind`): `instructions OP N` does the
+//! setup of `OP`, then `OP` `N` times. The count of one operation is the
+//! difference between a run of N and a run of 0, divided by N, so setup and
+//! process start cost nothing. Instruction counts do not depend on the
+//! machine's load, only on the code and the CPU features valgrind reports.
+//!
+//! Operations: `seal-typical`, `open-typical`, `seal-large`, `open-large`
+//! (the codec, reference payloads of `tests/common/mod.rs`), and
+//! `request-read`, `request-modify` (one request through the axum layer,
+//! in process, with a typical session in its `Cookie` header; the app and
+//! its routes are those of the request-level benchmark).
+//!
+//! `cargo build --release --example instructions --features axum`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::routing::{get, post};
+use common::{Large, Typical, large, typical};
+use sealed_session::axum::{Session, SessionLayer};
+use sealed_session::{Codec, Key, KeyRing, SessionCookie};
+use tower::ServiceExt as _;
+
+fn codec() -> Codec {
+    // A fixed key: the same bytes every run.
+    let bytes: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(31) ^ 7).collect();
+    Codec::builder(KeyRing::new(Key::from_bytes(&bytes).expect("key")))
+        .build()
+        .expect("codec")
+}
+
+fn app() -> Router {
+    async fn setup(session: Session<Typical>) -> StatusCode {
+        session.insert(typical());
+        StatusCode::OK
+    }
+    async fn read(session: Session<Typical>) -> StatusCode {
+        session.with(|t| match t {
+            Some(t) if t.user_id == typical().user_id => StatusCode::OK,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        })
+    }
+    async fn modify(session: Session<Typical>) -> StatusCode {
+        match session.update(|t| t.created += 1) {
+            Some(()) => StatusCode::OK,
+            None => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    let cookie = SessionCookie::builder("session").build().expect("cookie");
+    Router::new()
+        .route("/setup", post(setup))
+        .route("/read", get(read))
+        .route("/modify", post(modify))
+        .layer(SessionLayer::<Typical>::new(codec(), cookie))
+}
+
+/// Sends `method path` with `cookie`; the first `Set-Cookie`'s pair.
+async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>) -> Option<String> {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+fn requests(path: &'static str, n: u64) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let app = app();
+        let session = send(&app, "POST", "/setup", None).await.expect("a session");
+        // The other cookies a browser sends beside the session.
+        let cookies = format!("theme=dark; {session}; lang=en");
+        let method = if path == "/read" { "GET" } else { "POST" };
+        for _ in 0..n {
+            black_box(send(&app, method, path, Some(&cookies)).await);
+        }
+    });
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let op = args.next().unwrap_or_default();
+    let n: u64 = args
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("usage: instructions OP N");
+    let codec = codec();
+    match op.as_str() {
+        "seal-typical" => {
+            let value = typical();
+            for _ in 0..n {
+                black_box(codec.seal(black_box(&value)).expect("seals"));
+            }
+        }
+        "open-typical" => {
+            let token = codec.seal(&typical()).expect("seals");
+            for _ in 0..n {
+                black_box(codec.open::<Typical>(black_box(&token)).expect("opens"));
+            }
+        }
+        "seal-large" => {
+            let value = large();
+            for _ in 0..n {
+                black_box(codec.seal(black_box(&value)).expect("seals"));
+            }
+        }
+        "open-large" => {
+            let token = codec.seal(&large()).expect("seals");
+            for _ in 0..n {
+                black_box(codec.open::<Large>(black_box(&token)).expect("opens"));
+            }
+        }
+        "request-read" => requests("/read", n),
+        "request-modify" => requests("/modify", n),
+        other => panic!("unknown operation {other:?}"),
+    }
+}
