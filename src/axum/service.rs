@@ -368,19 +368,27 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             lifetime: set_lifetime,
         };
     };
-    // A session sealed anew keeps its own lifetime unless the handler set one.
-    let lifetime = set_lifetime.or_else(|| opened.claims().lifetime());
+    // A session sealed anew for the same user keeps its own lifetime
+    // unless the handler set one, within the codec's current maximum (an
+    // operator may have lowered it): never a 500 for an old choice.
+    let inherited = opened
+        .claims()
+        .lifetime()
+        .map(|l| l.min(codec.max_lifetime()));
+    let lifetime = set_lifetime.or(inherited);
     let subject = state.subject.take();
     // A new subject (log-in, log-out of the user) is a new session: new
     // id and new `created`, so that a "log out everywhere" made before it
     // never refuses it.
+    // Another user (or none): the previous user's "remember me" does not
+    // carry over; only a lifetime set in this request does.
     if let Some(subject) = subject {
         return Action::Seal {
             value,
             subject,
             id,
             after: None,
-            lifetime,
+            lifetime: set_lifetime,
         };
     }
     let new_id = state.regenerate;

@@ -436,6 +436,7 @@ impl<T> Session<T> {
         // A session inserted afterwards gets an id of its own, not one
         // told to the handler for this one.
         state.next_id = None;
+        state.lifetime = None;
         id
     }
 

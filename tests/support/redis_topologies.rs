@@ -142,9 +142,14 @@ impl RedisSentinel {
     /// `None` (after one line) without redis-server.
     pub(crate) fn start() -> Option<Self> {
         let files = Scratch::new("sentinel");
-        let primary = RedisServer::start()?;
+        let dir = |name: &str| vec!["--dir".to_owned(), files.path(name)];
+        std::fs::create_dir_all(files.path("primary")).expect("a directory");
+        std::fs::create_dir_all(files.path("replica")).expect("a directory");
+        let primary = RedisServer::start_with(|_| dir("primary"))?;
         let replica = RedisServer::start_with(|_| {
             vec![
+                "--dir".into(),
+                files.path("replica"),
                 "--replicaof".into(),
                 "127.0.0.1".into(),
                 primary.port().to_string(),
