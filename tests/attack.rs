@@ -10,37 +10,20 @@
 #[allow(dead_code)]
 #[path = "../examples/webapp/app.rs"]
 mod app;
+#[path = "support/site.rs"]
+mod site;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use reqwest::cookie::{CookieStore as _, Jar};
 use sealed_session::{Codec, Key, KeyRing, MemoryRevocations};
+use site::{csrf, serve};
 
 /// A store far smaller than the flood, so that a store that forgot under
 /// pressure would be caught.
 const CAPACITY: u64 = 500;
 const CYCLES: usize = 10_000;
-
-async fn serve(codec: Codec) -> reqwest::Url {
-    let (router, _layer) = app::router(codec);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free loopback port");
-    let url = format!("http://{}/", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url.parse().expect("url")
-}
-
-/// The CSRF token of the page's first form.
-fn csrf(page: &str) -> String {
-    let start = page.find("name=csrf value=").expect("a CSRF field") + "name=csrf value=".len();
-    page[start..]
-        .split(['>', ' '])
-        .next()
-        .expect("a value")
-        .to_owned()
-}
 
 /// A browser: a client with its own cookie jar.
 struct Visitor {

@@ -5,34 +5,23 @@
 #[allow(dead_code)]
 #[path = "../examples/webapp/app.rs"]
 mod app;
+#[path = "support/site.rs"]
+mod site;
 
 use std::sync::Arc;
 
 use reqwest::cookie::{CookieStore as _, Jar};
 use sealed_session::{Codec, Key, KeyRing};
+use site::csrf;
 
-/// The site on a free loopback port; stops with the test's runtime.
+/// The site with a fresh key.
 async fn serve() -> reqwest::Url {
-    let codec = Codec::builder(KeyRing::new(Key::generate()))
-        .build()
-        .expect("codec");
-    let (router, _layer) = app::router(codec);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free loopback port");
-    let url = format!("http://{}/", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    url.parse().expect("url")
-}
-
-/// The CSRF token of the page's first form.
-fn csrf(page: &str) -> String {
-    let start = page.find("name=csrf value=").expect("a CSRF field") + "name=csrf value=".len();
-    page[start..]
-        .split(['>', ' '])
-        .next()
-        .expect("a value")
-        .to_owned()
+    site::serve(
+        Codec::builder(KeyRing::new(Key::generate()))
+            .build()
+            .expect("codec"),
+    )
+    .await
 }
 
 /// The names of the session cookies the client holds.
