@@ -257,8 +257,13 @@ pub fn mutate(text: &str) {
 /// Fuzz target `payload`: `bytes` sealed verbatim as the payload under a
 /// valid key, then opened as `T` in both modes, and also decoded directly (for
 /// payloads beyond any budget). Never a panic; the two agree; failures are
-/// payload errors.
+/// payload errors; the structural pass's fast path accepts nothing its
+/// general pass refuses.
 pub fn payload<T: DeserializeOwned>(bytes: &[u8]) {
+    assert!(
+        crate::payload::fast_path_agrees(bytes),
+        "the structural pass's fast path accepted what the general pass refuses"
+    );
     let direct = decode_payload::<T>(bytes);
     if let Err(e) = &direct {
         assert!(

@@ -18,6 +18,9 @@ mod float;
 mod lenient;
 mod structure;
 
+#[cfg(feature = "dangerous-test-hooks")]
+pub(crate) use structure::fast_path_agrees;
+
 use std::cell::Cell;
 
 use cbor4ii::core::dec::{self, Reference};

@@ -76,6 +76,15 @@ impl Open {
 /// [`Error::PayloadTooDeep`] beyond the nesting limit, [`Error::Payload`]
 /// for anything else, with the reason.
 pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
+    if usual::accepts(bytes) {
+        return Ok(());
+    }
+    check_any(bytes)
+}
+
+/// [`check`] without the fast path: the pass that decides, and names what
+/// is wrong, for every input.
+fn check_any(bytes: &[u8]) -> Result<(), Error> {
     let malformed = |what: &str| Error::Payload(format!("invalid CBOR: {what}"));
     // The containers that enclose `open`, outermost first; its length is the
     // depth, and depth 0 is the payload itself, one item.
@@ -216,6 +225,174 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
             keys_from: keys.len(),
             key_start: 0,
         };
+    }
+}
+
+/// Whether the fast path accepted nothing the general pass refuses (the
+/// fuzz target `payload` asserts it on every input).
+#[cfg(feature = "dangerous-test-hooks")]
+pub(crate) fn fast_path_agrees(bytes: &[u8]) -> bool {
+    !usual::accepts(bytes) || check_any(bytes).is_ok()
+}
+
+/// The fast path of [`check`] for what sessions usually hold: definite
+/// lengths, integers, strings, floats, `false`/`true`/`null`, and maps whose
+/// keys are integers or strings, at most 16 open at once. It answers only
+/// "certainly valid" (`true`) or "not sure" (`false`): anything else, a
+/// fault included, goes to [`check_any`], which decides and says why. So
+/// it never accepts what `check_any` refuses (tested against it, and
+/// fuzzed), and it costs a quarter of it on the reference payloads: a
+/// recursive descent (depth bounded by [`RECURSION_LIMIT`]) keeps its
+/// state in registers, where the general pass interprets a stack.
+mod usual {
+    use smallvec::SmallVec;
+
+    use super::{RECURSION_LIMIT, is_utf8};
+
+    /// A map key: major type, integer value or string length, string
+    /// content. Two keys are the same data item exactly when these are
+    /// equal (for the kinds this path takes: no floats, no chunks).
+    #[derive(PartialEq, Eq)]
+    struct Key<'a> {
+        major: u8,
+        number: u64,
+        content: &'a [u8],
+    }
+
+    /// The keys of the maps open at once; more, and the general pass
+    /// decides (it never allocates here).
+    const KEYS: usize = 16;
+    type Keys<'a> = SmallVec<[Key<'a>; KEYS]>;
+
+    pub(super) fn accepts(bytes: &[u8]) -> bool {
+        let mut keys = Keys::new();
+        item(bytes, 0, &mut keys).is_some_and(<[u8]>::is_empty)
+    }
+
+    /// The initial byte's major type and the argument, and what follows
+    /// the head; `None` for an indefinite length or a reserved head.
+    fn head(bytes: &[u8]) -> Option<(u8, u8, u64, &[u8])> {
+        let (&initial, rest) = bytes.split_first()?;
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        let (argument, rest) = match info {
+            0..=23 => (u64::from(info), rest),
+            24 => {
+                let (&b, rest) = rest.split_first()?;
+                (u64::from(b), rest)
+            }
+            25 => {
+                let (b, rest) = rest.split_first_chunk::<2>()?;
+                (u64::from(u16::from_be_bytes(*b)), rest)
+            }
+            26 => {
+                let (b, rest) = rest.split_first_chunk::<4>()?;
+                (u64::from(u32::from_be_bytes(*b)), rest)
+            }
+            27 => {
+                let (b, rest) = rest.split_first_chunk::<8>()?;
+                (u64::from_be_bytes(*b), rest)
+            }
+            _ => return None,
+        };
+        Some((major, info, argument, rest))
+    }
+
+    /// A definite string's content and what follows it.
+    fn string(len: u64, rest: &[u8]) -> Option<(&[u8], &[u8])> {
+        rest.split_at_checked(usize::try_from(len).ok()?)
+    }
+
+    /// Checks the one item at the start of `bytes`, enclosed in `depth`
+    /// containers; what follows it. Inlined into the loops of the
+    /// containers, so that a scalar costs no call: only arrays and maps
+    /// recurse.
+    #[inline(always)]
+    fn item<'a>(bytes: &'a [u8], depth: usize, keys: &mut Keys<'a>) -> Option<&'a [u8]> {
+        if depth >= RECURSION_LIMIT {
+            return None;
+        }
+        let (major, info, argument, rest) = head(bytes)?;
+        match major {
+            0 | 1 => Some(rest),
+            2 => Some(string(argument, rest)?.1),
+            3 => {
+                let (text, rest) = string(argument, rest)?;
+                is_utf8(text).then_some(rest)
+            }
+            4 => array(argument, rest, depth, keys),
+            5 => map(argument, rest, depth, keys),
+            // false, true, null, undefined, and the three float widths;
+            // not tags (6), simple values or breaks.
+            7 if matches!(info, 20..=23 | 25..=27) => Some(rest),
+            _ => None,
+        }
+    }
+
+    /// An array of `items` starting at `bytes`.
+    fn array<'a>(
+        items: u64,
+        bytes: &'a [u8],
+        depth: usize,
+        keys: &mut Keys<'a>,
+    ) -> Option<&'a [u8]> {
+        // Each item takes at least one byte.
+        if items > bytes.len() as u64 {
+            return None;
+        }
+        let mut rest = bytes;
+        for _ in 0..items {
+            rest = item(rest, depth + 1, keys)?;
+        }
+        Some(rest)
+    }
+
+    /// A map of `pairs` entries starting at `bytes`: keys of major types 0
+    /// to 3, all different, each followed by its value.
+    fn map<'a>(pairs: u64, bytes: &'a [u8], depth: usize, keys: &mut Keys<'a>) -> Option<&'a [u8]> {
+        if pairs > (bytes.len() / 2) as u64 {
+            return None;
+        }
+        let from = keys.len();
+        let mut rest = bytes;
+        for _ in 0..pairs {
+            // A key is an item one level down: the depth check as a value.
+            if depth + 1 >= RECURSION_LIMIT || keys.len() == KEYS {
+                return None;
+            }
+            let (major, _, argument, tail) = head(rest)?;
+            let (key, tail) = match major {
+                0 | 1 => (
+                    Key {
+                        major,
+                        number: argument,
+                        content: &[],
+                    },
+                    tail,
+                ),
+                2 | 3 => {
+                    let (content, tail) = string(argument, tail)?;
+                    if major == 3 && !is_utf8(content) {
+                        return None;
+                    }
+                    (
+                        Key {
+                            major,
+                            number: argument,
+                            content,
+                        },
+                        tail,
+                    )
+                }
+                _ => return None,
+            };
+            if keys.get(from..).unwrap_or_default().contains(&key) {
+                return None;
+            }
+            keys.push(key);
+            rest = item(tail, depth + 1, keys)?;
+        }
+        keys.truncate(from);
+        Some(rest)
     }
 }
 
@@ -636,6 +813,127 @@ mod tests {
             check(&vec![0xc6; 100_000]),
             Err(Error::PayloadTooDeep { .. })
         ));
+    }
+}
+
+/// The fast path is only ever a shortcut: whatever it accepts, the general
+/// pass accepts (the fuzz target `payload` checks the same on every input).
+#[cfg(test)]
+#[allow(clippy::cast_possible_truncation)] // lengths below 24, by construction
+mod usual_agrees {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// CBOR items the fast path takes, and some it leaves to the general
+    /// pass, so that mutations land on both sides of every rule.
+    fn item() -> impl Strategy<Value = Vec<u8>> {
+        let leaf = prop_oneof![
+            any::<u8>().prop_map(|n| vec![n & 0x3f]),
+            (any::<u64>(), 0u8..2).prop_map(|(n, m)| {
+                let mut b = vec![m << 5 | 27];
+                b.extend(n.to_be_bytes());
+                b
+            }),
+            "[a-c\\u{e9}]{0,3}".prop_map(|t| {
+                let mut b = vec![0x60 | t.len() as u8];
+                b.extend(t.as_bytes());
+                b
+            }),
+            proptest::collection::vec(any::<u8>(), 0..3).prop_map(|t| {
+                let mut b = vec![0x40 | t.len() as u8];
+                b.extend(t);
+                b
+            }),
+            prop::sample::select(vec![
+                vec![0xf4],
+                vec![0xf6],
+                vec![0xf7],
+                vec![0xf9, 0x3e, 0x00],
+                vec![0xc1, 0x01],
+                vec![0xff],
+                vec![0x5f, 0x41, 0x00, 0xff],
+            ]),
+        ];
+        leaf.prop_recursive(6, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(|items| {
+                    let mut b = vec![0x80 | items.len() as u8];
+                    b.extend(items.concat());
+                    b
+                }),
+                proptest::collection::vec((inner.clone(), inner), 0..5).prop_map(|pairs| {
+                    let mut b = vec![0xa0 | pairs.len() as u8];
+                    for (k, v) in pairs {
+                        b.extend(k);
+                        b.extend(v);
+                    }
+                    b
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn usual_never_accepts_what_the_general_pass_refuses(
+            bytes in item(),
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut bytes = bytes;
+            for (at, value) in flips {
+                let at = at.index(bytes.len());
+                bytes[at] = value;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len() + 1));
+            }
+            if usual::accepts(&bytes) {
+                prop_assert!(check_any(&bytes).is_ok(), "{:02x?}: {:?}", bytes, check_any(&bytes));
+            }
+        }
+
+        #[test]
+        fn usual_never_accepts_random_bytes_the_general_pass_refuses(
+            bytes in proptest::collection::vec(any::<u8>(), 0..24),
+        ) {
+            if usual::accepts(&bytes) {
+                prop_assert!(check_any(&bytes).is_ok(), "{:02x?}", bytes);
+            }
+        }
+    }
+
+    /// And it takes the payloads sessions hold (else it would be no
+    /// shortcut): the reference shapes, integer keys, 16 keys open.
+    #[test]
+    fn usual_takes_the_usual_payloads() {
+        let mut sixteen = vec![0xb0];
+        for k in 0..16u8 {
+            sixteen.extend([k, 0xf5]);
+        }
+        let mut deep = vec![0x81; RECURSION_LIMIT - 1];
+        deep.push(0xa0);
+        for ok in [
+            &[
+                0xa2, 0x61, b'a', 0x82, 0x01, 0x62, 0xc3, 0xa9, 0x01, 0xfb, 0, 0, 0, 0, 0, 0, 0, 0,
+            ][..],
+            &[0xa2, 0x01, 0xf6, 0x21, 0xf4],
+            &sixteen,
+            &deep,
+        ] {
+            assert!(usual::accepts(ok), "{ok:02x?}");
+        }
+        // Left to the general pass, which accepts them.
+        for other in [&[0xc1, 0x01][..], &[0x9f, 0xff], &[0x7f, 0xff]] {
+            assert!(
+                !usual::accepts(other) && check(other).is_ok(),
+                "{other:02x?}"
+            );
+        }
     }
 }
 
