@@ -1,6 +1,7 @@
 //! Seal and open: the one place that ties together the layout (`format`), the
 //! keys (`key`) and the claims (`claims`).
 
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1141,7 +1142,13 @@ impl Codec {
         .to_bytes();
         let aad = primary.aad(own_lifetime);
 
-        let mut bytes = Vec::with_capacity(inner.capacity_hint.load(Ordering::Relaxed));
+        // The thread's buffer from the last seal, if it came back: no
+        // allocation per seal. What it held is public by then (header,
+        // nonce, ciphertext, tag, or a signed body that the token shows);
+        // a seal that fails drops it instead, with whatever it held.
+        let mut bytes = SEAL_BUFFER.take();
+        bytes.clear();
+        bytes.reserve(inner.capacity_hint.load(Ordering::Relaxed));
         bytes.extend_from_slice(&header);
         let nonce = match inner.mode {
             Mode::Encrypted => {
@@ -1187,9 +1194,24 @@ impl Codec {
 
         token.reserve(size);
         format::encode_into(&bytes, token);
+        // Kept for the next seal unless a rare large one grew it.
+        if bytes.capacity() <= KEPT_SEAL_BUFFER {
+            SEAL_BUFFER.set(bytes);
+        }
         Ok(())
     }
 }
+
+thread_local! {
+    /// A seal's working buffer (header, nonce, body, tag before base64),
+    /// reused by the thread's next seal. `take` leaves an empty `Vec`, so a
+    /// seal inside a seal (a `Serialize` that seals) gets its own.
+    static SEAL_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest buffer a thread keeps between seals: a browser's cookie
+/// budget, with room.
+const KEPT_SEAL_BUFFER: usize = 16 * 1024;
 
 /// How to seal: for whom and when. Every option has a default (no subject,
 /// now), so `SealOptions::new()` seals as [`Codec::seal`] does.

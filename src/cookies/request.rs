@@ -76,10 +76,12 @@ impl<'a> RequestCookies<'a> {
         let mut found = Self::new(layout);
         let session = layout.name();
         for header in headers {
-            for (name, value) in pairs(header) {
+            for (name, raw) in pairs(header) {
                 // Most of a site's cookies are not the session's.
                 if name.starts_with(session) {
-                    found.add(session, name, unquote(value));
+                    if let Some(value) = value(raw) {
+                        found.add(session, name, unquote(value));
+                    }
                 }
             }
         }
@@ -288,21 +290,27 @@ impl fmt::Debug for RequestCookies<'_> {
 /// instructions for a three-cookie header, a quarter of a request through
 /// the axum layer. `splits_as_the_cookie_crate_does` holds the two
 /// together. From bytes: a piece that is not UTF-8 is skipped alone, so a
-/// stray byte in another cookie never hides the session.
-fn pairs(header: &[u8]) -> impl Iterator<Item = (&str, &str)> {
+/// stray byte in another cookie never hides the session. The value comes
+/// raw, for [`value`]: only the session's own values are checked.
+fn pairs(header: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
     // memchr's vectorised search: the token is most of the header.
     let ends = memchr::memchr_iter(b';', header).chain([header.len()]);
     let mut start = 0;
     ends.filter_map(move |end| {
         let piece = header.get(start..end)?;
         start = end + 1;
-        let piece = std::str::from_utf8(piece).ok()?;
-        // `=` is ASCII: a character boundary.
-        let eq = memchr::memchr(b'=', piece.as_bytes())?;
-        let name = piece.get(..eq)?.trim();
-        let value = piece.get(eq + 1..)?.trim();
-        (!name.is_empty()).then_some((name, value))
+        // `=` is ASCII: the piece is text exactly when both sides are.
+        let eq = memchr::memchr(b'=', piece)?;
+        let name = std::str::from_utf8(piece.get(..eq)?).ok()?.trim();
+        (!name.is_empty()).then_some((name, piece.get(eq + 1..)?))
     })
+}
+
+/// A pair's value as text, trimmed; `None` if it is not UTF-8 (the pair
+/// is then skipped, as the `cookie` crate skips it). Only the values that
+/// are read pay for the check: most of a header is other cookies.
+fn value(raw: &[u8]) -> Option<&str> {
+    Some(std::str::from_utf8(raw).ok()?.trim())
 }
 
 fn unquote(value: &str) -> &str {
@@ -316,7 +324,7 @@ fn unquote(value: &str) -> &str {
 mod tests {
     use proptest::prelude::*;
 
-    use super::pairs;
+    use super::{pairs, value};
 
     fn by_the_cookie_crate(header: &str) -> Vec<(String, String)> {
         cookie::Cookie::split_parse(header)
@@ -327,7 +335,7 @@ mod tests {
 
     fn ours(header: &str) -> Vec<(String, String)> {
         pairs(header.as_bytes())
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .filter_map(|(n, v)| Some((n.to_owned(), value(v)?.to_owned())))
             .collect()
     }
 
@@ -349,7 +357,9 @@ mod tests {
     #[test]
     fn a_byte_that_is_not_utf8_hides_only_its_own_pair() {
         let header = b"theme=\xff\xfe; session=AQID; lang=en";
-        let found: Vec<_> = pairs(header).collect();
+        let found: Vec<_> = pairs(header)
+            .filter_map(|(n, v)| Some((n, value(v)?)))
+            .collect();
         assert_eq!(found, [("session", "AQID"), ("lang", "en")]);
     }
 

@@ -12,6 +12,9 @@ use time::{Duration, OffsetDateTime};
 use super::layout::Layout;
 use super::request::Presence;
 
+/// `Sun, 06 Nov 1994 08:49:37 GMT`: every date `httpdate` writes.
+const HTTP_DATE_LEN: usize = 29;
+
 /// `SameSite` attribute of the session cookie.
 ///
 /// ```
@@ -215,13 +218,21 @@ impl Attributes {
     /// One `Set-Cookie` value, byte for byte what the `cookie` crate
     /// writes (`header_is_what_the_cookie_crate_writes`).
     fn header(&self, name: &str, value: &str, expiry: Option<Expiry>) -> String {
-        let mut header = String::with_capacity(name.len() + value.len() + self.suffix.len() + 64);
+        let max_age = expiry
+            .map(|Expiry { expires, now }| (expires - now).max(Duration::ZERO).whole_seconds());
+        // The exact length, so that the header value takes this buffer as
+        // it is (`http` copies, or allocates a second time, otherwise).
+        let dated = max_age.map_or(0, |age| {
+            let digits = age.checked_ilog10().map_or(1, |d| d as usize + 1);
+            "; Max-Age=".len() + digits + "; Expires=".len() + HTTP_DATE_LEN
+        });
+        let mut header =
+            String::with_capacity(name.len() + 1 + value.len() + self.suffix.len() + dated);
         header.push_str(name);
         header.push('=');
         header.push_str(value);
         header.push_str(&self.suffix);
-        if let Some(Expiry { expires, now }) = expiry {
-            let max_age = (expires - now).max(Duration::ZERO).whole_seconds();
+        if let (Some(Expiry { expires, .. }), Some(max_age)) = (expiry, max_age) {
             // Writing to a String cannot fail.
             let _ = write!(header, "; Max-Age={max_age}; Expires=");
             match http_date(expires) {
@@ -333,10 +344,13 @@ mod tests {
                 let at = |unix: i64| OffsetDateTime::from_unix_timestamp(unix).expect("in range").to_offset(offset);
                 Expiry { expires: at(expires), now: at(expires - before) }
             });
-            prop_assert_eq!(
-                a.header("session.1", &value, expiry),
-                by_the_cookie_crate(&a, "session.1", &value, expiry)
-            );
+            let header = a.header("session.1", &value, expiry);
+            prop_assert_eq!(&header, &by_the_cookie_crate(&a, "session.1", &value, expiry));
+            // Sized exactly, where httpdate writes the date: the header
+            // value takes the buffer without another allocation.
+            if expiry.is_none_or(|e| (0..=253_402_300_799).contains(&e.expires.unix_timestamp())) {
+                prop_assert_eq!(header.len(), header.capacity());
+            }
         }
     }
 
