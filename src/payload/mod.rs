@@ -9,11 +9,13 @@
 //!   at most [`RECURSION_LIMIT`] deep, text valid UTF-8, no duplicate map
 //!   keys, declared lengths backed by bytes. It is the only depth limit, so
 //!   whatever seals also opens.
-//! - cbor4ii's serde decoder, which reads what this library writes; and,
-//!   where it refuses,
+//! - cbor4ii's serde decoder, which reads what this library writes (with
+//!   `fields` handing a struct its known field names without a second
+//!   UTF-8 pass); and, where it refuses,
 //! - `lenient`, which accepts the other encodings of the same values that
 //!   other encoders write (float widths, `null` as unit, tags).
 
+mod fields;
 mod float;
 mod lenient;
 mod structure;
@@ -89,7 +91,10 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let rest = Cell::new(bytes);
     let strict = {
         let mut de = cbor4ii::serde::Deserializer::new(SharedReader { rest: &rest });
-        T::deserialize(&mut de)
+        T::deserialize(fields::Fields {
+            de: &mut de,
+            rest: &rest,
+        })
     };
     let value = match strict {
         Ok(value) => value,
@@ -281,6 +286,84 @@ mod tests {
         );
         assert!(decode::<(u8, u8)>(&[0x9f, 0x01, 0x02, 0x03, 0xff]).is_err());
         assert!(decode::<(u8, u8)>(&[0x9f, 0x01, 0xff]).is_err());
+    }
+
+    /// Structs read their known field names through `fields`, and the
+    /// result is cbor4ii's own, value and error alike: known, unknown,
+    /// renamed and long names (one and two bytes of length), nested
+    /// structs, structs in a sequence, a refused unknown field, a
+    /// missing one.
+    #[test]
+    fn struct_fields_read_as_cbor4ii_reads_them() {
+        use serde::Serialize;
+
+        #[derive(Serialize, Deserialize, Debug, PartialEq)]
+        struct Inner {
+            #[serde(rename = "a_name_longer_than_twenty_three_bytes")]
+            long: u8,
+            short: Option<String>,
+        }
+        #[derive(Serialize, Deserialize, Debug, PartialEq)]
+        struct Outer {
+            id: u64,
+            inner: Inner,
+            list: Vec<Inner>,
+            #[serde(default)]
+            missing: bool,
+        }
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        struct Strict {
+            id: u64,
+        }
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Huge {
+            #[serde(
+                rename = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            )]
+            huge: u8,
+        }
+
+        let inner = || Inner {
+            long: 7,
+            short: Some("é".into()),
+        };
+        let outer = Outer {
+            id: 1,
+            inner: inner(),
+            list: vec![inner(), inner()],
+            missing: false,
+        };
+        let bytes = cbor4ii::serde::to_vec(Vec::new(), &outer).unwrap();
+        assert_eq!(decode::<Outer>(&bytes).unwrap(), outer);
+
+        // An unknown field beside known ones; refused where the type says so.
+        let mut map = BTreeMap::new();
+        map.insert("id", 5u64);
+        map.insert("other", 6);
+        let bytes = cbor4ii::serde::to_vec(Vec::new(), &map).unwrap();
+        let refused = |e: Error| e.to_string();
+        assert!(cbor4ii::serde::from_slice::<Strict>(&bytes).is_err());
+        assert_eq!(
+            refused(decode::<Strict>(&bytes).unwrap_err()),
+            "payload does not match the requested type: unknown field `other`, expected `id`"
+        );
+        let mut only = BTreeMap::new();
+        only.insert("id", 5u64);
+        let bytes = cbor4ii::serde::to_vec(Vec::new(), &only).unwrap();
+        assert_eq!(decode::<Strict>(&bytes).unwrap(), Strict { id: 5 });
+        // A missing field is the same error either way.
+        assert!(cbor4ii::serde::from_slice::<Outer>(&bytes).is_err());
+        assert_eq!(
+            refused(decode::<Outer>(&bytes).unwrap_err()),
+            "payload does not match the requested type: missing field `inner`"
+        );
+        // A name of 256 bytes or more is read by cbor4ii itself.
+        let name = "x".repeat(300);
+        let mut huge = BTreeMap::new();
+        huge.insert(name.as_str(), 9u8);
+        let bytes = cbor4ii::serde::to_vec(Vec::new(), &huge).unwrap();
+        assert_eq!(decode::<Huge>(&bytes).unwrap(), Huge { huge: 9 });
     }
 
     #[test]
