@@ -500,14 +500,31 @@ mod tests {
             let mut b = buf.clone();
             put_varint(&mut b, span);
             b.push(0xf6);
-            assert!(Claims::decode(&b, true).is_err(), "{span}");
+            assert_eq!(
+                Claims::decode(&b, true).map(|_| ()),
+                Err("session lifetime outside 1..=253402300799 s"),
+                "{span}"
+            );
         }
-        // Without the lifetime the byte after the subject is the payload.
-        buf.push(0xf6);
-        assert!(
-            Claims::decode(&buf, true).is_err(),
+    }
+
+    #[test]
+    fn without_the_lifetime_the_payload_is_read_as_it_and_none_is_left() {
+        // A body of the layout without a lifetime, whose one payload byte
+        // (CBOR `1`) is also a valid span of 1 s: read with the lifetime
+        // layout, the byte is taken as the span and no payload is left.
+        let mut buf = Vec::new();
+        claims(0, 0, 0, None).encode(&mut buf);
+        buf.push(0x01);
+        assert_eq!(
+            Claims::decode(&buf, true).map(|_| ()),
+            Err("missing payload"),
             "no lifetime, no payload"
         );
+        // With a payload byte after it, the same span decodes.
+        buf.push(0xf6);
+        let (claims, payload) = Claims::decode(&buf, true).expect("decodes");
+        assert_eq!((claims.lifetime_seconds(), payload), (Some(1), &[0xf6][..]));
     }
 
     #[test]

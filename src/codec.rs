@@ -712,7 +712,7 @@ impl Codec {
             Subject::Set(subject) => Some(subject),
             Subject::Keep | Subject::Clear => None,
         };
-        let lifetime = options.lifetime_seconds(&self.inner.policy)?;
+        let lifetime = options.lifetime_seconds(&self.inner.policy, None)?;
         self.seal_new(value, subject, lifetime, options.id, now, limit, token)
     }
 
@@ -875,10 +875,7 @@ impl Codec {
         }
         // A re-seal never moves `issued` backwards nor before `created`.
         let issued = now.max(old.issued_unix());
-        let lifetime = match options.lifetime_seconds(&self.inner.policy)? {
-            Some(lifetime) => Some(lifetime),
-            None => old.lifetime_seconds(),
-        };
+        let lifetime = options.lifetime_seconds(&self.inner.policy, old.lifetime_seconds())?;
         let expires = self
             .inner
             .policy
@@ -1236,7 +1233,18 @@ pub struct SealOptions<'a> {
     /// The new id, drawn before the seal (the axum layer tells a handler
     /// the id its new session will have).
     id: Option<SessionId>,
-    lifetime: Option<Duration>,
+    lifetime: Lifetime,
+}
+
+/// What a seal does with the session's own lifetime: a re-seal keeps the
+/// session's (within the codec's maximum) unless told otherwise; a new
+/// session has none unless given one.
+#[derive(Clone, Copy, Debug, Default)]
+enum Lifetime {
+    #[default]
+    Keep,
+    Set(Duration),
+    Clear,
 }
 
 /// What a seal does with the subject: a re-seal keeps the session's unless
@@ -1312,10 +1320,15 @@ impl<'a> SealOptions<'a> {
     /// with), kept across re-seals, and bounded by the codec's
     /// `max_lifetime` (which an operator may lower later: the shorter
     /// wins). On a re-seal it replaces the session's own lifetime, still
-    /// counted from the session's start. Without it a session lives as
+    /// counted from the session's start. Without it a new session lives as
     /// long as the codec allows; the token is the same as before
-    /// (FORMAT.md §5.3: a lifetime adds one to five bytes and its own
-    /// version byte).
+    /// (FORMAT.md §5.3: a lifetime adds one to four bytes and its own
+    /// version byte). A re-seal without it keeps the session's own
+    /// lifetime, lowered to the codec's `max_lifetime` if an operator has
+    /// lowered that below it since (FORMAT.md §6.1: a sealer never writes
+    /// a lifetime beyond its maximum, so the lowered one stays if the
+    /// maximum is raised again); [`without_lifetime`](Self::without_lifetime)
+    /// removes it.
     ///
     /// ```
     /// use sealed_session::{Codec, Error, Key, KeyRing, SealOptions};
@@ -1333,15 +1346,40 @@ impl<'a> SealOptions<'a> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn lifetime(mut self, lifetime: Duration) -> Self {
-        self.lifetime = Some(lifetime);
+        self.lifetime = Lifetime::Set(lifetime);
         self
     }
 
-    /// The lifetime asked for, in whole seconds, checked against the
-    /// codec's maximum.
-    fn lifetime_seconds(&self, policy: &Policy) -> Result<Option<i64>, Error> {
-        let Some(lifetime) = self.lifetime else {
-            return Ok(None);
+    /// A re-seal drops the session's own lifetime: the session lives as
+    /// long as the codec allows again, still counted from its start, and
+    /// the token takes version `0x01` or `0x02` again (a "remember me"
+    /// withdrawn). A new session has none anyway.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, Key, KeyRing, SealOptions};
+    /// use time::Duration;
+    /// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+    /// let remembered = SealOptions::new().lifetime(Duration::hours(12));
+    /// let opened = codec.open::<u8>(&codec.seal_with(&1u8, remembered)?)?;
+    /// assert_eq!(opened.claims().lifetime(), Some(Duration::hours(12)));
+    /// let token = codec.reseal_with(&opened, SealOptions::new().without_lifetime())?;
+    /// assert_eq!(codec.open::<u8>(&token)?.claims().lifetime(), None);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn without_lifetime(mut self) -> Self {
+        self.lifetime = Lifetime::Clear;
+        self
+    }
+
+    /// The lifetime to seal, in whole seconds, for a session whose own
+    /// lifetime is `old` (`None` for a new one): one asked for, checked
+    /// against the codec's maximum; else the session's, lowered to that
+    /// maximum (FORMAT.md §6.1); or none.
+    fn lifetime_seconds(&self, policy: &Policy, old: Option<i64>) -> Result<Option<i64>, Error> {
+        let lifetime = match self.lifetime {
+            Lifetime::Keep => return Ok(old.map(|old| old.min(policy.max_lifetime))),
+            Lifetime::Clear => return Ok(None),
+            Lifetime::Set(lifetime) => lifetime,
         };
         let seconds = lifetime.whole_seconds();
         if !(1..=policy.max_lifetime).contains(&seconds) {

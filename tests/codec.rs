@@ -1112,7 +1112,10 @@ fn a_sessions_own_lifetime_holds_across_renewals() {
 }
 
 /// An operator who lowers `max_lifetime` below a session's own lifetime
-/// shortens it: the opener applies the shorter of the two.
+/// shortens it: the opener applies the shorter of the two, and a re-seal
+/// writes the lowered lifetime (FORMAT.md §6.1: a sealer never writes one
+/// beyond its maximum), which the session keeps if the maximum is raised
+/// again.
 #[test]
 fn a_lower_max_lifetime_shortens_a_remembered_session() {
     let long = Codec::builder(KeyRing::new(key(1)))
@@ -1145,7 +1148,59 @@ fn a_lower_max_lifetime_shortens_a_remembered_session() {
     assert_eq!(renewed.claims().expires_unix(), T0 + 7 * 86_400);
     assert_eq!(
         renewed.claims().lifetime(),
-        Some(Duration::days(30)),
-        "kept as asked"
+        Some(Duration::days(7)),
+        "lowered to the maximum"
     );
+    let token = short
+        .reseal_with(&renewed, SealOptions::new().at(at(T0 + 2 * 86_400)))
+        .expect("re-seals");
+    let raised: Opened<Typical> = long.open_at(&token, at(T0 + 2 * 86_400)).expect("opens");
+    assert_eq!(raised.claims().lifetime(), Some(Duration::days(7)));
+    assert!(matches!(
+        long.open_at::<Typical>(&token, at(T0 + 20 * 86_400)),
+        Err(Error::Expired { at: end, .. }) if end == T0 + 7 * 86_400
+    ));
+}
+
+/// `SealOptions::without_lifetime`: a re-seal drops the session's own
+/// lifetime, and the token takes version 0x01 or 0x02 again; the session
+/// keeps its id and `created`, and lives as long as the codec allows.
+#[test]
+fn a_reseal_without_lifetime_drops_it() {
+    for c in both_modes() {
+        let token = c
+            .seal_with(
+                &typical(),
+                SealOptions::new().at(at(T0)).lifetime(Duration::hours(12)),
+            )
+            .expect("seals");
+        let version = |t: &str| B64.decode(t).expect("b64")[0];
+        let (plain, own) = match c.mode() {
+            Mode::Encrypted => (0x01, 0x03),
+            _ => (0x02, 0x04),
+        };
+        assert_eq!(version(&token), own);
+        let opened: Opened<Typical> = c.open_at(&token, at(T0 + 3600)).expect("opens");
+        let dropped = c
+            .reseal_with(
+                &opened,
+                SealOptions::new().at(at(T0 + 3600)).without_lifetime(),
+            )
+            .expect("re-seals");
+        assert_eq!(version(&dropped), plain);
+        let dropped: Opened<Typical> = c.open_at(&dropped, at(T0 + 3600)).expect("opens");
+        assert_eq!(dropped.claims().lifetime(), None);
+        assert_eq!(dropped.claims().session_id(), opened.claims().session_id());
+        assert_eq!(dropped.claims().created_unix(), T0);
+        assert_eq!(dropped.claims().expires_unix(), T0 + 7 * 86_400);
+        // A plain re-seal keeps it; on a new session there is none to drop.
+        let kept = c
+            .reseal_with(&opened, SealOptions::new().at(at(T0 + 3600)))
+            .expect("re-seals");
+        assert_eq!(version(&kept), own);
+        let fresh = c
+            .seal_with(&typical(), SealOptions::new().without_lifetime())
+            .expect("seals");
+        assert_eq!(version(&fresh), plain);
+    }
 }

@@ -99,6 +99,26 @@ async fn log_in_remembered(session: Session<Data>, Path(days): Path<i64>) -> (St
     (StatusCode::OK, format!("{:?}", session.lifetime()))
 }
 
+/// Does `what` to the session, then says its own lifetime as the
+/// response will seal it.
+async fn lifetime_after(session: Session<Data>, Path(what): Path<String>) -> String {
+    match what.as_str() {
+        "change" => {
+            session.update(|d| d.n += 1);
+        }
+        "regenerate" => session.regenerate(),
+        "login-other" => session.set_subject(Some("sam".into())).expect("subject"),
+        "anonymous" => session.set_subject(None).expect("no subject"),
+        "clear" => session.clear_lifetime(),
+        "logout" => session.log_out().await.expect("logged out"),
+        "destroy" => {
+            session.destroy();
+        }
+        other => panic!("no such step: {other}"),
+    }
+    format!("{:?}", session.lifetime())
+}
+
 async fn subject(session: Session<Data>) -> String {
     session.subject().unwrap_or_default()
 }
@@ -195,6 +215,7 @@ fn routes() -> Router<()> {
         .route("/regenerate", post(regenerate))
         .route("/login/{user}", post(log_in))
         .route("/remember/{days}", post(log_in_remembered))
+        .route("/lifetime/{what}", post(lifetime_after))
         .route("/subject", get(subject))
         .route("/destroy", post(destroy))
         .route("/cached", post(cached))
@@ -1088,4 +1109,144 @@ async fn a_remembered_log_in_keeps_its_own_lifetime() {
         reply.body
     );
     assert!(reply.set_cookies().is_empty(), "nothing sealed");
+}
+
+/// The `Max-Age` of the response's session cookie, if it set one.
+fn max_age(reply: &Reply) -> Option<Duration> {
+    reply
+        .set_cookies()
+        .iter()
+        .find(|c| c.name() == "sid")
+        .and_then(|c| c.max_age())
+}
+
+/// Whether `age` is `want`, less the few seconds a test may take.
+fn about(age: Option<Duration>, want: Duration) -> bool {
+    age.is_some_and(|age| age <= want && age >= want - Duration::seconds(3))
+}
+
+/// A session's own lifetime below the codec's maximum, through every rule
+/// that seals a session anew: a change and a regenerate keep it (and its
+/// end); the log-in of another user, a log-out of the user that keeps the
+/// session, and `clear_lifetime` drop it (the codec's maximum applies
+/// again); a log-out and a destroy end the session. `Session::lifetime`
+/// says in the handler what the response seals, and the cookie's Max-Age
+/// follows.
+#[tokio::test]
+async fn a_sessions_own_lifetime_through_log_in_log_out_regenerate_and_destroy() {
+    let max = Duration::days(30);
+    let twelve = Duration::hours(12);
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .max_lifetime(max)
+        .build()
+        .expect("codec");
+    let mut client = Client::new(codec.clone());
+    let own = |client: &Client| client.opened(&codec).claims().lifetime();
+
+    let reply = client.send("POST", "/remember/0").await;
+    assert_eq!(reply.body, format!("{:?}", Some(twelve)));
+    assert!(about(max_age(&reply), twelve), "{:?}", max_age(&reply));
+
+    for step in ["change", "regenerate"] {
+        let id = client.session_id(&codec);
+        let reply = client.send("POST", &format!("/lifetime/{step}")).await;
+        assert_eq!(reply.body, format!("{:?}", Some(twelve)), "{step}");
+        assert!(
+            about(max_age(&reply), twelve),
+            "{step}: {:?}",
+            max_age(&reply)
+        );
+        assert_eq!(own(&client), Some(twelve), "{step}");
+        assert_eq!(client.session_id(&codec) != id, step == "regenerate");
+    }
+
+    // Each time from a fresh "remember me" log-in of rita (12 h).
+    for (step, subject) in [
+        ("login-other", Some("sam")),
+        ("anonymous", None),
+        ("clear", Some("rita")),
+    ] {
+        client.send("POST", "/remember/0").await;
+        assert_eq!(own(&client), Some(twelve));
+        let reply = client.send("POST", &format!("/lifetime/{step}")).await;
+        assert_eq!(reply.body, "None", "{step}");
+        assert!(about(max_age(&reply), max), "{step}: {:?}", max_age(&reply));
+        assert_eq!(own(&client), None, "{step}");
+        assert_eq!(client.opened(&codec).claims().subject(), subject, "{step}");
+    }
+
+    for step in ["logout", "destroy"] {
+        client.send("POST", "/remember/0").await;
+        let reply = client.send("POST", &format!("/lifetime/{step}")).await;
+        assert_eq!(reply.body, "None", "{step}");
+        assert_eq!(reply.removed(), ["sid"], "{step}");
+        assert!(client.jar.is_empty(), "{step}");
+    }
+}
+
+/// With a revocation store, a regenerate past `SESSIONS_PER_SUBJECT`
+/// seals the session as a new one: it keeps its own lifetime, whose clock
+/// restarts (`Session::set_lifetime` says so).
+#[tokio::test]
+async fn a_regenerate_that_folds_restarts_the_clock_of_a_sessions_own_lifetime() {
+    let twelve = Duration::hours(12);
+    let store = std::sync::Arc::new(sealed_session::MemoryRevocations::new());
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .max_lifetime(Duration::days(30))
+        .revocations(store)
+        .build()
+        .expect("codec");
+    let mut client = Client::new(codec.clone());
+    let hour_ago = OffsetDateTime::now_utc() - Duration::hours(1);
+    let options = SealOptions::new()
+        .subject("rita")
+        .lifetime(twelve)
+        .at(hour_ago);
+    let token = codec.seal_with(&Data::default(), options).expect("seals");
+    client.jar.insert("sid".to_owned(), token);
+    for round in 0..=sealed_session::SESSIONS_PER_SUBJECT {
+        let reply = client.send("POST", "/lifetime/regenerate").await;
+        assert_eq!(reply.body, format!("{:?}", Some(twelve)), "round {round}");
+        let claims = client.opened(&codec).claims().clone();
+        assert_eq!(claims.lifetime(), Some(twelve), "round {round}");
+        if round < sealed_session::SESSIONS_PER_SUBJECT {
+            assert_eq!(claims.created_unix(), hour_ago.unix_timestamp());
+            assert!(about(max_age(&reply), Duration::hours(11)), "round {round}");
+        } else {
+            assert!(claims.created_unix() > hour_ago.unix_timestamp(), "folded");
+            assert!(about(max_age(&reply), twelve), "{:?}", max_age(&reply));
+        }
+    }
+}
+
+/// An operator lowers `max_lifetime` below a session's own lifetime: the
+/// lower one applies at once, and a re-seal writes it (the codec never
+/// seals a lifetime beyond its maximum, FORMAT.md §6.1), so the session
+/// keeps it if the maximum is raised again.
+#[tokio::test]
+async fn a_lowered_max_lifetime_lowers_a_sessions_own_lifetime() {
+    let ring = KeyRing::new(Key::generate());
+    let build = |max| {
+        Codec::builder(ring.clone())
+            .max_lifetime(max)
+            .build()
+            .expect("codec")
+    };
+    let (long, short) = (build(Duration::days(30)), build(Duration::days(7)));
+    let mut before = Client::new(long.clone());
+    before.send("POST", "/remember/30").await;
+    let mut after = Client::new(short.clone());
+    after.jar = before.jar.clone();
+    let reply = after.send("POST", "/lifetime/change").await;
+    assert_eq!(reply.body, format!("{:?}", Some(Duration::days(7))));
+    assert!(about(max_age(&reply), Duration::days(7)));
+    assert_eq!(
+        after.opened(&short).claims().lifetime(),
+        Some(Duration::days(7))
+    );
+    assert_eq!(
+        after.opened(&long).claims().lifetime(),
+        Some(Duration::days(7)),
+        "kept when the maximum is raised again"
+    );
 }

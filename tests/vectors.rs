@@ -362,7 +362,7 @@ fn generate() -> File {
         resealed,
         signed.clone(),
         remembered.clone(),
-        signed_remembered,
+        signed_remembered.clone(),
     ];
     vectors.push(failing(
         &remembered,
@@ -380,6 +380,26 @@ fn generate() -> File {
             v.token = B64.encode(raw);
         },
     ));
+    // And back: a token with a lifetime cannot shed it by its version byte
+    // (the sub-keys are the same; the associated data is not).
+    for (from, name, to) in [
+        (
+            &remembered,
+            "own lifetime: version 0x03 relabelled 0x01 (the associated data differs)",
+            0x01,
+        ),
+        (
+            &signed_remembered,
+            "own lifetime: version 0x04 relabelled 0x02 (the associated data differs)",
+            0x02,
+        ),
+    ] {
+        vectors.push(failing(from, name, "invalid", |v| {
+            let mut raw = B64.decode(&v.token).expect("b64");
+            raw[0] = to;
+            v.token = B64.encode(raw);
+        }));
+    }
     vectors.push(failing(
         &enc,
         "tampered ciphertext (one bit of the body)",

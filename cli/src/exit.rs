@@ -36,8 +36,10 @@ impl From<Error> for CliError {
             Error::Invalid => INVALID,
             Error::Expired { .. } | Error::NotYetValid { .. } => EXPIRED,
             Error::UnknownKey(_) => UNKNOWN_KEY,
-            // Only flag values (`--purpose`, `--lifetime`, ...) build a codec.
-            Error::Config(_) => USAGE,
+            // Only flag values (`--purpose`, `--lifetime`, ...) build a codec,
+            // and only `--own-lifetime` gives a session its own lifetime:
+            // a value out of range is a usage error, as clap's are.
+            Error::Config(_) | Error::Lifetime { .. } => USAGE,
             _ => OTHER,
         };
         let message = match &e {

@@ -477,12 +477,27 @@ fn a_session_with_its_own_lifetime_seals_opens_and_inspects() {
     ])))
     .expect("json");
     assert!(v["claims"].get("lifetime_seconds").is_none(), "{v}");
+    // Out of range (beyond --lifetime, or under a second): a usage error,
+    // exit 2, like every other out-of-range flag.
     bin()
         .args(["seal", "--key-file", s(&a), "--own-lifetime", "8d"])
         .write_stdin("1")
         .assert()
-        .failure()
+        .code(2)
         .stderr(predicate::str::contains("691200 s").and(predicate::str::contains("604800 s")));
+    bin()
+        .args([
+            "seal",
+            "--key-file",
+            s(&a),
+            "--own-lifetime",
+            "2h",
+            "--lifetime",
+            "1h",
+        ])
+        .write_stdin("1")
+        .assert()
+        .code(2);
 }
 
 #[test]

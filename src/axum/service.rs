@@ -339,8 +339,9 @@ struct Reseal<T> {
     id: Option<SessionId>,
     /// Nothing changed: only a refresh (older key, half the idle timeout).
     refresh_only: bool,
-    /// A lifetime the handler set, replacing the session's own.
-    lifetime: Option<time::Duration>,
+    /// A lifetime the handler set, replacing the session's own
+    /// (`Some(None)`: removed), or keep the session's.
+    lifetime: Option<Option<time::Duration>>,
 }
 
 /// The rules of the layer, in one place.
@@ -365,7 +366,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             subject: state.subject.take().flatten(),
             id,
             after: None,
-            lifetime: set_lifetime,
+            lifetime: set_lifetime.flatten(),
         };
     };
     // A session sealed anew for the same user keeps its own lifetime
@@ -375,7 +376,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
         .claims()
         .lifetime()
         .map(|l| l.min(codec.max_lifetime()));
-    let lifetime = set_lifetime.or(inherited);
+    let lifetime = set_lifetime.unwrap_or(inherited);
     let subject = state.subject.take();
     // A new subject (log-in, log-out of the user) is a new session: new
     // id and new `created`, so that a "log out everywhere" made before it
@@ -388,7 +389,7 @@ fn decide<T>(state: &mut State<T>, incoming: &Incoming, codec: &Codec) -> Action
             subject,
             id,
             after: None,
-            lifetime: set_lifetime,
+            lifetime: set_lifetime.flatten(),
         };
     }
     let new_id = state.regenerate;
@@ -553,11 +554,13 @@ fn options_for<'a>(
     subject: Option<&'a Option<String>>,
     new_id: bool,
     id: Option<SessionId>,
-    lifetime: Option<time::Duration>,
+    lifetime: Option<Option<time::Duration>>,
 ) -> SealOptions<'a> {
     let mut options = SealOptions::new().at(to_datetime(at));
-    if let Some(lifetime) = lifetime {
-        options = options.lifetime(lifetime);
+    match lifetime {
+        Some(Some(lifetime)) => options = options.lifetime(lifetime),
+        Some(None) => options = options.without_lifetime(),
+        None => {}
     }
     match subject {
         Some(Some(subject)) => options = options.subject(subject),
@@ -600,7 +603,7 @@ fn set_cookies<T: Serialize, B>(
         } => {
             let subject = subject.map(Some);
             let at = created_at(incoming, after);
-            let options = options_for(at, subject.as_ref(), false, id, lifetime);
+            let options = options_for(at, subject.as_ref(), false, id, lifetime.map(Some));
             let set = cookie.seal_for(codec, &value, options, &incoming.cookies)?;
             (set, Written::Sealed)
         }
@@ -641,7 +644,7 @@ fn set_header<T: Serialize, B>(
         } => {
             let subject = subject.map(Some);
             let at = created_at(incoming, after);
-            let options = options_for(at, subject.as_ref(), false, id, lifetime);
+            let options = options_for(at, subject.as_ref(), false, id, lifetime.map(Some));
             codec.seal_into(&value, options, &mut token)?;
             Written::Sealed
         }

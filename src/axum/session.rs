@@ -30,7 +30,14 @@ use crate::revocation::{Revocations, RevokedSession};
 /// cookie of the same session gets the older value back, and of two
 /// overlapping modifying requests the browser keeps the last response's
 /// cookie. Keep here what the user may roll back; put what must not be
-/// lost or replayed in your database.
+/// lost or replayed in your database. Revocation changes neither while the
+/// session lives (the older cookie and both responses carry the same,
+/// unrevoked id), but nothing undoes it: once a session with a subject is
+/// logged out ([`log_out`](Self::log_out), [`destroy`](Self::destroy), or
+/// [`regenerate`](Self::regenerate) with a store), a replayed copy and a
+/// late response of an overlapping request carry the revoked id and stay
+/// refused. A session without a subject is never revoked: a copy of it
+/// opens until it expires.
 ///
 /// The closures of [`with`](Self::with), [`update`](Self::update) and
 /// [`update_or_insert_with`](Self::update_or_insert_with) run with the
@@ -115,8 +122,8 @@ pub(super) struct State<T> {
     /// The id a new (or regenerated) session will be sealed with, drawn
     /// when the handler asks for it.
     pub(super) next_id: Option<SessionId>,
-    /// A lifetime the handler set ("remember me").
-    pub(super) lifetime: Option<time::Duration>,
+    /// A lifetime the handler set ("remember me"; `Some(None)`: removed).
+    pub(super) lifetime: Option<Option<time::Duration>>,
 }
 
 impl<T> Session<T> {
@@ -295,7 +302,16 @@ impl<T> Session<T> {
     /// `max_lifetime` is 30 days). The cookie's `Max-Age` follows it. Like
     /// every change, it is sealed only if the session has a value by the
     /// end of the request; set it with the log-in's
-    /// [`set_subject`](Self::set_subject), whose new session takes it.
+    /// [`set_subject`](Self::set_subject), whose new session takes it (a
+    /// new subject's session does not inherit the previous one's; a
+    /// [`destroy`](Self::destroy) drops it; [`clear_lifetime`](Self::clear_lifetime)
+    /// removes it). Its clock is the session's creation time, so it
+    /// restarts whenever the session is sealed as a new one: at a log-in,
+    /// and at a [`regenerate`](Self::regenerate) that folds into the
+    /// subject's line (past [`SESSIONS_PER_SUBJECT`](crate::SESSIONS_PER_SUBJECT)
+    /// with a revocation store), which keeps the lifetime but counts it
+    /// from then. If an operator lowers `max_lifetime` below it, the lower
+    /// one applies and is what the session keeps.
     ///
     /// ```
     /// # use sealed_session::axum::Session;
@@ -322,19 +338,44 @@ impl<T> Session<T> {
         if !(1..=max).contains(&seconds) {
             return Err(Error::Lifetime { seconds, max });
         }
-        self.lock().lifetime = Some(lifetime);
+        self.lock().lifetime = Some(Some(lifetime));
         Ok(())
     }
 
-    /// The session's own lifetime: the one set in this request, else the
-    /// one sealed in the token; `None` if it lives as long as the codec
-    /// allows.
+    /// Removes the session's own lifetime (a "remember me" withdrawn): the
+    /// session lives as long as the codec allows again, still counted from
+    /// its start, and its token takes version `0x01`/`0x02` again. Like
+    /// every change, it is sealed only if the session has a value by the
+    /// end of the request.
+    ///
+    /// ```
+    /// # use sealed_session::axum::Session;
+    /// async fn forget_me(session: Session<u64>) {
+    ///     session.clear_lifetime();
+    ///     assert_eq!(session.lifetime(), None);
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(forget_me));
+    /// ```
+    pub fn clear_lifetime(&self) {
+        self.lock().lifetime = Some(None);
+    }
+
+    /// The session's own lifetime as the response will seal it: the one
+    /// set (or cleared) in this request; else, unless a new subject makes
+    /// this a new session (another user's "remember me" does not carry
+    /// over) or it was destroyed, the one sealed in the token, within the
+    /// codec's current `max_lifetime`; `None` if it lives as long as the
+    /// codec allows.
     pub fn lifetime(&self) -> Option<time::Duration> {
         let state = self.lock();
-        state.lifetime.or_else(|| match &state.opened {
-            Some(opened) if !state.destroyed => opened.claims().lifetime(),
-            _ => None,
-        })
+        match (state.lifetime, &state.subject, &state.opened) {
+            (Some(set), _, _) => set,
+            (None, None, Some(opened)) if !state.destroyed => opened
+                .claims()
+                .lifetime()
+                .map(|lifetime| lifetime.min(self.max_lifetime)),
+            (None, _, _) => None,
+        }
     }
 
     /// Sets (or with `None` removes) the session's subject, the user it

@@ -513,14 +513,26 @@ impl Inner {
         if let Some(connection) = writer.as_ref() {
             return Ok(connection.clone());
         }
-        let mut connection = self.servers.connect().await.map_err(unavailable)?;
-        // Known to Redis before the first revocation, which then takes one
-        // round trip (EVALSHA), not three (EVALSHA, SCRIPT LOAD, EVALSHA).
-        MERGE_SCRIPT
-            .prepare_invoke()
-            .load_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
+        let connection = self.servers.connect().await.map_err(unavailable)?;
+        // Loaded beside the first revocation, which then usually takes one
+        // round trip (EVALSHA), not two (EVALSHA, EVAL). Best effort, and
+        // never waited for: a server that lacks the script, or a load that
+        // fails or hangs (a primary down or unreachable), costs a write
+        // only the EVAL that sends it (`write`).
+        let mut loading = connection.clone();
+        tokio::spawn(async move {
+            let load = tokio::time::timeout(DEADLINE, loading.load_script(MERGE));
+            match load.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!(
+                    error = %e,
+                    "revocations: the merge script is not loaded everywhere; writes send it where it is missing"
+                ),
+                Err(_) => tracing::debug!(
+                    "revocations: loading the merge script timed out; writes send it where it is missing"
+                ),
+            }
+        });
         *writer = Some(connection.clone());
         Ok(connection)
     }
@@ -528,17 +540,40 @@ impl Inner {
 
 /// Merges `entry` into its key (and publishes it if Redis lacked it), in
 /// one round trip: whether the key changed.
+///
+/// `EVALSHA` first; a server that lacks the script (`NOSCRIPT`: restarted,
+/// flushed, or missed by the best-effort load) gets it whole in an `EVAL`,
+/// routed by the key as `EVALSHA` is, which also caches it there. Not the
+/// `redis` crate's `ScriptInvocation::invoke_async`, whose answer to
+/// `NOSCRIPT` is `SCRIPT LOAD` then `EVALSHA`: a cluster client sends
+/// `SCRIPT LOAD` to every node, replicas included, so one replica down or
+/// hung would fail or stall every write to a primary that lacks the
+/// script.
 async fn write(inner: &Inner, entry: &Entry, connection: &mut Connection) -> Result<bool, Error> {
     let (kind, a, b) = entry.merge_args();
-    let changed: i64 = MERGE_SCRIPT
-        .key(entry.key(&inner.options.prefix))
-        .arg(kind)
-        .arg(a)
-        .arg(b.map_or_else(String::new, |b| b.to_string()))
-        .arg(&inner.channel)
-        .invoke_async(connection)
+    let key = entry.key(&inner.options.prefix);
+    let b = b.map_or_else(String::new, |b| b.to_string());
+    let merge = |command: &str, script: &str| {
+        let mut cmd = redis::cmd(command);
+        cmd.arg(script)
+            .arg(1)
+            .arg(&key)
+            .arg(kind)
+            .arg(a)
+            .arg(&b)
+            .arg(&inner.channel);
+        cmd
+    };
+    let changed: i64 = match merge("EVALSHA", MERGE_SCRIPT.get_hash())
+        .query_async(connection)
         .await
-        .map_err(unavailable)?;
+    {
+        Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+            merge("EVAL", MERGE).query_async(connection).await
+        }
+        result => result,
+    }
+    .map_err(unavailable)?;
     Ok(changed == 1)
 }
 

@@ -81,6 +81,20 @@ impl RedisServer {
         }
     }
 
+    /// Stops it without closing a connection (SIGSTOP): a hung server, as
+    /// a stalled host or a partition looks to its clients. Dropping it
+    /// still kills it.
+    #[allow(dead_code)] // tests/redis.rs only
+    pub(crate) fn pause(&self) {
+        if let Some(process) = &self.process {
+            let status = Command::new("kill")
+                .args(["-STOP", &process.id().to_string()])
+                .status()
+                .expect("runs kill");
+            assert!(status.success(), "SIGSTOP delivered");
+        }
+    }
+
     pub(crate) fn kill(&mut self) {
         if let Some(mut process) = self.process.take() {
             let _ = process.kill();

@@ -47,28 +47,56 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A Redis Cluster of primaries only, the slots split evenly.
+/// A Redis Cluster, the slots split evenly between its primaries, each
+/// primary with the same number of replicas.
 pub(crate) struct RedisCluster {
+    /// The primaries, in slot order.
     pub(crate) nodes: Vec<RedisServer>,
+    /// The replicas, `replicas[i]` of `nodes[i]`.
+    pub(crate) replicas: Vec<Vec<RedisServer>>,
     _files: Scratch,
+}
+
+fn cluster_node(files: &Scratch) -> Option<RedisServer> {
+    RedisServer::start_with(|port| {
+        vec![
+            "--cluster-enabled".into(),
+            "yes".into(),
+            "--cluster-config-file".into(),
+            files.path(&format!("nodes-{port}.conf")),
+            "--dir".into(),
+            files.path(""),
+        ]
+    })
+}
+
+fn node_id(port: u16) -> String {
+    redis::cmd("CLUSTER")
+        .arg("MYID")
+        .query(&mut connection(port))
+        .expect("CLUSTER MYID")
 }
 
 impl RedisCluster {
     /// `None` (after one line) without redis-server.
     pub(crate) fn start(primaries: u16) -> Option<Self> {
+        Self::start_with_replicas(primaries, 0)
+    }
+
+    /// With `replicas` replicas of each primary, in sync before it returns.
+    pub(crate) fn start_with_replicas(primaries: u16, replicas: u16) -> Option<Self> {
         let files = Scratch::new("cluster");
         let mut nodes = Vec::new();
         for _ in 0..primaries {
-            nodes.push(RedisServer::start_with(|port| {
-                vec![
-                    "--cluster-enabled".into(),
-                    "yes".into(),
-                    "--cluster-config-file".into(),
-                    files.path(&format!("nodes-{port}.conf")),
-                    "--dir".into(),
-                    files.path(""),
-                ]
-            })?);
+            nodes.push(cluster_node(&files)?);
+        }
+        let mut copies = Vec::new();
+        for _ in 0..primaries {
+            let mut of_one = Vec::new();
+            for _ in 0..replicas {
+                of_one.push(cluster_node(&files)?);
+            }
+            copies.push(of_one);
         }
         let slots = 16384 / primaries;
         for (i, node) in (0u16..).zip(&nodes) {
@@ -85,7 +113,7 @@ impl RedisCluster {
                 .expect("assigns slots");
         }
         let mut first = connection(nodes[0].port());
-        for node in &nodes[1..] {
+        for node in nodes[1..].iter().chain(copies.iter().flatten()) {
             redis::cmd("CLUSTER")
                 .arg("MEET")
                 .arg("127.0.0.1")
@@ -93,20 +121,80 @@ impl RedisCluster {
                 .exec(&mut first)
                 .expect("meets");
         }
-        wait_for("the cluster to agree", || {
-            nodes.iter().all(|node| {
+        let total = usize::from(primaries) * (1 + usize::from(replicas));
+        let all = || nodes.iter().chain(copies.iter().flatten());
+        wait_for("every node to know every other", || {
+            all().all(|node| {
+                let info: String = redis::cmd("CLUSTER")
+                    .arg("INFO")
+                    .query(&mut connection(node.port()))
+                    .unwrap_or_default();
+                info.contains(&format!("cluster_known_nodes:{total}\r"))
+            })
+        });
+        for (primary, of_one) in nodes.iter().zip(&copies) {
+            let id = node_id(primary.port());
+            for replica in of_one {
+                // Refused until the replica has heard of the primary's id.
+                wait_for("a replica to follow its primary", || {
+                    redis::cmd("CLUSTER")
+                        .arg("REPLICATE")
+                        .arg(&id)
+                        .exec(&mut connection(replica.port()))
+                        .is_ok()
+                });
+            }
+        }
+        wait_for("the cluster to agree and the replicas to sync", || {
+            all().all(|node| {
                 let info: String = redis::cmd("CLUSTER")
                     .arg("INFO")
                     .query(&mut connection(node.port()))
                     .unwrap_or_default();
                 info.contains("cluster_state:ok")
-                    && info.contains(&format!("cluster_known_nodes:{primaries}\r"))
+            }) && copies.iter().flatten().all(|replica| {
+                let role: String = redis::cmd("INFO")
+                    .arg("replication")
+                    .query(&mut connection(replica.port()))
+                    .unwrap_or_default();
+                role.contains("master_link_status:up")
+            })
+        });
+        // `CLUSTER SLOTS`, where clients learn the topology, lists a
+        // replica only once its replication offset is past 0: a write
+        // (replicated, and a no-op on an empty primary) moves it.
+        for node in &nodes {
+            redis::cmd("FLUSHALL")
+                .exec(&mut connection(node.port()))
+                .expect("FLUSHALL");
+        }
+        wait_for("every node to list every replica to clients", || {
+            nodes.iter().all(|node| {
+                let slots: Vec<Vec<redis::Value>> = redis::cmd("CLUSTER")
+                    .arg("SLOTS")
+                    .query(&mut connection(node.port()))
+                    .unwrap_or_default();
+                // Start, end, the primary, then its replicas.
+                slots.len() == usize::from(primaries)
+                    && slots
+                        .iter()
+                        .all(|range| range.len() == 3 + usize::from(replicas))
             })
         });
         Some(Self {
             nodes,
+            replicas: copies,
             _files: files,
         })
+    }
+
+    /// Runs `command` on each primary.
+    pub(crate) fn on_each_primary(&self, command: &redis::Cmd) {
+        for node in &self.nodes {
+            command
+                .exec(&mut connection(node.port()))
+                .expect("a primary answers");
+        }
     }
 
     pub(crate) fn urls(&self) -> Vec<String> {

@@ -76,6 +76,25 @@ impl ConnectionLike for Connection {
     }
 }
 
+impl Connection {
+    /// Loads `script` where merges run: the server, or every primary of a
+    /// cluster. Not the `redis` crate's `Script::load_async`, whose
+    /// `SCRIPT LOAD` a cluster client sends to every node, replicas
+    /// included: it fails while a replica is down, and waits as long as a
+    /// hung one does, for a script no replica ever runs.
+    pub(super) async fn load_script(&mut self, script: &str) -> RedisResult<()> {
+        let mut load = redis::cmd("SCRIPT");
+        load.arg("LOAD").arg(script);
+        match self {
+            Self::One(c) => load.query_async(c).await,
+            Self::Cluster(c) => {
+                let primaries = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+                c.route_command(load, primaries).await.map(|_| ())
+            }
+        }
+    }
+}
+
 impl Servers {
     pub(super) fn one(url: &str) -> RedisResult<Self> {
         redis::Client::open(url).map(Self::One)
