@@ -124,6 +124,35 @@ async fn a_log_out_on_one_node_is_refused_on_the_other_within_the_bound() {
     assert_eq!(b.sync_counts().0, 200 + 1, "every revocation arrived once");
 }
 
+/// A Redis that keeps its connections but never answers (a hung host)
+/// fails a log-out with an error the handler sees, within the write's
+/// deadline, instead of holding the request forever; this node refuses
+/// the session all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_fails_a_revocation_instead_of_holding_it() {
+    let Some((server, a, _b, codec)) = two_nodes().await else {
+        return;
+    };
+    // The write connection is open before the server hangs.
+    let first = claims_of(&codec, None);
+    a.revoke_session(&RevokedSession::of(&first, first.expires()))
+        .await
+        .expect("revokes");
+    server.pause();
+    let claims = claims_of(&codec, None);
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        a.revoke_session(&RevokedSession::of(&claims, claims.expires())),
+    )
+    .await
+    .expect("the write gives up by itself");
+    assert!(
+        matches!(outcome, Err(Error::RevocationUnavailable(_))),
+        "{outcome:?}"
+    );
+    assert!(a.check(&claims).is_err(), "refused on this node");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_mid_run_the_policy_holds_and_checks_recover_when_it_is_back() {
     let Some(mut server) = RedisServer::start() else {
@@ -460,6 +489,25 @@ async fn a_redis_cluster_spreads_revocations_and_every_node_refuses_them() {
     assert_eq!(newcomer.replica().stats().subjects, 1);
     assert!(refuses_all(&newcomer, &revoked));
     assert!(newcomer.is_in_sync());
+
+    // Hung primaries (connections kept, nothing answered): the cluster
+    // client has no response timeout of its own, so without the write's
+    // deadline a log-out would wait forever. It fails, and says so.
+    for node in &cluster.nodes {
+        node.pause();
+    }
+    let claims = claims_of(&codec, None);
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        a.revoke_session(&RevokedSession::of(&claims, claims.expires())),
+    )
+    .await
+    .expect("the write gives up by itself");
+    assert!(
+        matches!(outcome, Err(Error::RevocationUnavailable(_))),
+        "{outcome:?}"
+    );
+    assert!(a.check(&claims).is_err(), "refused on this node");
 }
 
 /// Through Sentinel: the nodes write to the primary it names; after a

@@ -441,18 +441,23 @@ impl RedisRevocations {
         // Spawned, so that a request dropped half-way (a client that goes
         // away) never cancels a log-out's write.
         let task = tokio::spawn(async move {
-            let written = match inner.writer().await {
-                Ok(mut connection) => {
-                    let written = write(&inner, &entry, &mut connection).await;
-                    if written.is_err() {
-                        // The next revocation connects again.
-                        *inner.writer.lock().await = None;
-                    }
-                    written
-                }
-                Err(e) => Err(e),
+            // Bounded: a server that accepts the connection but never
+            // answers (a hung primary) fails the log-out within the
+            // deadline instead of holding it, and the handler, forever.
+            let attempt = async {
+                let mut connection = inner.writer().await?;
+                write(&inner, &entry, &mut connection).await
+            };
+            let written = match tokio::time::timeout(DEADLINE, attempt).await {
+                Ok(written) => written,
+                Err(_) => Err(Error::RevocationUnavailable(format!(
+                    "Redis did not answer the revocation write within {} s",
+                    DEADLINE.as_secs()
+                ))),
             };
             if written.is_err() {
+                // The next revocation connects again.
+                *inner.writer.lock().await = None;
                 // Refused by this node already; written back when Redis is
                 // back, so that other nodes and new ones refuse it too.
                 inner.keep_unwritten(entry);
