@@ -69,7 +69,7 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
             EncodeError::Core(e) => format!("{e:?}"),
         })
     })?;
-    structure::check(out.get(start..).unwrap_or_default()).map_err(|e| match e {
+    structure::check_serialized(out.get(start..).unwrap_or_default()).map_err(|e| match e {
         Error::PayloadTooDeep { limit } => Error::Serialize(format!(
             "the value nests deeper than {limit} levels, so it could never be opened"
         )),

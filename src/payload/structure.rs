@@ -4,11 +4,19 @@
 //! text valid UTF-8, no map with two equal keys, and every declared length
 //! backed by bytes actually present.
 //!
-//! Iterative, with the open containers kept in fixed arrays: no recursion
-//! whatever the input, and no allocation unless the open maps hold more
-//! than 16 keys between them (or a key is a chunked string). (cbor4ii's own skipper does part of this job
-//! recursively at several times the cost, and lets malformed chunks and
-//! invalid UTF-8 through inside ignored fields.)
+//! Two passes decide together. A fast path for what sessions usually hold
+//! (definite lengths, integer and string keys, at most 16 keys open) is a
+//! recursive descent, bounded by [`RECURSION_LIMIT`], that only ever answers
+//! "certainly valid"; anything else goes to the general pass, which decides
+//! and names the fault. A seal skips the fast path's UTF-8 check: its
+//! serializer writes text only from `&str`.
+//!
+//! The general pass is iterative, with the open containers kept in fixed
+//! arrays: no recursion whatever the input, and no allocation unless the
+//! open maps hold more than 16 keys between them (or a key is a chunked
+//! string). (cbor4ii's own skipper does part of this job recursively at
+//! several times the cost, and lets malformed chunks and invalid UTF-8
+//! through inside ignored fields.)
 
 use std::borrow::Cow;
 
@@ -76,7 +84,19 @@ impl Open {
 /// [`Error::PayloadTooDeep`] beyond the nesting limit, [`Error::Payload`]
 /// for anything else, with the reason.
 pub(crate) fn check(bytes: &[u8]) -> Result<(), Error> {
-    if usual::accepts(bytes) {
+    if usual::accepts::<true>(bytes) {
+        return Ok(());
+    }
+    check_any(bytes)
+}
+
+/// [`check`] of what this library's serializer just wrote: the fast path
+/// does not validate text strings as UTF-8 again, since cbor4ii writes a
+/// text string only from a `&str` (serde's byte strings are major type 2).
+/// Everything else is checked as on open, and what the fast path leaves
+/// to the general pass is checked in full.
+pub(crate) fn check_serialized(bytes: &[u8]) -> Result<(), Error> {
+    if usual::accepts::<false>(bytes) {
         return Ok(());
     }
     check_any(bytes)
@@ -228,11 +248,19 @@ fn check_any(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// Whether the fast path accepted nothing the general pass refuses (the
-/// fuzz target `payload` asserts it on every input).
+/// Whether the fast path accepted nothing the general pass refuses, and
+/// without its UTF-8 check (a seal's) nothing it refuses for another
+/// reason (the fuzz target `payload` asserts it on every input).
 #[cfg(feature = "dangerous-test-hooks")]
 pub(crate) fn fast_path_agrees(bytes: &[u8]) -> bool {
-    !usual::accepts(bytes) || check_any(bytes).is_ok()
+    let full = !usual::accepts::<true>(bytes) || check_any(bytes).is_ok();
+    let without_text = !usual::accepts::<false>(bytes)
+        || match check_any(bytes) {
+            Ok(()) => true,
+            Err(Error::Payload(why)) => why == "a text string is not valid UTF-8",
+            Err(_) => false,
+        };
+    full && without_text
 }
 
 /// The fast path of [`check`] for what sessions usually hold: definite
@@ -264,9 +292,11 @@ mod usual {
     const KEYS: usize = 16;
     type Keys<'a> = SmallVec<[Key<'a>; KEYS]>;
 
-    pub(super) fn accepts(bytes: &[u8]) -> bool {
+    /// Whether `bytes` is certainly a valid payload; `TEXT` says whether
+    /// text strings are validated as UTF-8 (not when the caller knows).
+    pub(super) fn accepts<const TEXT: bool>(bytes: &[u8]) -> bool {
         let mut keys = Keys::new();
-        item(bytes, 0, &mut keys).is_some_and(<[u8]>::is_empty)
+        item::<TEXT>(bytes, 0, &mut keys).is_some_and(<[u8]>::is_empty)
     }
 
     /// The initial byte's major type and the argument, and what follows
@@ -307,7 +337,11 @@ mod usual {
     /// containers, so that a scalar costs no call: only arrays and maps
     /// recurse.
     #[inline(always)]
-    fn item<'a>(bytes: &'a [u8], depth: usize, keys: &mut Keys<'a>) -> Option<&'a [u8]> {
+    fn item<'a, const TEXT: bool>(
+        bytes: &'a [u8],
+        depth: usize,
+        keys: &mut Keys<'a>,
+    ) -> Option<&'a [u8]> {
         if depth >= RECURSION_LIMIT {
             return None;
         }
@@ -317,10 +351,10 @@ mod usual {
             2 => Some(string(argument, rest)?.1),
             3 => {
                 let (text, rest) = string(argument, rest)?;
-                is_utf8(text).then_some(rest)
+                (!TEXT || is_utf8(text)).then_some(rest)
             }
-            4 => array(argument, rest, depth, keys),
-            5 => map(argument, rest, depth, keys),
+            4 => array::<TEXT>(argument, rest, depth, keys),
+            5 => map::<TEXT>(argument, rest, depth, keys),
             // false, true, null, undefined, and the three float widths;
             // not tags (6), simple values or breaks.
             7 if matches!(info, 20..=23 | 25..=27) => Some(rest),
@@ -329,7 +363,7 @@ mod usual {
     }
 
     /// An array of `items` starting at `bytes`.
-    fn array<'a>(
+    fn array<'a, const TEXT: bool>(
         items: u64,
         bytes: &'a [u8],
         depth: usize,
@@ -341,14 +375,19 @@ mod usual {
         }
         let mut rest = bytes;
         for _ in 0..items {
-            rest = item(rest, depth + 1, keys)?;
+            rest = item::<TEXT>(rest, depth + 1, keys)?;
         }
         Some(rest)
     }
 
     /// A map of `pairs` entries starting at `bytes`: keys of major types 0
     /// to 3, all different, each followed by its value.
-    fn map<'a>(pairs: u64, bytes: &'a [u8], depth: usize, keys: &mut Keys<'a>) -> Option<&'a [u8]> {
+    fn map<'a, const TEXT: bool>(
+        pairs: u64,
+        bytes: &'a [u8],
+        depth: usize,
+        keys: &mut Keys<'a>,
+    ) -> Option<&'a [u8]> {
         if pairs > (bytes.len() / 2) as u64 {
             return None;
         }
@@ -371,7 +410,7 @@ mod usual {
                 ),
                 2 | 3 => {
                     let (content, tail) = string(argument, tail)?;
-                    if major == 3 && !is_utf8(content) {
+                    if TEXT && major == 3 && !is_utf8(content) {
                         return None;
                     }
                     (
@@ -389,7 +428,7 @@ mod usual {
                 return None;
             }
             keys.push(key);
-            rest = item(tail, depth + 1, keys)?;
+            rest = item::<TEXT>(tail, depth + 1, keys)?;
         }
         keys.truncate(from);
         Some(rest)
@@ -892,8 +931,20 @@ mod usual_agrees {
             if truncate {
                 bytes.truncate(cut.index(bytes.len() + 1));
             }
-            if usual::accepts(&bytes) {
+            if usual::accepts::<true>(&bytes) {
                 prop_assert!(check_any(&bytes).is_ok(), "{:02x?}: {:?}", bytes, check_any(&bytes));
+                prop_assert!(usual::accepts::<false>(&bytes), "{:02x?}", bytes);
+            }
+            // Without the UTF-8 check (a seal's own output) it leaves out
+            // that one rule and no other.
+            if usual::accepts::<false>(&bytes) {
+                match check_any(&bytes) {
+                    Ok(()) => {}
+                    Err(Error::Payload(why)) => {
+                        prop_assert_eq!(why.as_str(), "a text string is not valid UTF-8", "{:02x?}", bytes);
+                    }
+                    Err(other) => prop_assert!(false, "{:02x?}: {:?}", bytes, other),
+                }
             }
         }
 
@@ -901,7 +952,7 @@ mod usual_agrees {
         fn usual_never_accepts_random_bytes_the_general_pass_refuses(
             bytes in proptest::collection::vec(any::<u8>(), 0..24),
         ) {
-            if usual::accepts(&bytes) {
+            if usual::accepts::<true>(&bytes) {
                 prop_assert!(check_any(&bytes).is_ok(), "{:02x?}", bytes);
             }
         }
@@ -925,12 +976,12 @@ mod usual_agrees {
             &sixteen,
             &deep,
         ] {
-            assert!(usual::accepts(ok), "{ok:02x?}");
+            assert!(usual::accepts::<true>(ok), "{ok:02x?}");
         }
         // Left to the general pass, which accepts them.
         for other in [&[0xc1, 0x01][..], &[0x9f, 0xff], &[0x7f, 0xff]] {
             assert!(
-                !usual::accepts(other) && check(other).is_ok(),
+                !usual::accepts::<true>(other) && check(other).is_ok(),
                 "{other:02x?}"
             );
         }
