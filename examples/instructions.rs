@@ -11,6 +11,10 @@
 //! in process, with a typical session in its `Cookie` header; the app and
 //! its routes are those of the request-level benchmark).
 //!
+//! Not budgeted, for comparison: `peer-seal-typical`, `peer-open-typical`,
+//! `peer-seal-large`, `peer-open-large`, the `cookie` crate's `PrivateJar`
+//! with the session as serde_json (the peer of `benches/interleaved.rs`).
+//!
 //! `cargo build --release --example instructions --features axum`
 
 #[path = "../tests/common/mod.rs"]
@@ -96,6 +100,40 @@ fn requests(path: &'static str, n: u64) {
     });
 }
 
+/// The peer's cookie value for `value`: `PrivateJar` over serde_json.
+fn peer_seal<T: serde::Serialize>(key: &cookie::Key, value: &T) -> String {
+    let mut jar = cookie::CookieJar::new();
+    let json = serde_json::to_string(value).expect("json");
+    jar.private_mut(key)
+        .add(cookie::Cookie::new("session", json));
+    jar.get("session").expect("added").value().to_owned()
+}
+
+/// The peer's value back from its cookie value.
+fn peer_open<T: serde::de::DeserializeOwned>(key: &cookie::Key, token: &str) -> T {
+    let jar = cookie::CookieJar::new();
+    let cookie = jar
+        .private(key)
+        .decrypt(cookie::Cookie::new("session", token.to_owned()))
+        .expect("authentic");
+    serde_json::from_str(cookie.value()).expect("json")
+}
+
+fn peer<T>(value: &T, seal: bool, n: u64)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let key = cookie::Key::from(&[7u8; 64]);
+    let token = peer_seal(&key, value);
+    for _ in 0..n {
+        if seal {
+            black_box(peer_seal(&key, black_box(value)));
+        } else {
+            black_box(peer_open::<T>(&key, black_box(&token)));
+        }
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let op = args.next().unwrap_or_default();
@@ -129,6 +167,10 @@ fn main() {
                 black_box(codec.open::<Large>(black_box(&token)).expect("opens"));
             }
         }
+        "peer-seal-typical" => peer(&typical(), true, n),
+        "peer-open-typical" => peer(&typical(), false, n),
+        "peer-seal-large" => peer(&large(), true, n),
+        "peer-open-large" => peer(&large(), false, n),
         "request-read" => requests("/read", n),
         "request-modify" => requests("/modify", n),
         other => panic!("unknown operation {other:?}"),
