@@ -273,27 +273,53 @@ pub(crate) fn fast_path_agrees(bytes: &[u8]) -> bool {
 /// recursive descent (depth bounded by [`RECURSION_LIMIT`]) keeps its
 /// state in registers, where the general pass interprets a stack.
 mod usual {
-    use smallvec::SmallVec;
-
     use super::{RECURSION_LIMIT, is_utf8};
 
     /// A map key: major type, integer value or string length, string
     /// content. Two keys are the same data item exactly when these are
     /// equal (for the kinds this path takes: no floats, no chunks).
-    #[derive(PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     struct Key<'a> {
         major: u8,
         number: u64,
         content: &'a [u8],
     }
 
+    impl Key<'_> {
+        /// One of 64 bits for this key: equal keys share it, so a map
+        /// whose keys' bits are all different has no duplicate without
+        /// comparing any two (usual keys, names of different lengths or
+        /// initials, take different bits).
+        fn bit(&self) -> u64 {
+            let first = self.content.first().copied().unwrap_or(0);
+            let mix = self.number ^ u64::from(first) << 3 ^ u64::from(self.major) << 5;
+            1 << (mix % 64)
+        }
+    }
+
     /// The keys of the maps open at once; more, and the general pass
     /// decides (it never allocates here).
     const KEYS: usize = 16;
-    type Keys<'a> = SmallVec<[Key<'a>; KEYS]>;
 
-    /// Whether `bytes` is certainly a valid payload; `TEXT` says whether
-    /// text strings are validated as UTF-8 (not when the caller knows).
+    /// The keys of the open maps, innermost last.
+    struct Keys<'a> {
+        keys: [Key<'a>; KEYS],
+        len: usize,
+    }
+
+    impl<'a> Keys<'a> {
+        fn new() -> Self {
+            Self {
+                keys: [Key {
+                    major: 0,
+                    number: 0,
+                    content: &[],
+                }; KEYS],
+                len: 0,
+            }
+        }
+    }
+
     pub(super) fn accepts<const TEXT: bool>(bytes: &[u8]) -> bool {
         let mut keys = Keys::new();
         item::<TEXT>(bytes, 0, &mut keys).is_some_and(<[u8]>::is_empty)
@@ -391,11 +417,14 @@ mod usual {
         if pairs > (bytes.len() / 2) as u64 {
             return None;
         }
-        let from = keys.len();
+        let from = keys.len;
+        // The bits of this map's keys so far: a key whose bit is new is
+        // new, and only a shared bit costs a comparison.
+        let mut bits = 0u64;
         let mut rest = bytes;
         for _ in 0..pairs {
             // A key is an item one level down: the depth check as a value.
-            if depth + 1 >= RECURSION_LIMIT || keys.len() == KEYS {
+            if depth + 1 >= RECURSION_LIMIT || keys.len == KEYS {
                 return None;
             }
             let (major, _, argument, tail) = head(rest)?;
@@ -424,13 +453,16 @@ mod usual {
                 }
                 _ => return None,
             };
-            if keys.get(from..).unwrap_or_default().contains(&key) {
+            let bit = key.bit();
+            if bits & bit != 0 && keys.keys.get(from..keys.len)?.contains(&key) {
                 return None;
             }
-            keys.push(key);
+            bits |= bit;
+            *keys.keys.get_mut(keys.len)? = key;
+            keys.len += 1;
             rest = item::<TEXT>(tail, depth + 1, keys)?;
         }
-        keys.truncate(from);
+        keys.len = from;
         Some(rest)
     }
 }
