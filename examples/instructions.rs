@@ -11,7 +11,9 @@
 //! in process, with a typical session in its `Cookie` header; the app and
 //! its routes are those of the request-level benchmark).
 //!
-//! Not budgeted, for comparison: `peer-seal-typical`, `peer-open-typical`,
+//! Not budgeted, for comparison: `request-none-read` and
+//! `request-none-modify` (the same requests to the same routes without a
+//! session layer: the floor); `peer-seal-typical`, `peer-open-typical`,
 //! `peer-seal-large`, `peer-open-large`, the `cookie` crate's `PrivateJar`
 //! with the session as serde_json (the peer of `benches/interleaved.rs`).
 //!
@@ -84,12 +86,28 @@ async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>) -> O
         .map(str::to_owned)
 }
 
-fn requests(path: &'static str, n: u64) {
+/// The floor: the same routes without a session, for `request-none-read`
+/// and `request-none-modify` (not budgeted: what the layer adds is a
+/// request's count less this one's).
+fn floor_app() -> Router {
+    async fn ok() -> StatusCode {
+        StatusCode::OK
+    }
+    async fn setup() -> (StatusCode, [(header::HeaderName, &'static str); 1]) {
+        (StatusCode::OK, [(header::SET_COOKIE, "session=x")])
+    }
+    Router::new()
+        .route("/setup", post(setup))
+        .route("/read", get(ok))
+        .route("/modify", post(ok))
+}
+
+fn requests(path: &'static str, n: u64, with_session: bool) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let app = app();
+        let app = if with_session { app() } else { floor_app() };
         let session = send(&app, "POST", "/setup", None).await.expect("a session");
         // The other cookies a browser sends beside the session.
         let cookies = format!("theme=dark; {session}; lang=en");
@@ -171,8 +189,10 @@ fn main() {
         "peer-open-typical" => peer(&typical(), false, n),
         "peer-seal-large" => peer(&large(), true, n),
         "peer-open-large" => peer(&large(), false, n),
-        "request-read" => requests("/read", n),
-        "request-modify" => requests("/modify", n),
+        "request-read" => requests("/read", n, true),
+        "request-modify" => requests("/modify", n, true),
+        "request-none-read" => requests("/read", n, false),
+        "request-none-modify" => requests("/modify", n, false),
         other => panic!("unknown operation {other:?}"),
     }
 }
