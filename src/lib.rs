@@ -138,6 +138,7 @@ mod policy;
 mod revocation;
 mod ring_file;
 mod rng;
+mod rotation;
 mod untrusted;
 
 // The public interface.
@@ -148,7 +149,7 @@ pub use cookies::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
     MAX_REQUEST_BUDGET, RequestCookies, SameSite, SessionCookie, SessionCookieBuilder, SetCookies,
 };
-pub use error::{ConfigError, CookieConfigError, CookieError, Error, Malformed};
+pub use error::{ConfigError, CookieConfigError, CookieError, Error, Malformed, RotationError};
 pub use ids::{KeyId, SessionId};
 pub use input::{Extracted, InputError, extract_session, extract_token};
 pub use key::{Key, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
@@ -160,6 +161,10 @@ pub use revocation::{MemoryRevocations, RevocationStats, SESSIONS_PER_SUBJECT};
 pub use revocation::{RedisOptions, RedisRevocations, Unavailable};
 pub use revocation::{Revocations, RevokedSession, Revoking};
 pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
+pub use rotation::{
+    Change, ChangeKind, KeySchedule, KeyState, Lifecycle, RotationPolicy, RotationStep,
+    ScheduledKey, StoredRing, keep_for,
+};
 pub use untrusted::UntrustedToken;
 
 // `cargo test --doc` compiles the README's Rust code, so it cannot drift

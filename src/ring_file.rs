@@ -12,6 +12,11 @@
 //! are ignored. Each key line has four fields separated by spaces: the role
 //! (`primary` or `accepted`, exactly one primary), the key id (checked against
 //! the secret), the creation time (RFC 3339) and the master secret as base64.
+//!
+//! This is version 1 (FORMAT.md §12.1). Version 2 gives each key an
+//! activation and a retirement time instead of a role
+//! ([`KeySchedule`](crate::KeySchedule)); [`StoredRing`](crate::StoredRing)
+//! reads either.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,7 +29,7 @@ use crate::error::Error;
 use crate::ids::KeyId;
 use crate::key::{Key, KeyRing, read_secret_file};
 
-const MAGIC: &str = "sealed-session key ring v1";
+pub(crate) const MAGIC: &str = "sealed-session key ring v1";
 
 /// What a key of a ring does.
 ///
