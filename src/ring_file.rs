@@ -464,29 +464,6 @@ impl KeyRingFile {
     }
 }
 
-impl KeyRing {
-    /// Loads the ring of a key-ring file (see [`KeyRingFile`]): what an
-    /// app calls at start and on reload. [`KeyRingFile::load`] is for tools
-    /// that edit the file or read its metadata (roles, creation times).
-    ///
-    /// ```
-    /// use sealed_session::{Key, KeyRing, KeyRingFile};
-    /// let file = KeyRingFile::new(Key::generate(), time::OffsetDateTime::now_utc());
-    /// let path = std::env::temp_dir().join(format!("doc-ring-file-{}", std::process::id()));
-    /// std::fs::write(&path, file.to_text().as_bytes()).unwrap();
-    /// let ring = KeyRing::from_file(&path)?;
-    /// assert_eq!(ring.primary(), file.primary().key());
-    /// std::fs::remove_file(&path).unwrap();
-    /// # Ok::<(), sealed_session::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`KeyRingFile::load`].
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Ok(KeyRingFile::load(path)?.key_ring())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,3 +267,30 @@ fn utc(t: OffsetDateTime) -> String {
         .format(&Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
+
+impl KeyRing {
+    /// Loads the ring of a key-ring file of either version: what an app
+    /// calls at start and on reload. A version 2 file gives the ring of the
+    /// present instant, every key of the file opening (rotation removes the
+    /// keys no session needs; a ring source, which knows the codec's maximum
+    /// lifetime, leaves them out itself). [`StoredRing::load`] and
+    /// [`KeyRingFile::load`] are for tools that read the metadata.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyRing, KeyRingFile};
+    /// let file = KeyRingFile::new(Key::generate(), time::OffsetDateTime::now_utc());
+    /// let path = std::env::temp_dir().join(format!("doc-ring-file-{}", std::process::id()));
+    /// std::fs::write(&path, file.to_text().as_bytes()).unwrap();
+    /// let ring = KeyRing::from_file(&path)?;
+    /// assert_eq!(ring.primary(), file.primary().key());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`StoredRing::load`]; [`RotationError::NoSealingKey`] if no key of
+    /// a version 2 file seals now.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        StoredRing::load(path)?.key_ring_at(OffsetDateTime::now_utc(), Duration::MAX)
+    }
+}
