@@ -78,9 +78,13 @@
 //! - `revocation`: `MemoryRevocations`, revoked sessions kept in this
 //!   process, bounded and fail-closed, and checked at every open (with
 //!   `tracing`).
+//! - `ring-source`: `FileRingSource`, a key-ring file that a running app
+//!   follows (polling; new keys, activations and retirements without a
+//!   restart), with `tracing`.
 //! - `redis`: `RedisRevocations`, revocations shared by a cluster through
-//!   Redis with a local replica per node (with `redis`, `tokio`,
-//!   `futures-util`, `tracing`).
+//!   Redis with a local replica per node, and `RedisRingSource`, a key ring
+//!   held in Redis, encrypted (with `redis`, `tokio`, `futures-util`,
+//!   `tracing`; implies `ring-source`).
 //! - `axum`: the `axum` module, a tower layer and an axum extractor, with
 //!   `axum-core`, `http`, `tower-layer`, `tower-service` and `tracing`
 //!   (neither axum itself nor tokio).
@@ -139,6 +143,8 @@ mod revocation;
 mod ring_file;
 mod rng;
 mod rotation;
+#[cfg(feature = "ring-source")]
+mod source;
 mod untrusted;
 
 // The public interface.
@@ -165,6 +171,8 @@ pub use rotation::{
     Change, ChangeKind, KeySchedule, KeyState, Lifecycle, RotationPolicy, RotationStep,
     ScheduledKey, StoredRing, keep_for,
 };
+#[cfg(feature = "ring-source")]
+pub use source::{FileRingSource, LoadedRing, RingFollower, RingSourceStats};
 pub use untrusted::UntrustedToken;
 
 // `cargo test --doc` compiles the README's Rust code, so it cannot drift
