@@ -141,8 +141,9 @@ impl Applier {
     }
 
     /// The source's current text. A ring that does not parse, or has no
-    /// key that seals now, is refused and the ring in use stays.
-    pub(crate) fn offer(&mut self, text: &[u8], now: OffsetDateTime) {
+    /// key that seals now, is refused and the ring in use stays. Whether
+    /// this text is the ring in use.
+    pub(crate) fn offer(&mut self, text: &[u8], now: OffsetDateTime) -> bool {
         let digest = digest(text);
         self.unreadable = None;
         if digest != self.digest && self.refused_text != Some(digest) {
@@ -165,6 +166,7 @@ impl Applier {
             }
         }
         self.tick(now);
+        digest == self.digest
     }
 
     /// The source could not be read (a file missing mid-swap, Redis down):

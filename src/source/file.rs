@@ -164,7 +164,9 @@ fn watch(source: &FileRingSource, mut applier: Applier, stopped: &mpsc::Receiver
         }
         let now = OffsetDateTime::now_utc();
         match std::fs::read(&source.path).map(Zeroizing::new) {
-            Ok(text) => applier.offer(&text, now),
+            Ok(text) => {
+                applier.offer(&text, now);
+            }
             Err(e) => applier.unreadable(&e.to_string(), now),
         }
     }

@@ -9,9 +9,17 @@
 
 mod apply;
 mod file;
+#[cfg(feature = "redis")]
+mod kek;
+#[cfg(feature = "redis")]
+mod redis;
 
 pub use apply::RingSourceStats;
 pub use file::{FileRingSource, LoadedRing};
+#[cfg(feature = "redis")]
+pub use kek::RingKek;
+#[cfg(feature = "redis")]
+pub use redis::{LoadedRedisRing, RedisRingSource};
 
 use std::sync::Arc;
 
