@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use sealed_session::{
-    Change, Key, KeyId, KeyRingFile, KeySchedule, RotationPolicy, RotationStep, StoredRing,
+    Change, Key, KeyId, KeyRingFile, KeySchedule, RedisRingSource, RingKek, RotationPolicy,
+    RotationStep, StoredRing,
 };
 use serde_json::{Value as Json, json};
 use time::Duration;
@@ -58,6 +59,27 @@ pub(crate) enum Command {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
         every: Duration,
     },
+    /// Publish the file to the Redis key the apps' `RedisRingSource`
+    /// follows, sealed under their key-encryption key.
+    Push {
+        /// The key-ring file.
+        #[arg(long, value_name = "FILE")]
+        ring: PathBuf,
+        /// The Redis (`redis://[:password@]host:port[/db]`). Prefer the
+        /// environment variable: a command line is visible to other users.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "SEALED_SESSION_REDIS",
+            hide_env_values = true
+        )]
+        redis: String,
+        /// The Redis key that holds the ring.
+        #[arg(long, value_name = "KEY", default_value = "sealed-session:ring")]
+        redis_key: String,
+        #[command(flatten)]
+        kek: Kek,
+    },
     /// Add a key as accepted (version 1 files): a new random one, or one
     /// from a file or environment variable.
     Add {
@@ -89,6 +111,28 @@ pub(crate) enum Command {
         #[arg(value_parser = parse_key_id)]
         key_id: KeyId,
     },
+}
+
+/// Where the key-encryption key comes from (never the command line).
+#[derive(clap::Args, Debug)]
+#[group(required = true, multiple = false)]
+pub(crate) struct Kek {
+    /// A file holding the key-encryption key as base64.
+    #[arg(long, value_name = "FILE")]
+    kek_file: Option<PathBuf>,
+    /// An environment variable holding the key-encryption key as base64.
+    #[arg(long, value_name = "VAR")]
+    kek_env: Option<String>,
+}
+
+impl Kek {
+    fn load(&self) -> Result<RingKek, CliError> {
+        Ok(match (&self.kek_file, &self.kek_env) {
+            (Some(path), _) => RingKek::from_file(path)?,
+            (_, Some(var)) => RingKek::from_env(var)?,
+            _ => return Err(CliError::usage("give --kek-file or --kek-env")),
+        })
+    }
 }
 
 /// How long a retired key keeps opening: the apps' session lifetime and
@@ -152,6 +196,12 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
             crate::ring_store::save(&schedule.to_text(), &ring)?;
             report_steps(ctx, &schedule, &steps, upgraded, policy.keep())
         }
+        Command::Push {
+            ring,
+            redis,
+            redis_key,
+            kek,
+        } => push(ctx, &ring, &redis, &redis_key, &kek),
         Command::Add {
             ring,
             key_file,
@@ -183,6 +233,29 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
             report(ctx, "removed", key_id, "removed")
         }
     }
+}
+
+fn push(ctx: &Context, ring: &Path, redis: &str, name: &str, kek: &Kek) -> Result<(), CliError> {
+    let stored = StoredRing::load(ring)?;
+    let keys = match &stored {
+        StoredRing::Fixed(file) => file.entries().count(),
+        StoredRing::Scheduled(schedule) => schedule.keys().len(),
+    };
+    let source = RedisRingSource::new(redis, name, kek.load()?)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(OTHER, format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(source.publish(&stored.to_text()))?;
+    if ctx.json {
+        print_json(&json!({ "action": "published", "redis_key": name, "keys": keys }))?;
+    } else {
+        outln!(
+            "published {} ({keys} keys) to redis key {name}",
+            ring.display()
+        );
+    }
+    Ok(())
 }
 
 /// A version 1 file, for the commands of staged rotation by hand.
