@@ -336,7 +336,7 @@ fn version_1_files_are_still_read_and_upgrade_without_dropping_anything() {
     assert_eq!(s.get(primary.id()).unwrap().lifecycle().retires(), at(20));
 }
 
-/// The examples in FORMAT.md and in the module docs parse.
+/// The examples in FORMAT.md, the README and the module docs parse.
 #[test]
 fn documented_examples_parse() {
     let module_doc: String = include_str!("file.rs")
@@ -352,7 +352,13 @@ fn documented_examples_parse() {
         .take_while(|l| !l.starts_with("```"))
         .map(|l| format!("{l}\n"))
         .collect();
-    for text in [module_doc, format_md] {
+    let readme: String = include_str!("../../README.md")
+        .lines()
+        .skip_while(|l| !l.starts_with("sealed-session key ring v2"))
+        .take_while(|l| !l.starts_with("```"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for text in [module_doc, format_md, readme] {
         let s = KeySchedule::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(s.keys().len(), 2, "{text}");
     }
@@ -366,6 +372,30 @@ fn schedules() -> impl Strategy<Value = Vec<(i64, i64)>> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Any text, and a valid file with bytes changed, parses or is refused
+    /// with a reason: never a panic, and no reason quotes a secret.
+    #[test]
+    fn any_ring_text_parses_or_is_refused(
+        text in ".{0,300}",
+        flips in prop::collection::vec((0usize..400, any::<char>()), 0..4),
+    ) {
+        let _ = StoredRing::parse(&text);
+        let now = at(0);
+        let mut s = KeySchedule::new();
+        s.add(Key::generate(), Lifecycle::new(now, now, now + Duration::days(1))).unwrap();
+        let mut chars: Vec<char> = s.to_text().chars().collect();
+        for (i, c) in flips {
+            if let Some(slot) = chars.get_mut(i) {
+                *slot = c;
+            }
+        }
+        let damaged: String = chars.into_iter().collect();
+        if let Err(e) = StoredRing::parse(&damaged) {
+            let secret = s.keys()[0].key().export_base64();
+            prop_assert!(!e.to_string().contains(&secret[..12]));
+        }
+    }
 
     /// A key that sealed at `t1` is in the ring at every `t2` in
     /// `[t1, t1 + keep)`, whatever the schedule; and the key that seals is
