@@ -15,8 +15,8 @@ use crate::codec::Codec;
 use crate::error::Error;
 use crate::key::{KeyRing, read_secret_file};
 
-use super::RingFollower;
 use super::apply::{Applier, Build};
+use super::follower::RingFollower;
 
 /// A key-ring file (either version, FORMAT.md §12) that a running app
 /// follows without a restart.

@@ -77,7 +77,8 @@ impl RingKek {
     }
 
     /// Seals a ring's text for the store key `name`: `0x01`, a random
-    /// 24-byte nonce, the ciphertext and its tag.
+    /// 24-byte nonce, the ciphertext and its tag. (Empty beyond 64 GiB of
+    /// text, which XAES-256-GCM does not seal: never the text in clear.)
     pub fn seal(&self, text: &[u8], name: &str) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         crate::rng::fill(&mut nonce);

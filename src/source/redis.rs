@@ -17,8 +17,8 @@ use crate::codec::Codec;
 use crate::error::Error;
 use crate::key::KeyRing;
 
-use super::RingFollower;
 use super::apply::{Applier, Build};
+use super::follower::RingFollower;
 use super::kek::RingKek;
 
 /// How long one round trip may take before the source counts Redis as
