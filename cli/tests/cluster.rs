@@ -116,7 +116,13 @@ fn scenario(mut shared: Shared) {
 
     let mut history = History::default();
     history.learn(&ring);
-    let nodes: Vec<Node> = (0..3).map(|_| Node::start(&ring, &shared, &kek)).collect();
+    let logs: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("node-{i}.log")))
+        .collect();
+    let nodes: Vec<Node> = logs
+        .iter()
+        .map(|log| Node::start(&ring, &shared, &kek, log))
+        .collect();
 
     let started = Instant::now();
     let mut rng = 0x2545_f491_4f6c_dd1d_u64;
@@ -232,6 +238,29 @@ fn scenario(mut shared: Shared) {
             leaked
         );
     }
+    history.learn(&ring);
+
+    // The nodes logged their reloads, and no key byte: not one secret the
+    // ring ever held, nor the key-encryption key, appears in their logs.
+    drop(nodes);
+    for log in &logs {
+        let text = std::fs::read_to_string(log).expect("node log");
+        assert!(text.contains("key ring: codec replaced"), "{text}");
+        for secret in history.secrets.iter().chain([&kek.to_string()]) {
+            assert!(
+                !text.contains(&secret[..16]),
+                "a secret in {}:\n{text}",
+                log.display()
+            );
+        }
+    }
+    println!(
+        "node logs: {} lines, no secret of {} keys",
+        logs.iter()
+            .map(|l| std::fs::read_to_string(l).map_or(0, |t| t.lines().count()))
+            .sum::<usize>(),
+        history.secrets.len()
+    );
 }
 
 fn s(p: &Path) -> &str {
@@ -268,6 +297,8 @@ impl Default for Client {
 #[derive(Default)]
 struct History {
     keys: BTreeMap<KeyId, Lifecycle>,
+    /// Every secret the ring held, to look for in the nodes' logs.
+    secrets: Vec<String>,
     drops_checked: u32,
 }
 
@@ -277,6 +308,10 @@ impl History {
             StoredRing::Scheduled(schedule) => {
                 for k in schedule.keys() {
                     self.keys.insert(k.id(), *k.lifecycle());
+                    let secret = k.key().export_base64().to_string();
+                    if !self.secrets.contains(&secret) {
+                        self.secrets.push(secret);
+                    }
                 }
             }
             StoredRing::Fixed(_) => panic!("rotate writes version 2"),
@@ -357,11 +392,10 @@ impl Drop for Node {
 }
 
 impl Node {
-    fn start(ring: &Path, shared: &Shared, kek: &str) -> Self {
+    fn start(ring: &Path, shared: &Shared, kek: &str, log: &Path) -> Self {
         let mut cmd = Command::new(std::env::current_exe().expect("this binary"));
-        cmd.arg("--node")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        let log = std::fs::File::create(log).expect("log file");
+        cmd.arg("--node").stdout(Stdio::piped()).stderr(log);
         match shared {
             Shared::File => cmd.env("NODE_RING_FILE", ring),
             Shared::Redis(server) => cmd.env("NODE_RING_REDIS", server.url()).env(KEK_VAR, kek),
@@ -437,6 +471,11 @@ mod node {
     };
 
     pub(super) fn run() {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("sealed_session=info"))
+            .init();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
