@@ -213,8 +213,12 @@ impl KeyRingFile {
                 _ => return Err(bad(n, "the role must be `primary` or `accepted`")),
             };
             let id = KeyId::from_hex(id).ok_or(bad(n, "the key id must be 8 hex digits"))?;
+            // In UTC too: a file writes UTC, and a year before 0 has no
+            // RFC 3339 form (`0000-01-01T00:00:00+01:00`).
             let created = OffsetDateTime::parse(created, &Rfc3339)
-                .map_err(|_| bad(n, "the created time must be RFC 3339"))?;
+                .ok()
+                .filter(|t| in_utc_rfc3339(*t))
+                .ok_or(bad(n, "the created time must be RFC 3339"))?;
             let key = Key::from_base64(secret)?;
             if key.id() != id {
                 return Err(bad(n, "the key id does not match the secret"));
@@ -462,6 +466,12 @@ impl KeyRingFile {
         self.accepted.push(entry);
         Ok(())
     }
+}
+
+/// Whether `t` has an RFC 3339 form in UTC (years 0 to 9999).
+pub(crate) fn in_utc_rfc3339(t: OffsetDateTime) -> bool {
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .is_some_and(|utc| utc.format(&Rfc3339).is_ok())
 }
 
 #[cfg(test)]

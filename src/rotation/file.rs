@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, RotationError};
 use crate::ids::KeyId;
 use crate::key::{Key, KeyRing, read_secret_file};
-use crate::ring_file::{KeyRingFile, MAGIC as MAGIC_V1};
+use crate::ring_file::{KeyRingFile, MAGIC as MAGIC_V1, in_utc_rfc3339};
 
 use super::lifecycle::Lifecycle;
 use super::schedule::{Change, KeySchedule, RotationPolicy};
@@ -204,7 +204,10 @@ impl KeySchedule {
             };
             let id = KeyId::from_hex(id).ok_or(bad(n, "the key id must be 8 hex digits"))?;
             let time = |text: &str, reason| {
-                OffsetDateTime::parse(text, &Rfc3339).map_err(|_| bad(n, reason))
+                OffsetDateTime::parse(text, &Rfc3339)
+                    .ok()
+                    .filter(|t| in_utc_rfc3339(*t))
+                    .ok_or(bad(n, reason))
             };
             let created = time(created, "the created time must be RFC 3339")?;
             let activates = time(activates, "the activation time must be RFC 3339")?;

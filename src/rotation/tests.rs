@@ -271,6 +271,12 @@ fn version_2_text_round_trips_and_reports_the_line_and_reason() {
             "the key id must be 8 hex digits",
         ),
         (
+            // A year before 0 in UTC: no RFC 3339 form to write back.
+            format!("{m}\n{id} 0000-01-01T00:00:00+01:00 {t} {t} {A}"),
+            2,
+            "the created time must be RFC 3339",
+        ),
+        (
             format!("{m}\n{id} {t} soon {t} {A}"),
             2,
             "the activation time must be RFC 3339",
