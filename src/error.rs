@@ -70,6 +70,9 @@ pub enum Error {
     DuplicateKeyId(KeyId),
     /// A codec setting is out of range.
     Config(ConfigError),
+    /// A key schedule (keys with activation and retirement times) is
+    /// inconsistent, or has no key that seals at the time asked.
+    Rotation(RotationError),
     /// The sealed token would exceed the size budget: the session holds too
     /// much. A server-side error, never the client's.
     TooLarge {
@@ -417,6 +420,50 @@ pub enum ConfigError {
     RevocationStoreChanged,
 }
 
+/// What is wrong with a key schedule or a rotation policy
+/// (`Error::Rotation`). Times are unix seconds; no variant holds key bytes.
+///
+/// ```
+/// use sealed_session::{Error, RotationError, RotationPolicy};
+/// use time::Duration;
+/// let e = RotationPolicy::new(Duration::days(1), Duration::days(2), Duration::days(7)).unwrap_err();
+/// assert!(matches!(e, Error::Rotation(RotationError::Policy { .. })));
+/// assert_eq!(
+///     e.to_string(),
+///     "key schedule: keys last 86400 s, which must be longer than the activation delay of 172800 s"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RotationError {
+    /// A key would activate after it retires.
+    Lifecycle {
+        /// The key.
+        key: KeyId,
+        /// When it activates, unix seconds.
+        activates: i64,
+        /// When it retires, unix seconds.
+        retires: i64,
+    },
+    /// No key of the schedule seals at this time: every key is still
+    /// pending or has retired.
+    NoSealingKey {
+        /// The time asked, unix seconds.
+        at: i64,
+    },
+    /// A rotation policy whose keys do not outlast their activation delay
+    /// (or a duration that is not positive).
+    Policy {
+        /// How long each key seals, in seconds.
+        every: i64,
+        /// How long a new key waits before it seals, in seconds.
+        activation_delay: i64,
+    },
+    /// A key ring held in a shared store does not open under the
+    /// key-encryption key given (another key, or the bytes were changed).
+    SealedRing,
+}
+
 /// Why an input is not a token. Everything here is public structure checked
 /// before any key is used, so naming the reason leaks nothing.
 ///
@@ -497,6 +544,7 @@ impl Error {
             | Self::RemovePrimary(_)
             | Self::DuplicateKeyId(_)
             | Self::Config(_)
+            | Self::Rotation(_)
             | Self::TooLarge { .. }
             | Self::SubjectLength { .. }
             | Self::Lifetime { .. }
@@ -534,6 +582,7 @@ impl fmt::Display for Error {
                 "two different keys share key id {id}; generate another key"
             ),
             Self::Config(e) => write!(f, "invalid codec setting: {e}"),
+            Self::Rotation(e) => write!(f, "key schedule: {e}"),
             Self::TooLarge { size, limit } => write!(
                 f,
                 "token is {size} bytes, limit is {limit}: {} bytes over",
@@ -732,6 +781,36 @@ impl fmt::Display for ConfigError {
     }
 }
 
+impl fmt::Display for RotationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Lifecycle {
+                key,
+                activates,
+                retires,
+            } => write!(
+                f,
+                "key {key} activates at unix {activates}, after it retires at unix {retires}"
+            ),
+            Self::NoSealingKey { at } => write!(
+                f,
+                "no key seals at unix {at}: every key is pending or retired"
+            ),
+            Self::Policy {
+                every,
+                activation_delay,
+            } => write!(
+                f,
+                "keys last {every} s, which must be longer than the activation delay of {activation_delay} s"
+            ),
+            Self::SealedRing => f.write_str(
+                "the stored key ring does not open under this key-encryption key \
+                 (another key, or changed bytes)",
+            ),
+        }
+    }
+}
+
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -765,6 +844,12 @@ impl From<CookieConfigError> for Error {
 impl From<CookieError> for Error {
     fn from(e: CookieError) -> Self {
         Self::Cookie(e)
+    }
+}
+
+impl From<RotationError> for Error {
+    fn from(e: RotationError) -> Self {
+        Self::Rotation(e)
     }
 }
 

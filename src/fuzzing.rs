@@ -459,3 +459,50 @@ pub fn cookies(data: &[u8]) {
     let again = cookie.read(pairs);
     assert_eq!(again.token().ok().flatten().as_deref(), Some(&*token));
 }
+
+/// A key-ring file of either version (FORMAT.md §12), as a node reads it
+/// from disk or Redis: parsing never panics and never quotes a secret; a
+/// ring that parses writes back to text that parses to the same keys and
+/// lifecycles; its ring at a fixed time, where one seals, has the sealing
+/// key as primary; and a rotation run twice at one instant changes nothing
+/// the second time.
+pub fn ring(text: &str) {
+    use crate::rotation::{RotationPolicy, StoredRing};
+    use time::{Duration, OffsetDateTime};
+
+    let Ok(stored) = StoredRing::parse(text) else {
+        return;
+    };
+    let again = StoredRing::parse(&stored.to_text());
+    let Ok(again) = again else {
+        unreachable!("a parsed ring writes back to text that parses")
+    };
+    let now =
+        OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let keep = Duration::days(7);
+    assert_eq!(
+        stored.key_ring_at(now, keep).ok().map(|r| r.primary().id()),
+        again.key_ring_at(now, keep).ok().map(|r| r.primary().id())
+    );
+    let Ok(policy) = RotationPolicy::new(Duration::days(30), Duration::days(2), keep) else {
+        unreachable!("a valid policy")
+    };
+    let mut schedule = stored.into_schedule(now, &policy);
+    if let Some(k) = schedule.sealing_key_at(now) {
+        let id = k.id();
+        assert!(
+            schedule
+                .key_ring_at(now, keep)
+                .is_ok_and(|r| r.primary().id() == id)
+        );
+    }
+    schedule.rotate(now, &policy);
+    assert!(
+        schedule.rotate(now, &policy).is_empty(),
+        "rotate is idempotent"
+    );
+    assert!(
+        schedule.sealing_key_at(now).is_some(),
+        "after a rotation a key seals"
+    );
+}

@@ -261,6 +261,17 @@ impl Key {
         &self.0.hmac
     }
 
+    /// A 32-byte key for another use of this secret, HKDF-SHA256 of the
+    /// master under `label` (which names the use, never one of §3.1's).
+    #[cfg(feature = "redis")]
+    pub(crate) fn derive_for(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        // Expanding 32 bytes cannot fail.
+        let expanded = Hkdf::<Sha256>::new(None, &self.0.master).expand(label, out.as_mut());
+        debug_assert!(expanded.is_ok());
+        out
+    }
+
     /// FORMAT.md §3.1: PRK = HKDF-Extract(salt = none, IKM = master), then one
     /// HKDF-Expand per label.
     fn derive(master: &[u8]) -> Self {

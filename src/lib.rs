@@ -78,9 +78,13 @@
 //! - `revocation`: `MemoryRevocations`, revoked sessions kept in this
 //!   process, bounded and fail-closed, and checked at every open (with
 //!   `tracing`).
+//! - `ring-source`: `FileRingSource`, a key-ring file that a running app
+//!   follows (polling; new keys, activations and retirements without a
+//!   restart), with `tracing`.
 //! - `redis`: `RedisRevocations`, revocations shared by a cluster through
-//!   Redis with a local replica per node (with `redis`, `tokio`,
-//!   `futures-util`, `tracing`).
+//!   Redis with a local replica per node, and `RedisRingSource`, a key ring
+//!   held in Redis, encrypted (with `redis`, `tokio`, `futures-util`,
+//!   `tracing`; implies `ring-source`).
 //! - `axum`: the `axum` module, a tower layer and an axum extractor, with
 //!   `axum-core`, `http`, `tower-layer`, `tower-service` and `tracing`
 //!   (neither axum itself nor tokio).
@@ -138,6 +142,9 @@ mod policy;
 mod revocation;
 mod ring_file;
 mod rng;
+mod rotation;
+#[cfg(feature = "ring-source")]
+mod source;
 mod untrusted;
 
 // The public interface.
@@ -148,7 +155,7 @@ pub use cookies::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
     MAX_REQUEST_BUDGET, RequestCookies, SameSite, SessionCookie, SessionCookieBuilder, SetCookies,
 };
-pub use error::{ConfigError, CookieConfigError, CookieError, Error, Malformed};
+pub use error::{ConfigError, CookieConfigError, CookieError, Error, Malformed, RotationError};
 pub use ids::{KeyId, SessionId};
 pub use input::{Extracted, InputError, extract_session, extract_token};
 pub use key::{Key, KeyRing, MAX_KEY_LEN, MIN_KEY_LEN};
@@ -160,6 +167,14 @@ pub use revocation::{MemoryRevocations, RevocationStats, SESSIONS_PER_SUBJECT};
 pub use revocation::{RedisOptions, RedisRevocations, Unavailable};
 pub use revocation::{Revocations, RevokedSession, Revoking};
 pub use ring_file::{KeyEntry, KeyRingFile, KeyRole};
+pub use rotation::{
+    Change, ChangeKind, KeySchedule, KeyState, Lifecycle, RotationPolicy, RotationStep,
+    ScheduledKey, StoredRing, keep_for,
+};
+#[cfg(feature = "ring-source")]
+pub use source::{FileRingSource, LoadedRing, RingFollower, RingSourceStats};
+#[cfg(feature = "redis")]
+pub use source::{LoadedRedisRing, RedisRingSource, RingKek};
 pub use untrusted::UntrustedToken;
 
 // `cargo test --doc` compiles the README's Rust code, so it cannot drift

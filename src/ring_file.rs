@@ -12,6 +12,11 @@
 //! are ignored. Each key line has four fields separated by spaces: the role
 //! (`primary` or `accepted`, exactly one primary), the key id (checked against
 //! the secret), the creation time (RFC 3339) and the master secret as base64.
+//!
+//! This is version 1 (FORMAT.md §12.1). Version 2 gives each key an
+//! activation and a retirement time instead of a role
+//! ([`KeySchedule`](crate::KeySchedule)); [`StoredRing`](crate::StoredRing)
+//! reads either.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,7 +29,7 @@ use crate::error::Error;
 use crate::ids::KeyId;
 use crate::key::{Key, KeyRing, read_secret_file};
 
-const MAGIC: &str = "sealed-session key ring v1";
+pub(crate) const MAGIC: &str = "sealed-session key ring v1";
 
 /// What a key of a ring does.
 ///
@@ -208,8 +213,12 @@ impl KeyRingFile {
                 _ => return Err(bad(n, "the role must be `primary` or `accepted`")),
             };
             let id = KeyId::from_hex(id).ok_or(bad(n, "the key id must be 8 hex digits"))?;
+            // In UTC too: a file writes UTC, and a year before 0 has no
+            // RFC 3339 form (`0000-01-01T00:00:00+01:00`).
             let created = OffsetDateTime::parse(created, &Rfc3339)
-                .map_err(|_| bad(n, "the created time must be RFC 3339"))?;
+                .ok()
+                .filter(|t| in_utc_rfc3339(*t))
+                .ok_or(bad(n, "the created time must be RFC 3339"))?;
             let key = Key::from_base64(secret)?;
             if key.id() != id {
                 return Err(bad(n, "the key id does not match the secret"));
@@ -459,27 +468,10 @@ impl KeyRingFile {
     }
 }
 
-impl KeyRing {
-    /// Loads the ring of a key-ring file (see [`KeyRingFile`]): what an
-    /// app calls at start and on reload. [`KeyRingFile::load`] is for tools
-    /// that edit the file or read its metadata (roles, creation times).
-    ///
-    /// ```
-    /// use sealed_session::{Key, KeyRing, KeyRingFile};
-    /// let file = KeyRingFile::new(Key::generate(), time::OffsetDateTime::now_utc());
-    /// let path = std::env::temp_dir().join(format!("doc-ring-file-{}", std::process::id()));
-    /// std::fs::write(&path, file.to_text().as_bytes()).unwrap();
-    /// let ring = KeyRing::from_file(&path)?;
-    /// assert_eq!(ring.primary(), file.primary().key());
-    /// std::fs::remove_file(&path).unwrap();
-    /// # Ok::<(), sealed_session::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`KeyRingFile::load`].
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Ok(KeyRingFile::load(path)?.key_ring())
-    }
+/// Whether `t` has an RFC 3339 form in UTC (years 0 to 9999).
+pub(crate) fn in_utc_rfc3339(t: OffsetDateTime) -> bool {
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .is_some_and(|utc| utc.format(&Rfc3339).is_ok())
 }
 
 #[cfg(test)]

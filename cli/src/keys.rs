@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use sealed_session::{Key, KeyRing};
+use sealed_session::{Key, KeyRing, StoredRing};
+use time::{Duration, OffsetDateTime};
 
 use crate::exit::CliError;
 
@@ -24,11 +25,13 @@ pub(crate) struct KeySource {
 }
 
 impl KeySource {
-    pub(crate) fn load(&self) -> Result<KeyRing, CliError> {
+    /// The ring at `now`: of a version 2 file, the key that seals then, and
+    /// every other key of the file opening.
+    pub(crate) fn load(&self, now: OffsetDateTime) -> Result<KeyRing, CliError> {
         let ring = match (&self.key_file, &self.key_env, &self.ring) {
             (Some(file), _, _) => KeyRing::new(Key::from_file(file)?),
             (_, Some(var), _) => KeyRing::new(Key::from_env(var)?),
-            (_, _, Some(ring)) => KeyRing::from_file(ring)?,
+            (_, _, Some(ring)) => StoredRing::load(ring)?.key_ring_at(now, Duration::MAX)?,
             _ => return Err(CliError::usage("give --key-file, --key-env or --ring")),
         };
         Ok(ring)

@@ -71,7 +71,8 @@ enum Command {
     Open(cmd::open::Args),
     /// Seal a JSON payload read from standard input into a token.
     Seal(cmd::seal::Args),
-    /// Manage a key-ring file: list, add, promote, remove keys.
+    /// Manage a key-ring file: list, rotate by schedule, revoke; add,
+    /// promote, remove keys by hand.
     #[command(subcommand)]
     Ring(cmd::ring::Command),
     /// Revoke a session, or every session of a user, in the Redis

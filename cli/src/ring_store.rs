@@ -9,22 +9,52 @@ use std::path::{Path, PathBuf};
 
 use sealed_session::KeyRingFile;
 
+use zeroize::Zeroizing;
+
 use crate::exit::{CliError, OTHER};
 
-/// Replaces the file, so that a reader never sees half a ring. A symbolic
-/// link is followed: the file it points to is replaced, the link stays.
-pub(crate) fn save(file: &KeyRingFile, path: &Path) -> Result<(), CliError> {
+/// Replaces the file with `text` (a ring's `to_text`), so that a reader
+/// never sees half a ring. A symbolic link is followed: the file it points
+/// to is replaced, the link stays.
+pub(crate) fn save(text: &Zeroizing<String>, path: &Path) -> Result<(), CliError> {
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    write_atomically(file, &target, |tmp, target| std::fs::rename(tmp, target))
+    write_atomically(text, &target, |tmp, target| std::fs::rename(tmp, target))
         .map_err(|e| write_error(path, &e))
+}
+
+/// Holds an exclusive lock on `FILE.lock` beside the ring while a command
+/// reads, changes and replaces it, so that two runs at once (cron on every
+/// node of a shared volume) do not both add a key, one of them lost.
+pub(crate) struct RingLock {
+    _file: std::fs::File,
+}
+
+impl RingLock {
+    pub(crate) fn acquire(path: &Path) -> Result<Self, CliError> {
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        let mut name = target.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = PathBuf::from(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .and_then(|f| f.lock().map(|()| f))
+            .map_err(|e| {
+                CliError::new(OTHER, format!("cannot lock {}: {e}", lock_path.display()))
+            })?;
+        Ok(Self { _file: file })
+    }
 }
 
 /// Writes a new file as [`save`] does, but refuses to replace an existing
 /// one, even one created a moment before.
 pub(crate) fn save_new(file: &KeyRingFile, path: &Path) -> Result<(), CliError> {
+    let text = file.to_text();
     // A hard link fails if the name is taken; the temporary name is then
     // removed, leaving one complete file.
-    write_atomically(file, path, |tmp, target| {
+    write_atomically(&text, path, |tmp, target| {
         std::fs::hard_link(tmp, target)?;
         std::fs::remove_file(tmp)
     })
@@ -32,7 +62,7 @@ pub(crate) fn save_new(file: &KeyRingFile, path: &Path) -> Result<(), CliError> 
 }
 
 fn write_atomically(
-    file: &KeyRingFile,
+    text: &Zeroizing<String>,
     target: &Path,
     publish: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
@@ -46,7 +76,7 @@ fn write_atomically(
     let result = options
         .open(&tmp)
         .and_then(|mut f| {
-            f.write_all(file.to_text().as_bytes())?;
+            f.write_all(text.as_bytes())?;
             f.sync_all()
         })
         .and_then(|()| publish(&tmp, target));
@@ -97,7 +127,7 @@ mod tests {
             let link = path.with_extension("link");
             let _ = std::fs::remove_file(&link);
             std::os::unix::fs::symlink(&path, &link).unwrap();
-            save(&next, &link).unwrap();
+            save(&next.to_text(), &link).unwrap();
             assert!(
                 std::fs::symlink_metadata(&link)
                     .unwrap()
@@ -107,7 +137,7 @@ mod tests {
             std::fs::remove_file(&link).unwrap();
         }
         #[cfg(not(unix))]
-        save(&next, &path).unwrap();
+        save(&next.to_text(), &path).unwrap();
         let ring = KeyRing::from_file(&path).unwrap();
         assert_eq!(ring.accepted().len(), 1);
         std::fs::remove_file(&path).unwrap();

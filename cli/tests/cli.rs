@@ -1104,6 +1104,32 @@ fn no_key_option_prints_the_key() {
     let mut ring_path_is_key = bin();
     ring_path_is_key.args(["ring", "list", "--ring", &b64]);
     runs.push(("the key as the ring's path", ring_path_is_key));
+    // A version 2 file whose key line is damaged, through every command
+    // that reads one.
+    let ring_v2 = dir.0.path().join("ring-v2.txt");
+    std::fs::write(
+        &ring_v2,
+        format!(
+            "sealed-session key ring v2\n00000000 2026-01-01T00:00:00Z 2026-01-01T00:00:00Z 2026-02-01T00:00:00Z {b64}\n"
+        ),
+    )
+    .expect("write");
+    for (what, args) in [
+        ("ring list of a damaged v2 file", &["ring", "list"][..]),
+        (
+            "ring rotate of a damaged v2 file",
+            &["ring", "rotate", "--every", "30d"][..],
+        ),
+        (
+            "ring revoke of a damaged v2 file",
+            &["ring", "revoke", "00000000"][..],
+        ),
+        ("open with a damaged v2 file", &["open", &token][..]),
+    ] {
+        let mut cmd = bin();
+        cmd.args(args).arg("--ring").arg(&ring_v2);
+        runs.push((what, cmd));
+    }
 
     for (what, mut cmd) in runs {
         let out = cmd.output().expect("runs");

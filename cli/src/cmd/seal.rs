@@ -51,7 +51,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
         )
     })?;
 
-    let mut builder = Codec::builder(args.keys.load()?)
+    let mut builder = Codec::builder(args.keys.load(ctx.now)?)
         .purpose(&args.purpose)
         .max_lifetime(args.lifetime)
         .budget(args.budget.bytes);

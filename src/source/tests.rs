@@ -1,0 +1,245 @@
+//! The decisions of a ring source, at chosen instants (no sleeping): when
+//! the sink gets a new codec, and that a bad ring never replaces a good one
+//! and is logged without key bytes.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use time::{Duration, OffsetDateTime};
+
+use super::apply::{Applier, Build, Sink};
+use crate::codec::Codec;
+use crate::error::{ConfigError, Error};
+use crate::key::Key;
+use crate::rotation::{KeySchedule, Lifecycle};
+
+const T0: i64 = 1_790_000_000;
+
+fn at(s: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(T0 + s).unwrap()
+}
+
+/// A codec whose retired keys keep opening 25 s.
+fn build() -> Build {
+    Arc::new(|ring| {
+        Codec::builder(ring)
+            .max_lifetime(Duration::seconds(20))
+            .leeway(Duration::seconds(5))
+            .build()
+    })
+}
+
+/// The (primary, accepted) key ids of each codec a sink was handed.
+type Handed = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
+/// A sink that keeps what it is handed.
+fn recording() -> (Sink, Handed) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink_got = Arc::clone(&got);
+    let sink: Sink = Arc::new(move |codec: Codec| {
+        let ring = codec.key_ring();
+        let accepted = ring.accepted().iter().map(|k| k.id().to_string()).collect();
+        sink_got
+            .lock()
+            .unwrap()
+            .push((ring.primary().id().to_string(), accepted));
+        Ok(())
+    });
+    (sink, got)
+}
+
+fn two_keys() -> (Key, Key, KeySchedule) {
+    let (a, b) = (Key::generate(), Key::generate());
+    let mut s = KeySchedule::new();
+    s.add(a.clone(), Lifecycle::new(at(0), at(0), at(100)))
+        .unwrap();
+    s.add(b.clone(), Lifecycle::new(at(90), at(100), at(200)))
+        .unwrap();
+    (a, b, s)
+}
+
+#[test]
+fn the_sink_gets_a_codec_when_a_key_activates_and_when_one_drops_out() {
+    let (a, b, schedule) = two_keys();
+    let text = schedule.to_text();
+    let (mut applier, first) =
+        Applier::start("test".into(), text.as_bytes(), build(), at(50)).unwrap();
+    assert_eq!(first.key_ring().primary(), &a);
+    assert_eq!(
+        first.key_ring().accepted(),
+        std::slice::from_ref(&b),
+        "pending opens"
+    );
+    let (sink, got) = recording();
+    applier.follow(sink);
+
+    assert_eq!(applier.next_change(at(50)), Some(at(100)));
+    applier.offer(text.as_bytes(), at(99));
+    assert!(got.lock().unwrap().is_empty(), "nothing changed");
+    applier.tick(at(100));
+    applier.tick(at(124));
+    assert_eq!(applier.next_change(at(124)), Some(at(125)));
+    applier.tick(at(125));
+    let (a, b) = (a.id().to_string(), b.id().to_string());
+    assert_eq!(
+        *got.lock().unwrap(),
+        [(b.clone(), vec![a]), (b, vec![])],
+        "switched at 100, the old key gone at 100 + 20 + 5"
+    );
+    let stats = applier.counters().snapshot();
+    assert_eq!((stats.loaded, stats.rejected, stats.applied), (1, 0, 2));
+}
+
+/// A `MakeWriter` into a shared buffer, to read what was logged.
+#[derive(Clone, Default)]
+struct Logged(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logged {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+#[test]
+fn a_ring_that_fails_never_replaces_a_good_one_and_is_logged_once_without_key_bytes() {
+    let (a, _, schedule) = two_keys();
+    let good = schedule.to_text();
+    let (mut applier, _) = Applier::start("test".into(), good.as_bytes(), build(), at(50)).unwrap();
+    let (sink, got) = recording();
+    applier.follow(sink);
+
+    let secret = a.export_base64();
+    // The first key's line with one character of its secret changed: the
+    // id no longer matches.
+    let damaged = good.replacen(&secret[..10], &format!("{}A", &secret[..9]), 1);
+    let damaged = if damaged == *good {
+        good.replacen(&secret[..10], &format!("{}B", &secret[..9]), 1)
+    } else {
+        damaged
+    };
+    // A ring whose every key has retired by now.
+    let mut stale = KeySchedule::new();
+    stale
+        .add(Key::generate(), Lifecycle::new(at(0), at(0), at(10)))
+        .unwrap();
+    let stale = stale.to_text();
+
+    let logged = Logged::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logged.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        for text in [
+            &b"not a ring"[..],
+            b"\xff\xfe",
+            damaged.as_bytes(),
+            stale.as_bytes(),
+        ] {
+            applier.offer(text, at(60));
+            applier.offer(text, at(61)); // polled again: not counted again
+        }
+        applier.unreadable("No such file or directory (os error 2)", at(62));
+        applier.unreadable("No such file or directory (os error 2)", at(63));
+    });
+    assert!(got.lock().unwrap().is_empty(), "the good ring stays");
+    let stats = applier.counters().snapshot();
+    assert_eq!((stats.loaded, stats.rejected, stats.applied), (1, 5, 0));
+
+    let log = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        log.matches("key ring: refused; the ring in use stays")
+            .count(),
+        4,
+        "{log}"
+    );
+    for reason in [
+        "the first line must be",
+        "not UTF-8 text",
+        "line 3: the key id does not match the secret",
+        "no key seals at unix",
+        "cannot read the source",
+    ] {
+        assert!(log.contains(reason), "{reason} missing from\n{log}");
+    }
+    for k in schedule.keys() {
+        let secret = k.key().export_base64();
+        assert!(!log.contains(&secret[..16]), "key bytes in the log:\n{log}");
+    }
+
+    // The good text again (a file restored), then a new version.
+    applier.offer(good.as_bytes(), at(64));
+    let mut next = KeySchedule::new();
+    let c = Key::generate();
+    next.add(c.clone(), Lifecycle::new(at(60), at(60), at(500)))
+        .unwrap();
+    applier.offer(next.to_text().as_bytes(), at(65));
+    assert_eq!(
+        *got.lock().unwrap(),
+        [(c.id().to_string(), vec![])],
+        "a key that is gone from the file stops opening"
+    );
+    assert_eq!(applier.counters().snapshot().loaded, 2);
+}
+
+#[test]
+fn a_codec_the_sink_refuses_is_counted_once_and_taken_when_it_is_accepted() {
+    let (_, b, schedule) = two_keys();
+    let (mut applier, _) = Applier::start(
+        "test".into(),
+        schedule.to_text().as_bytes(),
+        build(),
+        at(50),
+    )
+    .unwrap();
+    let refuse = Arc::new(Mutex::new(true));
+    let taken = Arc::new(Mutex::new(None));
+    let (r, t) = (Arc::clone(&refuse), Arc::clone(&taken));
+    applier.follow(Arc::new(move |codec: Codec| {
+        if *r.lock().unwrap() {
+            return Err(ConfigError::RevocationStoreChanged.into());
+        }
+        *t.lock().unwrap() = Some(codec.key_ring().primary().id());
+        Ok::<(), Error>(())
+    }));
+    applier.tick(at(100));
+    applier.tick(at(101));
+    assert_eq!(applier.counters().snapshot().rejected, 1);
+    *refuse.lock().unwrap() = false;
+    applier.tick(at(102));
+    assert_eq!(*taken.lock().unwrap(), Some(b.id()));
+    assert_eq!(applier.counters().snapshot().applied, 1);
+}
+
+#[test]
+fn a_source_that_cannot_seal_now_is_an_error_at_start() {
+    let (_, _, schedule) = two_keys();
+    let text = schedule.to_text();
+    let e = Applier::start("test".into(), text.as_bytes(), build(), at(-1)).map(|_| ());
+    assert!(
+        matches!(
+            e,
+            Err(Error::Rotation(crate::RotationError::NoSealingKey { .. }))
+        ),
+        "{e:?}"
+    );
+    let e = Applier::start(
+        "test".into(),
+        b"sealed-session key ring v2\n",
+        build(),
+        at(0),
+    )
+    .map(|_| ());
+    assert!(matches!(e, Err(Error::RingFile { line: 1, .. })), "{e:?}");
+}

@@ -1,0 +1,165 @@
+//! A key ring held in a real redis-server: sealed at rest under the nodes'
+//! key-encryption key, followed by every node, and kept through a restart
+//! of Redis that lost it. Skips (one line) where redis-server is absent,
+//! unless CI=true.
+
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis_server::RedisServer;
+use sealed_session::{
+    Codec, Key, KeyId, KeySchedule, Lifecycle, RedisRingSource, RingFollower, RingKek,
+};
+use time::OffsetDateTime;
+
+const RING_KEY: &str = "test-app:ring";
+
+/// A ring whose only key seals from an hour ago for a day.
+fn ring_text(key: &Key) -> String {
+    let now = OffsetDateTime::now_utc();
+    let hour = time::Duration::hours(1);
+    let mut s = KeySchedule::new();
+    s.add(
+        key.clone(),
+        Lifecycle::new(now - hour, now - hour, now + time::Duration::days(1)),
+    )
+    .unwrap();
+    s.to_text().to_string()
+}
+
+/// A node: the codec it serves with, replaced by its follower.
+struct Node {
+    codec: Arc<Mutex<Codec>>,
+    follower: RingFollower,
+}
+
+impl Node {
+    async fn start(source: &RedisRingSource) -> Self {
+        let loaded = source
+            .clone()
+            .load(|ring| Codec::builder(ring).build())
+            .await
+            .unwrap();
+        let codec = Arc::new(Mutex::new(loaded.codec().clone()));
+        let held = Arc::clone(&codec);
+        let follower = loaded.follow(move |next| {
+            *held.lock().unwrap() = next;
+            Ok(())
+        });
+        Self { codec, follower }
+    }
+
+    fn primary(&self) -> KeyId {
+        self.codec.lock().unwrap().key_ring().primary().id()
+    }
+}
+
+async fn raw_value(url: &str) -> Option<Vec<u8>> {
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.ok()?;
+    redis::cmd("GET")
+        .arg(RING_KEY)
+        .query_async::<Option<Vec<u8>>>(&mut c)
+        .await
+        .ok()?
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited 30 s for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_follow_a_sealed_ring_in_redis_through_a_restart_that_lost_it() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let kek = RingKek::from_base64(&Key::generate().export_base64()).unwrap();
+    let source = RedisRingSource::new(&server.url(), RING_KEY, kek)
+        .unwrap()
+        .poll_every(Duration::from_millis(50));
+    let (a, b, c) = (Key::generate(), Key::generate(), Key::generate());
+    source.publish(&ring_text(&a)).await.unwrap();
+
+    let nodes = [Node::start(&source).await, Node::start(&source).await];
+    assert!(nodes.iter().all(|n| n.primary() == a.id()));
+
+    // At rest, Redis holds neither the secrets nor the ring's text.
+    let stored = raw_value(&server.url()).await.unwrap();
+    for needle in [
+        a.export_base64().as_bytes(),
+        b"sealed-session key ring",
+        a.id().to_string().as_bytes(),
+    ] {
+        assert!(!stored.windows(needle.len()).any(|w| w == needle));
+    }
+
+    source.publish(&ring_text(&b)).await.unwrap();
+    wait_until("both nodes on b", || {
+        nodes.iter().all(|n| n.primary() == b.id())
+    })
+    .await;
+
+    // Redis restarts without persistence: empty. The nodes keep b, and
+    // write it back for nodes that start later.
+    server.kill();
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while raw_value(&server.url()).await.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "waited 30 s for the ring written back"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(nodes.iter().all(|n| n.primary() == b.id()));
+    let late = Node::start(&source).await;
+    assert_eq!(late.primary(), b.id(), "a node started after the restart");
+
+    // A change after the restart reaches every node (resubscribed).
+    source.publish(&ring_text(&c)).await.unwrap();
+    wait_until("every node on c", || {
+        nodes.iter().chain([&late]).all(|n| n.primary() == c.id())
+    })
+    .await;
+
+    // A ring sealed under another key-encryption key (or changed bytes)
+    // never replaces the one in use; it is counted.
+    let intruder = RingKek::from_base64(&Key::generate().export_base64()).unwrap();
+    let forged = RedisRingSource::new(&server.url(), RING_KEY, intruder).unwrap();
+    forged.publish(&ring_text(&a)).await.unwrap();
+    wait_until("the forged ring refused", || {
+        nodes.iter().all(|n| n.follower.stats().rejected >= 1)
+    })
+    .await;
+    assert!(nodes.iter().chain([&late]).all(|n| n.primary() == c.id()));
+    // And publishing refuses text that is not a ring, writing nothing.
+    assert!(source.publish("not a ring").await.is_err());
+}
+
+#[test]
+fn a_kek_opens_only_what_it_sealed_for_that_name() {
+    let kek = RingKek::from_base64(&Key::generate().export_base64()).unwrap();
+    let text = ring_text(&Key::generate());
+    let sealed = kek.seal(text.as_bytes(), RING_KEY);
+    assert_eq!(&kek.open(&sealed, RING_KEY).unwrap()[..], text.as_bytes());
+    assert!(kek.open(&sealed, "other:ring").is_err());
+    for i in 0..sealed.len() {
+        let mut bad = sealed.clone();
+        bad[i] ^= 1;
+        assert!(kek.open(&bad, RING_KEY).is_err(), "byte {i} changed");
+    }
+    assert!(kek.open(&sealed[..sealed.len() - 1], RING_KEY).is_err());
+    assert!(kek.open(&[], RING_KEY).is_err());
+    assert_ne!(
+        kek.seal(text.as_bytes(), RING_KEY),
+        sealed,
+        "a fresh nonce each time"
+    );
+}
