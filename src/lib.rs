@@ -126,6 +126,7 @@ mod budget;
 mod claims;
 mod clock;
 mod codec;
+mod codec_handle;
 mod cookies;
 mod error;
 mod format;
@@ -139,11 +140,15 @@ mod revocation;
 mod ring_file;
 mod rng;
 mod untrusted;
+// The session rules that the framework adapters above share.
+#[cfg(feature = "axum")]
+mod web;
 
 // The public interface.
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 pub use claims::{Claims, MAX_SUBJECT_LEN, UnverifiedClaims};
 pub use codec::{Codec, CodecBuilder, Opened, SealOptions, Sealed};
+pub use codec_handle::CodecHandle;
 pub use cookies::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
     MAX_REQUEST_BUDGET, RequestCookies, SameSite, SessionCookie, SessionCookieBuilder, SetCookies,
