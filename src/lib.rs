@@ -54,7 +54,10 @@
 //! limits measured as the browser measures them; opt-in chunking over
 //! several cookies, with stale chunks deleted (FORMAT.md §11). With the
 //! `axum` feature, the `axum` module's `SessionLayer` does it for every
-//! request of an axum (or any tower) app.
+//! request of an axum (or any tower) app; with the `actix` feature, the
+//! `actix` module's `SessionMiddleware` does the same for actix-web, by the
+//! same rules (one framework-neutral core) and with the same `Session<T>`.
+//! [`CodecHandle`] replaces either one's codec while it serves.
 //!
 //! # Revocation
 //! A codec built with [`CodecBuilder::revocations`] refuses revoked
@@ -84,6 +87,8 @@
 //! - `axum`: the `axum` module, a tower layer and an axum extractor, with
 //!   `axum-core`, `http`, `tower-layer`, `tower-service` and `tracing`
 //!   (neither axum itself nor tokio).
+//! - `actix`: the `actix` module, an actix-web middleware and extractor,
+//!   with `actix-web` (without its default features) and `tracing`.
 //! - `dangerous-test-hooks`: the `vectors` and `fuzzing` modules, which seal
 //!   with a chosen nonce, session id and time, for the known-answer vectors,
 //!   the fuzz targets and the adversarial tests. Never enable it in an
@@ -120,6 +125,8 @@ use sealed_session::fuzzing::seal_body;
 // The codec, bottom up: identifiers, modes and time; keys; the byte layout
 // (no cryptography); claims and payload inside the seal; and `codec`, the one
 // place that ties them together. `untrusted` reads a token without a key.
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod budget;
@@ -141,7 +148,7 @@ mod ring_file;
 mod rng;
 mod untrusted;
 // The session rules that the framework adapters above share.
-#[cfg(feature = "axum")]
+#[cfg(any(feature = "axum", feature = "actix"))]
 mod web;
 
 // The public interface.
