@@ -14,7 +14,7 @@ use actix_session::storage::{CookieSessionStore, RedisSessionStore};
 use actix_web::body::MessageBody;
 use actix_web::cookie::Key as CookieKey;
 use actix_web::dev::{ServerHandle, Service, ServiceResponse};
-use actix_web::http::StatusCode;
+use actix_web::http::{KeepAlive, StatusCode};
 use actix_web::http::header::{COOKIE, SET_COOKIE};
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -353,9 +353,13 @@ fn serve(contender: Contender, shared: Shared, listener: std::net::TcpListener) 
                 key,
                 ..
             } = shared.clone();
+            // No idle or first-request timeout, as `axum::serve` has none:
+            // a keep-alive connection waits out the other contenders' turns.
             macro_rules! server {
                 ($factory:expr) => {
                     HttpServer::new($factory)
+                        .keep_alive(KeepAlive::Os)
+                        .client_request_timeout(std::time::Duration::ZERO)
                         .disable_signals()
                         .listen(listener)
                         .expect("listens")
