@@ -13,12 +13,17 @@ use crate::error::{ConfigError, Error};
 /// codec.
 ///
 /// ```
-/// use sealed_session::{Codec, CodecHandle, Key, KeyRing};
-/// let handle = CodecHandle::new(Codec::builder(KeyRing::new(Key::generate())).build()?);
+/// # #[cfg(feature = "axum")] {
+/// use sealed_session::axum::SessionLayer;
+/// use sealed_session::{Codec, Key, KeyRing, SessionCookie};
+/// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
+/// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
+/// let handle = layer.codec_handle();
 /// let next = Codec::builder(KeyRing::new(Key::generate())).build()?;
 /// let next_key = next.key_ring().primary().id();
 /// handle.replace(next)?;
 /// assert_eq!(handle.current().key_ring().primary().id(), next_key);
+/// # }
 /// # Ok::<(), sealed_session::Error>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -27,9 +32,9 @@ pub struct CodecHandle {
 }
 
 impl CodecHandle {
-    /// A handle that starts with `codec`. A layer makes its own; take it
-    /// from the layer (`codec_handle()`) to replace the codec it uses.
-    pub fn new(codec: Codec) -> Self {
+    /// A handle that starts with `codec`: a layer makes its own, and hands
+    /// out clones of it (`codec_handle()`).
+    pub(crate) fn new(codec: Codec) -> Self {
         Self {
             codec: Arc::new(RwLock::new(codec)),
         }
@@ -52,16 +57,18 @@ impl CodecHandle {
     /// would make every revoked cookie open again.
     ///
     /// ```
-    /// # #[cfg(feature = "revocation")] {
+    /// # #[cfg(all(feature = "axum", feature = "revocation"))] {
     /// use std::sync::Arc;
-    /// use sealed_session::{Codec, CodecHandle, Key, KeyRing, MemoryRevocations};
+    /// use sealed_session::axum::SessionLayer;
+    /// use sealed_session::{Codec, Key, KeyRing, MemoryRevocations, SessionCookie};
     /// let store = Arc::new(MemoryRevocations::new());
     /// let ring = KeyRing::new(Key::generate());
-    /// let handle = CodecHandle::new(Codec::builder(ring.clone()).revocations(store.clone()).build()?);
+    /// let codec = Codec::builder(ring.clone()).revocations(store.clone()).build()?;
+    /// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
     /// let forgot = Codec::builder(ring.clone()).build()?;
-    /// assert!(handle.replace(forgot).is_err());
+    /// assert!(layer.codec_handle().replace(forgot).is_err());
     /// let kept = Codec::builder(ring).revocations(store).build()?;
-    /// handle.replace(kept)?;
+    /// layer.codec_handle().replace(kept)?;
     /// # }
     /// # Ok::<(), sealed_session::Error>(())
     /// ```

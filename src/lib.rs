@@ -57,7 +57,7 @@
 //! request of an axum (or any tower) app; with the `actix` feature, the
 //! `actix` module's `SessionMiddleware` does the same for actix-web, by the
 //! same rules (one framework-neutral core) and with the same `Session<T>`.
-//! [`CodecHandle`] replaces either one's codec while it serves.
+//! Their `CodecHandle` replaces either one's codec while it serves.
 //!
 //! # Revocation
 //! A codec built with [`CodecBuilder::revocations`] refuses revoked
@@ -133,6 +133,7 @@ mod budget;
 mod claims;
 mod clock;
 mod codec;
+#[cfg(any(feature = "axum", feature = "actix"))]
 mod codec_handle;
 mod cookies;
 mod error;
@@ -155,6 +156,7 @@ mod web;
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 pub use claims::{Claims, MAX_SUBJECT_LEN, UnverifiedClaims};
 pub use codec::{Codec, CodecBuilder, Opened, SealOptions, Sealed};
+#[cfg(any(feature = "axum", feature = "actix"))]
 pub use codec_handle::CodecHandle;
 pub use cookies::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
