@@ -123,14 +123,25 @@ impl Sessions {
     }
 
     /// Opens the session the request's `Cookie` header values carry, if
-    /// any opens.
+    /// any opens, at the system clock's time.
     pub(crate) fn open_cookies<'h, T: DeserializeOwned>(
         &self,
         cookie: &SessionCookie,
         headers: impl IntoIterator<Item = &'h [u8]>,
     ) -> Exchange<T> {
+        self.open_cookies_at(cookie, headers, request_time())
+    }
+
+    /// [`open_cookies`](Self::open_cookies) at `now` (unix seconds; `None`:
+    /// no usable clock, no session, and the client's cookie is left alone).
+    fn open_cookies_at<'h, T: DeserializeOwned>(
+        &self,
+        cookie: &SessionCookie,
+        headers: impl IntoIterator<Item = &'h [u8]>,
+        now: Option<i64>,
+    ) -> Exchange<T> {
         let codec = self.codec.current();
-        let Some(mut incoming) = Incoming::at_now() else {
+        let Some(mut incoming) = now.map(Incoming::at) else {
             return Exchange::without_session(codec);
         };
         let mut unchecked = None;
@@ -153,7 +164,7 @@ impl Sessions {
     /// [`named_token`](super::headers::named_token)), if it opens.
     pub(crate) fn open_token<T: DeserializeOwned>(&self, token: Option<&str>) -> Exchange<T> {
         let codec = self.codec.current();
-        let Some(mut incoming) = Incoming::at_now() else {
+        let Some(mut incoming) = request_time().map(Incoming::at) else {
             return Exchange::without_session(codec);
         };
         let mut unchecked = None;
@@ -295,24 +306,24 @@ impl Sessions {
     }
 }
 
+/// The request's time, unix seconds; `None` (and no session) if the
+/// system clock is unusable.
+fn request_time() -> Option<i64> {
+    unix_now()
+        .inspect_err(|e| tracing::error!("session layer: the system clock is unusable: {e}"))
+        .ok()
+}
+
 impl Incoming {
-    /// Nothing seen yet, at the request's time; `None` (and no session) if
-    /// the system clock is unusable.
-    fn at_now() -> Option<Self> {
-        let now = match unix_now() {
-            Ok(now) => now,
-            Err(e) => {
-                tracing::error!("session layer: the system clock is unusable: {e}");
-                return None;
-            }
-        };
-        Some(Self {
+    /// Nothing seen yet, at `now`.
+    fn at(now: i64) -> Self {
+        Self {
             now,
             cookies: Presence::default(),
             present: false,
             rejected: false,
             unavailable: false,
-        })
+        }
     }
 }
 
@@ -328,13 +339,7 @@ impl<T> Exchange<T> {
         Self {
             session: Session::new(None, None, &codec),
             codec,
-            incoming: Incoming {
-                now: 0,
-                cookies: Presence::default(),
-                present: false,
-                rejected: false,
-                unavailable: false,
-            },
+            incoming: Incoming::at(0),
         }
     }
 
@@ -512,5 +517,134 @@ fn log_seal_failure(e: &Error) {
             tracing::error!("session layer: the session value does not serialize; answering 500")
         }
         e => tracing::error!(error = %e, "session layer: cannot seal the session; answering 500"),
+    }
+}
+
+/// The rules without a framework: what an adapter would hand over and what
+/// it would get back, at chosen times.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::{Key, KeyRing};
+
+    const T0: i64 = 1_800_000_000;
+
+    fn rules() -> (Sessions, SessionCookie) {
+        let codec = Codec::builder(KeyRing::new(Key::generate()))
+            .idle_timeout(time::Duration::hours(1))
+            .build()
+            .unwrap();
+        let cookie = SessionCookie::builder("sid").build().unwrap();
+        (Sessions::new(codec), cookie)
+    }
+
+    /// The `Set-Cookie` values of an outcome.
+    fn set_cookies(outcome: &Outcome) -> Vec<String> {
+        match &outcome.write {
+            Write::Cookies(set) => set.headers().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `Cookie` header a browser sends back after `set`.
+    fn cookie_header(set: &[String]) -> String {
+        set.iter()
+            .map(|line| line.split(';').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn a_session_is_sealed_once_read_without_set_cookie_and_renewed_past_half_its_idle_timeout() {
+        let (rules, cookie) = rules();
+        let first = rules.open_cookies_at::<u32>(&cookie, [], Some(T0));
+        first.session().insert(7);
+        let outcome = rules.finish(&first, Carrier::Cookie(&cookie));
+        let set = set_cookies(&outcome);
+        assert_eq!(set.len(), 1);
+        assert!(set[0].starts_with("sid=") && outcome.sets_session() && outcome.vary);
+        let header = cookie_header(&set);
+
+        for (after, renewed) in [(60, false), (20 * 60, false), (40 * 60, true)] {
+            let next = rules.open_cookies_at::<u32>(&cookie, [header.as_bytes()], Some(T0 + after));
+            assert_eq!(next.session().get(), Some(7), "{after} s later");
+            let outcome = rules.finish(&next, Carrier::Cookie(&cookie));
+            assert_eq!(
+                !set_cookies(&outcome).is_empty(),
+                renewed,
+                "{after} s later"
+            );
+            assert!(outcome.vary, "the request carried a session");
+        }
+        // Past the idle timeout it no longer opens, and is removed.
+        let late = rules.open_cookies_at::<u32>(&cookie, [header.as_bytes()], Some(T0 + 7200));
+        assert_eq!(late.session().get(), None);
+        let outcome = rules.finish(&late, Carrier::Cookie(&cookie));
+        assert!(set_cookies(&outcome)[0].contains("Max-Age=0"));
+        let stats = rules.stats();
+        assert_eq!((stats.sealed, stats.removed, stats.rejected), (2, 1, 1));
+    }
+
+    #[test]
+    fn an_untouched_request_without_a_session_carries_nothing() {
+        let (rules, cookie) = rules();
+        let exchange = rules.open_cookies_at::<u32>(&cookie, [&b"theme=dark"[..]], Some(T0));
+        let outcome = rules.finish(&exchange, Carrier::Cookie(&cookie));
+        assert!(matches!(outcome.write, Write::Nothing));
+        assert!(!outcome.vary && !outcome.sets_session() && outcome.revoke.is_none());
+    }
+
+    #[test]
+    fn without_a_clock_no_session_opens_and_nothing_is_set() {
+        let (rules, cookie) = rules();
+        let exchange = rules.open_cookies_at::<u32>(&cookie, [&b"sid=AAAA"[..]], None);
+        assert_eq!(exchange.session().get(), None);
+        let outcome = rules.finish(&exchange, Carrier::Cookie(&cookie));
+        assert!(
+            set_cookies(&outcome).is_empty(),
+            "the client's cookie is kept"
+        );
+    }
+
+    #[cfg(feature = "revocation")]
+    #[test]
+    fn destroying_a_session_with_a_subject_hands_its_revocation_to_the_adapter() {
+        use crate::revocation::MemoryRevocations;
+        use std::sync::Arc;
+
+        let store = Arc::new(MemoryRevocations::new());
+        let codec = Codec::builder(KeyRing::new(Key::generate()))
+            .revocations(store.clone())
+            .build()
+            .unwrap();
+        let cookie = SessionCookie::builder("sid").build().unwrap();
+        let rules = Sessions::new(codec);
+        let now = unix_now().unwrap();
+        let login = rules.open_cookies_at::<u32>(&cookie, [], Some(now));
+        login.session().insert(1);
+        login.session().set_subject(Some("alice".into())).unwrap();
+        let header = cookie_header(&set_cookies(
+            &rules.finish(&login, Carrier::Cookie(&cookie)),
+        ));
+
+        let logout = rules.open_cookies_at::<u32>(&cookie, [header.as_bytes()], Some(now));
+        logout.session().destroy();
+        let outcome = rules.finish(&logout, Carrier::Cookie(&cookie));
+        assert!(set_cookies(&outcome)[0].contains("Max-Age=0"));
+        let revoke = outcome.revoke.expect("a revocation to await");
+        ready_now(revoke).unwrap();
+        let copy = rules.open_cookies_at::<u32>(&cookie, [header.as_bytes()], Some(now));
+        assert_eq!(copy.session().get(), None, "the copy is refused");
+    }
+
+    /// Polls a future that completes without waking (the memory store's).
+    #[cfg(feature = "revocation")]
+    fn ready_now<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the memory store answers at once"),
+        }
     }
 }
