@@ -423,7 +423,7 @@ impl<T> Opened<T> {
     }
 
     /// The value apart from the rest, which keeps what a re-seal needs.
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
     pub(crate) fn split(self) -> (T, Opened<()>) {
         let Self {
             value,
@@ -478,7 +478,7 @@ impl<T> Opened<T> {
 
 impl Opened<()> {
     /// The opened session with `value` in place of the one it carried.
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
     pub(crate) fn with_value<U>(self, value: U) -> Opened<U> {
         Opened {
             value,
@@ -1308,7 +1308,7 @@ impl<'a> SealOptions<'a> {
     /// A new session, or a re-seal with a new id, gets `id`, drawn at
     /// random by the caller beforehand. Never public: a chosen id is
     /// session fixation.
-    #[cfg(feature = "axum")]
+    #[cfg(any(feature = "axum", feature = "actix"))]
     pub(crate) fn with_id(mut self, id: SessionId) -> Self {
         self.id = Some(id);
         self.new_id = true;

@@ -54,7 +54,10 @@
 //! limits measured as the browser measures them; opt-in chunking over
 //! several cookies, with stale chunks deleted (FORMAT.md §11). With the
 //! `axum` feature, the `axum` module's `SessionLayer` does it for every
-//! request of an axum (or any tower) app.
+//! request of an axum (or any tower) app; with the `actix` feature, the
+//! `actix` module's `SessionMiddleware` does the same for actix-web, by the
+//! same rules (one framework-neutral core) and with the same `Session<T>`.
+//! Their `CodecHandle` replaces either one's codec while it serves.
 //!
 //! # Revocation
 //! A codec built with [`CodecBuilder::revocations`] refuses revoked
@@ -88,6 +91,8 @@
 //! - `axum`: the `axum` module, a tower layer and an axum extractor, with
 //!   `axum-core`, `http`, `tower-layer`, `tower-service` and `tracing`
 //!   (neither axum itself nor tokio).
+//! - `actix`: the `actix` module, an actix-web middleware and extractor,
+//!   with `actix-web` (without its default features) and `tracing`.
 //! - `dangerous-test-hooks`: the `vectors` and `fuzzing` modules, which seal
 //!   with a chosen nonce, session id and time, for the known-answer vectors,
 //!   the fuzz targets and the adversarial tests. Never enable it in an
@@ -124,12 +129,16 @@ use sealed_session::fuzzing::seal_body;
 // The codec, bottom up: identifiers, modes and time; keys; the byte layout
 // (no cryptography); claims and payload inside the seal; and `codec`, the one
 // place that ties them together. `untrusted` reads a token without a key.
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod budget;
 mod claims;
 mod clock;
 mod codec;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod codec_handle;
 mod cookies;
 mod error;
 mod format;
@@ -146,11 +155,16 @@ mod rotation;
 #[cfg(feature = "ring-source")]
 mod source;
 mod untrusted;
+// The session rules that the framework adapters above share.
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod web;
 
 // The public interface.
 pub use budget::{DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET};
 pub use claims::{Claims, MAX_SUBJECT_LEN, UnverifiedClaims};
 pub use codec::{Codec, CodecBuilder, Opened, SealOptions, Sealed};
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use codec_handle::CodecHandle;
 pub use cookies::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
     MAX_REQUEST_BUDGET, RequestCookies, SameSite, SessionCookie, SessionCookieBuilder, SetCookies,

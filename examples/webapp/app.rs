@@ -1,56 +1,25 @@
-//! The example site: log-in with a CSRF token kept in the session, a
+//! The example site on axum: log-in with a CSRF token kept in the session, a
 //! counter, a "grow the session" action that makes the cookie split into
-//! chunks, and log-out. `main.rs` serves it; the HTTP and browser tests
+//! chunks, and log-out. `site.rs` holds the pages and what the forms do;
+//! this file routes them. `main.rs` serves it; the HTTP and browser tests
 //! serve it too.
 
-use std::fmt::Write as _;
+#[path = "site.rs"]
+mod site;
 
 use axum::Form;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use base64ct::{Base64UrlUnpadded, Encoding as _};
-use rand::RngExt as _;
+use sealed_session::Codec;
 use sealed_session::axum::{Session, SessionLayer};
-use sealed_session::{Codec, SessionCookie};
-use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq as _;
 
-/// Everything the site remembers about a visitor, in the visitor's cookie.
-#[derive(Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Visitor {
-    /// Who is signed in.
-    pub(crate) user: Option<String>,
-    /// The anti-CSRF token every form sends back.
-    pub(crate) csrf: String,
-    pub(crate) count: u64,
-    /// Filler the "grow" button adds, to push the session over one cookie.
-    pub(crate) notes: Vec<String>,
-}
-
-/// The one account of the demo.
-pub(crate) const USER: &str = "alice";
-pub(crate) const PASSWORD: &str = "wonderland";
-
-/// Each "grow" adds this much text to the session.
-pub(crate) const NOTE_BYTES: usize = 1000;
-
-/// The session cookie: split into 2 cookies when it grows (with 4096-byte
-/// cookies, the default request budget of 6144 bytes holds 2: `usable_chunks`).
-///
-/// `secure(false)` because the demo serves plain HTTP on 127.0.0.1; behind
-/// TLS keep the default (`Secure`) and add `.prefix(CookiePrefix::Host)`.
-pub(crate) fn cookie() -> SessionCookie {
-    SessionCookie::builder("session")
-        .secure(false)
-        .chunked(2)
-        .build()
-        .expect("a valid cookie configuration")
-}
+use site::{Csrf, LogIn, Refused};
+pub(crate) use site::{PASSWORD, USER, Visitor};
 
 pub(crate) fn router(codec: Codec) -> (Router, SessionLayer<Visitor>) {
-    let layer = SessionLayer::<Visitor>::new(codec, cookie());
+    let layer = SessionLayer::<Visitor>::new(codec, site::cookie());
     let router = Router::new()
         .route("/", get(home))
         .route("/login", post(log_in))
@@ -61,136 +30,34 @@ pub(crate) fn router(codec: Codec) -> (Router, SessionLayer<Visitor>) {
     (router, layer)
 }
 
-fn new_csrf() -> String {
-    let bytes: [u8; 18] = rand::rng().random();
-    Base64UrlUnpadded::encode_string(&bytes)
-}
-
-/// The session's CSRF token, creating the session if there is none yet.
-fn csrf_of(session: &Session<Visitor>) -> String {
-    if let Some(token) = session.with(|v| v.map(|v| v.csrf.clone())) {
-        if !token.is_empty() {
-            return token;
-        }
+/// A form's answer: back to the home page, or why not.
+fn answer(result: Result<(), Refused>) -> Response {
+    match result {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(Refused(status, why)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            why,
+        )
+            .into_response(),
     }
-    session.update_or_insert_with(Visitor::default, |v| {
-        v.csrf = new_csrf();
-        v.csrf.clone()
-    })
-}
-
-/// True if `sent` is the session's CSRF token (compared in constant time).
-fn csrf_ok(session: &Session<Visitor>, sent: &str) -> bool {
-    session.with(|v| {
-        v.is_some_and(|v| {
-            !v.csrf.is_empty() && bool::from(v.csrf.as_bytes().ct_eq(sent.as_bytes()))
-        })
-    })
-}
-
-fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response()
 }
 
 async fn home(session: Session<Visitor>) -> Html<String> {
-    let csrf = csrf_of(&session);
-    let visitor = session.get().unwrap_or_default();
-    let mut page = String::from(
-        "<!doctype html><meta charset=utf-8><title>sealed-session demo</title>\
-         <style>body{font:16px system-ui;max-width:40em;margin:2em auto}</style>",
-    );
-    let form = |action: &str, label: &str, id: &str| {
-        format!(
-            "<form method=post action={action}><input type=hidden name=csrf value={csrf}>\
-             <button id={id}>{label}</button></form>"
-        )
-    };
-    match &visitor.user {
-        Some(user) => {
-            let note_bytes: usize = visitor.notes.iter().map(String::len).sum();
-            let _ = write!(
-                page,
-                "<p id=status>Signed in as <b id=user>{user}</b></p>\
-                 <p>Counter: <b id=count>{}</b></p>{}\
-                 <p>Notes: <b id=notes>{}</b> ({note_bytes} bytes)</p>{}{}",
-                visitor.count,
-                form("/count", "Count", "count-button"),
-                visitor.notes.len(),
-                form("/grow", "Grow the session", "grow-button"),
-                form("/logout", "Log out", "logout-button"),
-            );
-        }
-        None => {
-            let _ = write!(
-                page,
-                "<p id=status>Logged out</p>\
-                 <form method=post action=/login><input type=hidden name=csrf value={csrf}>\
-                 <label>User <input id=username name=username value={USER}></label> \
-                 <label>Password <input id=password name=password type=password></label> \
-                 <button id=login-button>Log in</button></form>"
-            );
-        }
-    }
-    Html(page)
-}
-
-#[derive(Deserialize)]
-pub(crate) struct LogIn {
-    csrf: String,
-    username: String,
-    password: String,
+    Html(site::home(&session))
 }
 
 async fn log_in(session: Session<Visitor>, Form(form): Form<LogIn>) -> Response {
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden();
-    }
-    let known =
-        form.username == USER && bool::from(form.password.as_bytes().ct_eq(PASSWORD.as_bytes()));
-    if !known {
-        return (StatusCode::UNAUTHORIZED, "unknown user or wrong password").into_response();
-    }
-    session.update(|v| {
-        v.user = Some(form.username.clone());
-        // A new CSRF token with the new privilege.
-        v.csrf = new_csrf();
-    });
-    // A new session id too (against session fixation), and the subject
-    // that "log out everywhere" will name.
-    if session.set_subject(Some(form.username)).is_err() {
-        return (StatusCode::BAD_REQUEST, "user names are 1 to 255 bytes").into_response();
-    }
-    Redirect::to("/").into_response()
-}
-
-#[derive(Deserialize)]
-pub(crate) struct Csrf {
-    csrf: String,
+    answer(site::log_in(&session, form))
 }
 
 async fn count(session: Session<Visitor>, Form(form): Form<Csrf>) -> Response {
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden();
-    }
-    session.update(|v| v.count += 1);
-    Redirect::to("/").into_response()
+    answer(site::count(&session, form))
 }
 
 async fn grow(session: Session<Visitor>, Form(form): Form<Csrf>) -> Response {
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden();
-    }
-    // Random text: it does not compress, so the cookie grows by as much.
-    let mut bytes = vec![0u8; NOTE_BYTES * 3 / 4];
-    rand::rng().fill(&mut bytes[..]);
-    session.update(|v| v.notes.push(Base64UrlUnpadded::encode_string(&bytes)));
-    Redirect::to("/").into_response()
+    answer(site::grow(&session, form))
 }
 
 async fn log_out(session: Session<Visitor>, Form(form): Form<Csrf>) -> Response {
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden();
-    }
-    session.destroy();
-    Redirect::to("/").into_response()
+    answer(site::log_out(&session, form))
 }

@@ -2,15 +2,15 @@
 //! be replaced at run time), where the token travels, and counters.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use http::HeaderName;
 use tower_layer::Layer;
 
 use crate::codec::Codec;
+use crate::codec_handle::CodecHandle;
 use crate::cookies::SessionCookie;
-use crate::error::{ConfigError, Error};
+use crate::web::{Carrier, SessionStats, Sessions};
 
 use super::service::SessionService;
 
@@ -69,22 +69,12 @@ impl<T> std::fmt::Debug for SessionLayer<T> {
     }
 }
 
-/// What every request of a layer shares.
+/// What every request of a layer shares: the rules' shared state, and
+/// where the token travels.
 #[derive(Debug)]
 pub(super) struct Shared {
-    codec: RwLock<Codec>,
+    pub(super) sessions: Sessions,
     pub(super) transport: Transport,
-    pub(super) counters: Counters,
-}
-
-impl Shared {
-    /// The codec of this moment; a request keeps the one it started with.
-    pub(super) fn codec(&self) -> Codec {
-        self.codec
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
 }
 
 /// Where the token travels.
@@ -95,6 +85,14 @@ pub(super) enum Transport {
 }
 
 impl Transport {
+    /// The token's carrier, as the rules see it.
+    pub(super) fn carrier(&self) -> Carrier<'_> {
+        match self {
+            Self::Cookie(cookie) => Carrier::Cookie(cookie),
+            Self::Header(_) => Carrier::Header,
+        }
+    }
+
     /// The request header a response's content depends on (for `Vary`).
     pub(super) fn request_header(&self) -> &HeaderName {
         const COOKIE: &HeaderName = &http::header::COOKIE;
@@ -140,9 +138,8 @@ impl<T> SessionLayer<T> {
     fn with_transport(codec: Codec, transport: Transport) -> Self {
         Self {
             shared: Arc::new(Shared {
-                codec: RwLock::new(codec),
+                sessions: Sessions::new(codec),
                 transport,
-                counters: Counters::default(),
             }),
             value: PhantomData,
         }
@@ -164,9 +161,7 @@ impl<T> SessionLayer<T> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn codec_handle(&self) -> CodecHandle {
-        CodecHandle {
-            shared: Arc::clone(&self.shared),
-        }
+        self.shared.sessions.codec_handle()
     }
 
     /// What the layer has seen so far: a rise of `old_shape` after a deploy
@@ -182,7 +177,7 @@ impl<T> SessionLayer<T> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn stats(&self) -> SessionStats {
-        self.shared.counters.snapshot()
+        self.shared.sessions.stats()
     }
 }
 
@@ -191,73 +186,6 @@ impl<S, T> Layer<S> for SessionLayer<T> {
 
     fn layer(&self, inner: S) -> Self::Service {
         SessionService::new(inner, Arc::clone(&self.shared))
-    }
-}
-
-/// Replaces the codec of a [`SessionLayer`] while it serves: requests
-/// already started finish with the codec they began with.
-///
-/// ```
-/// # use sealed_session::axum::SessionLayer;
-/// # use sealed_session::{Codec, Key, KeyRing, SessionCookie};
-/// let codec = Codec::builder(KeyRing::new(Key::generate())).build()?;
-/// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
-/// let handle = layer.codec_handle();
-/// let next = Codec::builder(KeyRing::new(Key::generate())).build()?;
-/// let next_key = next.key_ring().primary().id();
-/// handle.replace(next)?;
-/// assert_eq!(handle.current().key_ring().primary().id(), next_key);
-/// # Ok::<(), sealed_session::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct CodecHandle {
-    shared: Arc<Shared>,
-}
-
-impl CodecHandle {
-    /// The codec in use now.
-    pub fn current(&self) -> Codec {
-        self.shared.codec()
-    }
-
-    /// Uses `codec` from the next request on.
-    ///
-    /// # Errors
-    /// [`ConfigError::RevocationStoreChanged`] (and the codec in use stays)
-    /// if the codec in use checks a revocation store and `codec` does not
-    /// check that same store: a reload that forgot `.revocations(store)`
-    /// would make every revoked cookie open again.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use sealed_session::axum::SessionLayer;
-    /// # use sealed_session::{Codec, Error, Key, KeyRing, MemoryRevocations, SessionCookie};
-    /// let store = Arc::new(MemoryRevocations::new());
-    /// let ring = KeyRing::new(Key::generate());
-    /// let codec = Codec::builder(ring.clone()).revocations(store.clone()).build()?;
-    /// let layer = SessionLayer::<u64>::new(codec, SessionCookie::builder("session").build()?);
-    /// let forgot = Codec::builder(ring.clone()).build()?;
-    /// assert!(layer.codec_handle().replace(forgot).is_err());
-    /// let kept = Codec::builder(ring).revocations(store).build()?;
-    /// layer.codec_handle().replace(kept)?;
-    /// # Ok::<(), Error>(())
-    /// ```
-    pub fn replace(&self, codec: Codec) -> Result<(), Error> {
-        let mut current = self
-            .shared
-            .codec
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(store) = current.revocations() {
-            let same = codec
-                .revocations()
-                .is_some_and(|next| std::ptr::addr_eq(Arc::as_ptr(store), Arc::as_ptr(next)));
-            if !same {
-                return Err(ConfigError::RevocationStoreChanged.into());
-            }
-        }
-        *current = codec;
-        Ok(())
     }
 }
 
@@ -322,51 +250,5 @@ impl TokenHeader {
     pub fn respond_with(mut self, name: HeaderName) -> Self {
         self.response = name;
         self
-    }
-}
-
-/// Counters of a [`SessionLayer`], from [`SessionLayer::stats`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SessionStats {
-    /// Requests whose session did not open (forged, tampered, expired, from
-    /// a removed key, or cookies that do not form one session), old shapes
-    /// excepted.
-    pub rejected: u64,
-    /// Requests whose session authenticated but did not deserialize into
-    /// the layer's type: sealed by an older version of the app.
-    pub old_shape: u64,
-    /// Responses that sealed a session.
-    pub sealed: u64,
-    /// Responses that deleted a session.
-    pub removed: u64,
-    /// Responses turned into a 500 because the session could not be sealed
-    /// (too large, or not serializable).
-    pub failed: u64,
-}
-
-#[derive(Debug, Default)]
-pub(super) struct Counters {
-    pub(super) rejected: AtomicU64,
-    pub(super) old_shape: AtomicU64,
-    pub(super) sealed: AtomicU64,
-    pub(super) removed: AtomicU64,
-    pub(super) failed: AtomicU64,
-}
-
-impl Counters {
-    pub(super) fn add(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> SessionStats {
-        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        SessionStats {
-            rejected: read(&self.rejected),
-            old_shape: read(&self.old_shape),
-            sealed: read(&self.sealed),
-            removed: read(&self.removed),
-            failed: read(&self.failed),
-        }
     }
 }

@@ -53,6 +53,8 @@ mod layer;
 mod service;
 mod session;
 
-pub use layer::{CodecHandle, SessionLayer, SessionStats, TokenHeader};
+pub use crate::codec_handle::CodecHandle;
+pub use crate::web::{Session, SessionStats};
+pub use layer::{SessionLayer, TokenHeader};
 pub use service::{ResponseFuture, SessionService};
-pub use session::{MissingSessionLayer, Session};
+pub use session::MissingSessionLayer;

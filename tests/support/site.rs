@@ -2,7 +2,12 @@
 //! its pages: shared by tests/webapp.rs and tests/attack.rs (each declares
 //! the site as `mod app`).
 
+#[path = "page.rs"]
+mod page;
+
 use sealed_session::Codec;
+
+pub(crate) use page::csrf;
 
 /// The site with `codec` on a free loopback port; stops with the test's runtime.
 pub(crate) async fn serve(codec: Codec) -> reqwest::Url {
@@ -13,14 +18,4 @@ pub(crate) async fn serve(codec: Codec) -> reqwest::Url {
     let url = format!("http://{}/", listener.local_addr().expect("address"));
     tokio::spawn(async move { axum::serve(listener, router).await });
     url.parse().expect("url")
-}
-
-/// The CSRF token of the page's first form.
-pub(crate) fn csrf(page: &str) -> String {
-    let start = page.find("name=csrf value=").expect("a CSRF field") + "name=csrf value=".len();
-    page[start..]
-        .split(['>', ' '])
-        .next()
-        .expect("a value")
-        .to_owned()
 }

@@ -1,5 +1,6 @@
-//! Over loopback HTTP: `axum::serve` per contender, and concurrent
-//! keep-alive clients (hyper's HTTP/1 connections) taking turns.
+//! Over loopback HTTP: a server per contender (`axum::serve`, or actix-web's
+//! `HttpServer`), and concurrent keep-alive clients (hyper's HTTP/1
+//! connections) taking turns.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -10,9 +11,29 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 
-use crate::{Case, Plan, median};
+use crate::{Case, Plan, Row, median, order};
 
 type Sender = SendRequest<Empty<Bytes>>;
+
+/// A row served over HTTP: where, and the client's cookies.
+pub(crate) struct Target {
+    pub(crate) row: Row,
+    pub(crate) address: SocketAddr,
+    pub(crate) cookie: axum::http::HeaderValue,
+}
+
+/// Serves every axum case (one server per case).
+pub(crate) async fn serve_axum(cases: &[Case]) -> Vec<Target> {
+    let mut targets = Vec::with_capacity(cases.len());
+    for case in cases {
+        targets.push(Target {
+            row: case.row(),
+            address: serve(case).await,
+            cookie: case.cookie.clone(),
+        });
+    }
+    targets
+}
 
 async fn serve(case: &Case) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -67,14 +88,15 @@ async fn drive(
     (sender, answered)
 }
 
-pub(crate) async fn run(cases: &[Case], plan: Plan) {
-    let n = cases.len();
+/// Measures `targets` (a read and a modify row per contender, the floor's
+/// first) in interleaved rounds, and prints the table; `floor` names it.
+pub(crate) async fn run(targets: &[Target], plan: Plan, floor: &str) {
+    let n = targets.len();
     let mut senders = Vec::with_capacity(n);
-    for case in cases {
-        let address = serve(case).await;
+    for target in targets {
         let mut these = Vec::with_capacity(plan.connections);
         for _ in 0..plan.connections {
-            these.push(connect(address).await);
+            these.push(connect(target.address).await);
         }
         senders.push(these);
     }
@@ -83,23 +105,18 @@ pub(crate) async fn run(cases: &[Case], plan: Plan) {
     // A first round to warm up, not counted.
     for round in 0..=plan.rounds {
         let mut this_round = vec![0.0; n];
-        for k in 0..n {
-            let i = if round % 2 == 0 {
-                (k + round) % n
-            } else {
-                (n - 1 - k + round) % n
-            };
-            let case = &cases[i];
+        for i in order(n, round) {
+            let target = &targets[i];
             let start = Instant::now();
             let deadline = start + plan.window;
             let tasks: Vec<_> = senders[i]
                 .drain(..)
                 .map(|sender| {
                     let what = (
-                        case.method(),
-                        case.path(),
-                        case.cookie.clone(),
-                        case.contender,
+                        target.row.method(),
+                        target.row.path(),
+                        target.cookie.clone(),
+                        target.row.contender,
                     );
                     tokio::spawn(drive(sender, what, deadline))
                 })
@@ -117,7 +134,7 @@ pub(crate) async fn run(cases: &[Case], plan: Plan) {
         }
         for i in 0..n {
             rates[i].push(this_round[i]);
-            let floor = this_round[usize::from(cases[i].modifies)];
+            let floor = this_round[usize::from(targets[i].row.modifies)];
             ratios[i].push(this_round[i] / floor);
         }
     }
@@ -131,14 +148,14 @@ pub(crate) async fn run(cases: &[Case], plan: Plan) {
     );
     println!();
     println!(
-        "| contender | read-only requests/s | of no session | modifying requests/s | of no session |"
+        "| contender | read-only requests/s | of {floor} | modifying requests/s | of {floor} |"
     );
     println!("|---|---|---|---|---|");
     for pair in (0..n).step_by(2) {
         let (read, modify) = (pair, pair + 1);
         println!(
             "| {} | {:.0} | {:.0} % | {:.0} | {:.0} % |",
-            cases[read].contender,
+            targets[read].row.contender,
             median(&mut rates[read]),
             median(&mut ratios[read]) * 100.0,
             median(&mut rates[modify]),

@@ -1,13 +1,14 @@
-//! In process: each request through `oneshot`, contenders in turns.
+//! In process: each request through the framework's in-process entry
+//! (axum: `oneshot`; actix-web: `test::call_service`), contenders in turns.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tokio::runtime::Runtime;
 use tower::ServiceExt as _;
 
-use crate::{Case, Plan, median};
+use crate::{Case, Plan, Row, interleaved, median};
 
 async fn one(case: &Case) {
     let request = Request::builder()
@@ -37,43 +38,49 @@ fn per_request(runtime: &Runtime, case: &Case, batch: u32) -> f64 {
     })
 }
 
-/// Requests in one turn of `turn` for this case, from a first estimate.
-fn batch_for(runtime: &Runtime, case: &Case, turn: Duration) -> u32 {
-    per_request(runtime, case, 50); // warm up
-    let ns = per_request(runtime, case, 200);
-    ((turn.as_secs_f64() * 1e9 / ns) as u32).max(1)
+/// The axum table: `floor` names the first contender, which the others
+/// are measured over.
+pub(crate) fn run(runtime: &Runtime, cases: &[Case], plan: Plan, floor: &str) {
+    let rows: Vec<Row> = cases.iter().map(Case::row).collect();
+    report(&rows, plan, "`oneshot`", floor, |i, batch| {
+        per_request(runtime, &cases[i], batch)
+    });
 }
 
-/// `floor` names the first contender, which the others are measured over.
-pub(crate) fn run(runtime: &Runtime, cases: &[Case], plan: Plan, floor: &str) {
-    let batches: Vec<u32> = cases
-        .iter()
-        .map(|c| batch_for(runtime, c, plan.turn))
+/// Measures `rows` (a read and a modify row per contender, the floor's
+/// first) in interleaved rounds, and prints the table. `per_request(i,
+/// batch)` sends `batch` requests of row `i` and returns nanoseconds per
+/// request.
+pub(crate) fn report(
+    rows: &[Row],
+    plan: Plan,
+    entry: &str,
+    floor: &str,
+    mut per_request: impl FnMut(usize, u32) -> f64,
+) {
+    // Requests in one turn of `plan.turn` for each row, from a first estimate.
+    let batches: Vec<u32> = (0..rows.len())
+        .map(|i| {
+            per_request(i, 50); // warm up
+            let ns = per_request(i, 200);
+            ((plan.turn.as_secs_f64() * 1e9 / ns) as u32).max(1)
+        })
         .collect();
-    let n = cases.len();
-    let mut times = vec![Vec::new(); n];
-    // Excess over the floor of the same kind (read or modify), same round.
-    let mut excess = vec![Vec::new(); n];
-    for round in 0..plan.rounds {
-        let mut this_round = vec![0.0; n];
-        for k in 0..n {
-            // A rotating order, reversed every other round.
-            let i = if round % 2 == 0 {
-                (k + round) % n
-            } else {
-                (n - 1 - k + round) % n
-            };
-            this_round[i] = per_request(runtime, &cases[i], batches[i]);
-        }
-        for i in 0..n {
-            times[i].push(this_round[i]);
-            let floor = this_round[usize::from(cases[i].modifies)];
-            excess[i].push(this_round[i] - floor);
-        }
-    }
+    let times = interleaved(rows.len(), plan.rounds, |i| per_request(i, batches[i]));
+    let n = rows.len();
+    // Over the floor of the same kind (read or modify), same round.
+    let mut excess: Vec<Vec<f64>> = rows
+        .iter()
+        .zip(&times)
+        .map(|(row, own)| {
+            let floor = &times[usize::from(row.modifies)];
+            own.iter().zip(floor).map(|(t, f)| t - f).collect()
+        })
+        .collect();
+    let mut times = times;
     println!();
     println!(
-        "In process (`oneshot`, one thread), median of {} interleaved rounds:",
+        "In process ({entry}, one thread), median of {} interleaved rounds:",
         plan.rounds
     );
     println!();
@@ -91,7 +98,7 @@ pub(crate) fn run(runtime: &Runtime, cases: &[Case], plan: Plan, floor: &str) {
         };
         println!(
             "| {} | {} | {} | {} | {} |",
-            cases[read].contender,
+            rows[read].contender,
             us(median(&mut times[read])),
             over(median(&mut excess[read])),
             us(median(&mut times[modify])),

@@ -1,21 +1,25 @@
-//! What a session costs per request, against what axum users run today:
-//! no session (the floor), sealed-session's layer, `tower-sessions` with its
-//! memory store and with its Redis store (a real `redis-server`), and
-//! `axum-extra`'s `PrivateCookieJar` with the session as JSON.
+//! What a session costs per request, against what axum and actix-web users
+//! run today. On axum: no session (the floor), sealed-session's layer,
+//! `tower-sessions` with its memory store and with its Redis store (a real
+//! `redis-server`), and `axum-extra`'s `PrivateCookieJar` with the session
+//! as JSON. On actix-web: no session (its floor), sealed-session's
+//! middleware, and `actix-session` with its cookie store and with its
+//! Redis store.
 //!
-//! Two measurements, each interleaved (every contender takes its turn in
-//! every round, in a rotating order, so that a slow spell of a shared
-//! machine lands on all of them), in one process:
+//! Two measurements per framework, each interleaved (every contender takes
+//! its turn in every round, in a rotating order, so that a slow spell of a
+//! shared machine lands on all of them), in one process:
 //!
-//! - in process: `tower::ServiceExt::oneshot` on the app, the time per
+//! - in process: `tower::ServiceExt::oneshot` on the axum app,
+//!   `actix_web::test::call_service` on the actix-web one, the time per
 //!   request and its excess over the floor, per round, then the median;
 //! - over loopback HTTP: concurrent keep-alive clients (hyper) against
-//!   `axum::serve`, requests per second and their ratio to the floor's in
-//!   the same round, then the median.
+//!   `axum::serve` or actix-web's `HttpServer`, requests per second and
+//!   their ratio to the floor's in the same round, then the median.
 //!
-//! `cargo bench -p sealed-session-web-bench` (about two minutes; append
-//! `-- in-process` for the first table alone, or `-- revocation` for what
-//! a revocation store adds to our layer). Without
+//! `cargo bench -p sealed-session-web-bench` (about four minutes; append
+//! `-- in-process` for the in-process tables alone, or `-- revocation` for
+//! what a revocation store adds to our layer). Without
 //! `redis-server` on the machine the Redis rows are left out, with a line
 //! that says so. Under `cargo test` (no `--bench`) every path runs once.
 
@@ -24,6 +28,7 @@
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 
+mod actix;
 mod apps;
 mod http;
 mod inprocess;
@@ -46,6 +51,30 @@ pub(crate) struct Case {
 
 impl Case {
     pub(crate) fn method(&self) -> Method {
+        self.row().method()
+    }
+
+    pub(crate) fn path(&self) -> &'static str {
+        self.row().path()
+    }
+
+    pub(crate) fn row(&self) -> Row {
+        Row {
+            contender: self.contender,
+            modifies: self.modifies,
+        }
+    }
+}
+
+/// What a row of a table sends: a read-only or a modifying request.
+#[derive(Clone, Copy)]
+pub(crate) struct Row {
+    pub(crate) contender: &'static str,
+    pub(crate) modifies: bool,
+}
+
+impl Row {
+    pub(crate) fn method(&self) -> Method {
         if self.modifies {
             Method::POST
         } else {
@@ -56,6 +85,37 @@ impl Case {
     pub(crate) fn path(&self) -> &'static str {
         if self.modifies { "/modify" } else { "/read" }
     }
+}
+
+/// The order of the rows in a round: rotating, reversed every other round.
+pub(crate) fn order(n: usize, round: usize) -> impl Iterator<Item = usize> {
+    (0..n).map(move |k| {
+        if round.is_multiple_of(2) {
+            (k + round) % n
+        } else {
+            (n - 1 - k + round) % n
+        }
+    })
+}
+
+/// `measure(i)` for each of `n` rows in each of `rounds` rounds, in
+/// [`order`]: `values[i][round]`.
+pub(crate) fn interleaved(
+    n: usize,
+    rounds: usize,
+    mut measure: impl FnMut(usize) -> f64,
+) -> Vec<Vec<f64>> {
+    let mut values = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        let mut this_round = vec![0.0; n];
+        for i in order(n, round) {
+            this_round[i] = measure(i);
+        }
+        for (row, value) in values.iter_mut().zip(this_round) {
+            row.push(value);
+        }
+    }
+    values
 }
 
 /// How much to run: a measurement under `cargo bench`, or each path once
@@ -208,17 +268,23 @@ fn main() {
     inprocess::run(&runtime, &cases_here, plan, "no session");
     drop(cases_here);
     drop(runtime);
+    // actix-web in process, on its own single-threaded runtime.
+    actix::in_process(plan, redis_url.as_deref());
     if std::env::args().any(|a| a == "in-process") {
         return;
     }
 
-    // Over loopback HTTP, servers and clients on a multi-threaded runtime.
+    // Over loopback HTTP, clients on a multi-threaded runtime; axum's
+    // servers on it too, actix-web's on their own threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let cases_here = runtime.block_on(cases(redis_url.as_deref()));
-    runtime.block_on(http::run(&cases_here, plan));
+    let targets = runtime.block_on(http::serve_axum(&cases_here));
+    runtime.block_on(http::run(&targets, plan, "no session"));
+    let servers = actix::Servers::start(redis_url.as_deref());
+    runtime.block_on(http::run(servers.targets(), plan, "actix-web, no session"));
 }
 
 fn cpu_model() -> String {
