@@ -13,7 +13,9 @@
 //!
 //! Not budgeted, for comparison: `request-none-read` and
 //! `request-none-modify` (the same requests to the same routes without a
-//! session layer: the floor); `peer-seal-typical`, `peer-open-typical`,
+//! session layer: the floor), `request-wrapped-read` and
+//! `request-wrapped-modify` (the layer around the router rather than added
+//! by `Router::layer`); `peer-seal-typical`, `peer-open-typical`,
 //! `peer-seal-large`, `peer-open-large`, the `cookie` crate's `PrivateJar`
 //! with the session as serde_json (the peer of `benches/interleaved.rs`).
 //!
@@ -24,12 +26,15 @@ mod common;
 
 use std::hint::black_box;
 
+use std::convert::Infallible;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use common::{Large, Typical, large, typical};
-use sealed_session::axum::{Session, SessionLayer};
+use sealed_session::axum::{Session, SessionLayer, SessionService};
 use sealed_session::{Codec, Key, KeyRing, SessionCookie};
 use tower::ServiceExt as _;
 
@@ -41,37 +46,60 @@ fn codec() -> Codec {
         .expect("codec")
 }
 
-fn app() -> Router {
+/// The reference session's user id, which the read handler checks (a
+/// constant, so that the handler captures nothing: a handler that captures
+/// state is boxed again for every request by axum's router, an allocation
+/// of the app's, not the layer's).
+const USER_ID: u64 = 123_456_789;
+
+/// The routes, with their session handlers, and no layer yet.
+fn routes() -> Router {
     async fn setup(session: Session<Typical>) -> StatusCode {
         session.insert(typical());
         StatusCode::OK
     }
-    // The handlers check what they read against the reference session's
-    // user id, read once here (building the reference value in a handler
-    // would count its allocations as the layer's).
-    let user_id = typical().user_id;
-    let read = move |session: Session<Typical>| async move {
+    async fn read(session: Session<Typical>) -> StatusCode {
         session.with(|t| match t {
-            Some(t) if t.user_id == user_id => StatusCode::OK,
+            Some(t) if t.user_id == USER_ID => StatusCode::OK,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         })
-    };
+    }
     async fn modify(session: Session<Typical>) -> StatusCode {
         match session.update(|t| t.created += 1) {
             Some(()) => StatusCode::OK,
             None => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-    let cookie = SessionCookie::builder("session").build().expect("cookie");
+    assert_eq!(typical().user_id, USER_ID);
     Router::new()
         .route("/setup", post(setup))
         .route("/read", get(read))
         .route("/modify", post(modify))
-        .layer(SessionLayer::<Typical>::new(codec(), cookie))
+}
+
+fn layer() -> SessionLayer<Typical> {
+    let cookie = SessionCookie::builder("session").build().expect("cookie");
+    SessionLayer::<Typical>::new(codec(), cookie)
+}
+
+/// The layer as the README adds it, `Router::layer`, and the router made
+/// ready to serve as `axum::serve` makes it (`with_state`: without it,
+/// axum builds every route's service again for each request).
+fn app() -> Router {
+    routes().layer(layer()).with_state(())
+}
+
+/// The layer around the whole router instead: axum then neither boxes nor
+/// clones the layer's service per route and request.
+fn wrapped_app() -> SessionService<Router, Typical> {
+    tower::Layer::layer(&layer(), routes().with_state(()))
 }
 
 /// Sends `method path` with `cookie`; the first `Set-Cookie`'s pair.
-async fn send(app: &Router, method: &str, path: &str, cookie: Option<&str>) -> Option<String> {
+async fn send<S>(app: &S, method: &str, path: &str, cookie: Option<&str>) -> Option<String>
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible> + Clone,
+{
     let mut request = Request::builder().method(method).uri(path);
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
@@ -104,22 +132,45 @@ fn floor_app() -> Router {
         .route("/setup", post(setup))
         .route("/read", get(ok))
         .route("/modify", post(ok))
+        .with_state(())
 }
 
-fn requests(path: &'static str, n: u64, with_session: bool) {
+/// Which app a request goes to.
+#[derive(Clone, Copy)]
+enum Target {
+    /// [`app`]: the layer by `Router::layer`.
+    Layered,
+    /// [`wrapped_app`]: the layer around the router.
+    Wrapped,
+    /// [`floor_app`]: no session.
+    Floor,
+}
+
+fn requests(path: &'static str, n: u64, target: Target) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let app = if with_session { app() } else { floor_app() };
-        let session = send(&app, "POST", "/setup", None).await.expect("a session");
-        // The other cookies a browser sends beside the session.
-        let cookies = format!("theme=dark; {session}; lang=en");
-        let method = if path == "/read" { "GET" } else { "POST" };
-        for _ in 0..n {
-            black_box(send(&app, method, path, Some(&cookies)).await);
+        match target {
+            Target::Layered => run(&app(), path, n).await,
+            Target::Wrapped => run(&wrapped_app(), path, n).await,
+            Target::Floor => run(&floor_app(), path, n).await,
         }
     });
+}
+
+/// A session set up, then `n` requests to `path` with it.
+async fn run<S>(app: &S, path: &'static str, n: u64)
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible> + Clone,
+{
+    let session = send(app, "POST", "/setup", None).await.expect("a session");
+    // The other cookies a browser sends beside the session.
+    let cookies = format!("theme=dark; {session}; lang=en");
+    let method = if path == "/read" { "GET" } else { "POST" };
+    for _ in 0..n {
+        black_box(send(app, method, path, Some(&cookies)).await);
+    }
 }
 
 /// The peer's cookie value for `value`: `PrivateJar` over serde_json.
@@ -193,10 +244,12 @@ fn main() {
         "peer-open-typical" => peer(&typical(), false, n),
         "peer-seal-large" => peer(&large(), true, n),
         "peer-open-large" => peer(&large(), false, n),
-        "request-read" => requests("/read", n, true),
-        "request-modify" => requests("/modify", n, true),
-        "request-none-read" => requests("/read", n, false),
-        "request-none-modify" => requests("/modify", n, false),
+        "request-read" => requests("/read", n, Target::Layered),
+        "request-modify" => requests("/modify", n, Target::Layered),
+        "request-wrapped-read" => requests("/read", n, Target::Wrapped),
+        "request-wrapped-modify" => requests("/modify", n, Target::Wrapped),
+        "request-none-read" => requests("/read", n, Target::Floor),
+        "request-none-modify" => requests("/modify", n, Target::Floor),
         other => panic!("unknown operation {other:?}"),
     }
 }

@@ -168,6 +168,7 @@ pub use codec_handle::CodecHandle;
 pub use cookies::{
     ATTRIBUTE_LIMIT, COOKIE_LIMIT, CookiePrefix, DEFAULT_REQUEST_BUDGET, MAX_CHUNKS,
     MAX_REQUEST_BUDGET, RequestCookies, SameSite, SessionCookie, SessionCookieBuilder, SetCookies,
+    SetCookiesIntoIter,
 };
 pub use error::{ConfigError, CookieConfigError, CookieError, Error, Malformed, RotationError};
 pub use ids::{KeyId, SessionId};

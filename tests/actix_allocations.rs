@@ -2,11 +2,12 @@
 //! the same routes without it (tests/layer_allocations.rs is the axum
 //! layer's). The payload here needs none (no `String`, no `Vec`), so what
 //! is counted is the middleware's own: a guard at today's figures, +3 on a
-//! read-only request and +9 on a modifying one (the axum layer's are +6
-//! and +12). The read-only three: the session's shared state (`Arc`), its
-//! box in the request's extensions (actix-web pools their map), and the
-//! boxed response future that actix-web's middleware interface asks for;
-//! a modifying request adds the seal's and the `Set-Cookie`'s.
+//! read-only request and +5 on a modifying one (the axum layer's, around
+//! the router, are +2 and +4). The read-only three: the session's shared
+//! state (`Arc`), its box in the request's extensions (actix-web pools
+//! their map), and the boxed response future that actix-web's middleware
+//! interface asks for; a modifying request adds the `Set-Cookie` value
+//! and its header (the token is written in a reused buffer).
 
 use actix_web::dev::Service as _;
 use actix_web::http::StatusCode;
@@ -100,7 +101,7 @@ macro_rules! count {
 }
 
 #[test]
-fn the_middleware_allocates_at_most_three_more_on_a_read_and_nine_on_a_change() {
+fn the_middleware_allocates_at_most_three_more_on_a_read_and_five_on_a_change() {
     let system = actix_web::rt::System::new();
     let codec = Codec::builder(KeyRing::new(Key::generate()))
         .build()
@@ -142,7 +143,7 @@ fn the_middleware_allocates_at_most_three_more_on_a_read_and_nine_on_a_change() 
         "read-only: {read} against a floor of {floor_read}"
     );
     assert!(
-        modify <= floor_modify + 9,
+        modify <= floor_modify + 5,
         "modifying: {modify} against a floor of {floor_modify}"
     );
 }

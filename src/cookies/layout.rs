@@ -4,7 +4,15 @@
 //!
 //! Only arithmetic and framing: no header parsing or formatting.
 
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
+
 use crate::error::CookieError;
+
+/// The cookie values of one token, in order: the token itself when one
+/// cookie carries it (the usual case, kept off the heap), else its chunks.
+pub(crate) type Chunks<'t> = SmallVec<[Cow<'t, str>; 2]>;
 
 /// Browsers drop a cookie whose name and value together exceed this many
 /// bytes (RFC 6265bis §5.6, and every current browser).
@@ -152,9 +160,14 @@ impl Layout {
     ///
     /// # Errors
     /// [`CookieError::TooLarge`] if it does not fit.
-    pub(crate) fn split(&self, token: &str) -> Result<Vec<String>, CookieError> {
+    pub(crate) fn split<'t>(&self, token: &'t str) -> Result<Chunks<'t>, CookieError> {
         if token.len() <= self.single {
-            return Ok(vec![token.to_owned()]);
+            // One cookie: the token itself, neither copied nor listed on
+            // the heap.
+            return Ok(Chunks::from_buf_and_len(
+                [Cow::Borrowed(token), Cow::Borrowed("")],
+                1,
+            ));
         }
         let chunks = (2..=self.max_chunks)
             .find(|&n| self.chunked_capacity(n) >= token.len())
@@ -166,15 +179,15 @@ impl Layout {
             })?;
         let fingerprint = fingerprint(token).unwrap_or_default();
         let mut rest = token;
-        let mut values = Vec::with_capacity(chunks);
+        let mut values = Chunks::with_capacity(chunks);
         for (index, piece) in self.pieces(chunks).enumerate() {
             let (part, tail) = rest.split_at(piece.min(rest.len()));
             rest = tail;
-            values.push(if index == 0 {
+            values.push(Cow::Owned(if index == 0 {
                 format!("{chunks}.{fingerprint}.{part}")
             } else {
                 format!("{fingerprint}.{part}")
-            });
+            }));
         }
         debug_assert!(rest.is_empty());
         Ok(values)
@@ -283,7 +296,8 @@ mod tests {
         let first = 4096 - 7 - 7;
         let second = 6144 - (first + 17) - (9 + 5 + 3);
         assert_eq!(layout.budget(), first + second);
-        let values = layout.split(&"A".repeat(layout.budget())).unwrap();
+        let token = "A".repeat(layout.budget());
+        let values = layout.split(&token).unwrap();
         assert_eq!(values.len(), 2);
         assert!(layout.split(&"A".repeat(layout.budget() + 1)).is_err());
     }
@@ -294,7 +308,8 @@ mod tests {
         // Every chunk carries 1016 bytes of token and takes 1027 of the
         // request budget: 7 whole chunks, then 8182 - 7 * 1027 - 11.
         assert_eq!(layout.budget(), 7 * 1016 + (8182 - 7 * 1027 - 11));
-        let values = layout.split(&"A".repeat(3000)).unwrap();
+        let token = "A".repeat(3000);
+        let values = layout.split(&token).unwrap();
         assert_eq!(values.len(), 3);
         for (index, value) in values.iter().enumerate() {
             assert!(layout.chunk_name(index).len() + value.len() <= 1024);

@@ -22,7 +22,7 @@ use crate::error::{CookieConfigError, CookieError, Error, Malformed};
 pub use layout::{ATTRIBUTE_LIMIT, COOKIE_LIMIT, MAX_CHUNKS};
 pub(crate) use request::Presence;
 pub use request::RequestCookies;
-pub use response::{SameSite, SetCookies};
+pub use response::{SameSite, SetCookies, SetCookiesIntoIter};
 
 use layout::Layout;
 use response::{Attributes, Expiry};
@@ -630,11 +630,12 @@ impl SessionCookie {
         options: SealOptions<'_>,
         request: &Presence,
     ) -> Result<SetCookies, Error> {
-        let mut token = String::new();
-        let sealed = codec
-            .seal_into_limit(value, options, self.layout.budget(), &mut token)
-            .map_err(|e| self.too_large(e))?;
-        self.write(&token, sealed.expires_unix(), options.fixed_time(), request)
+        with_token_buffer(|token| {
+            let sealed = codec
+                .seal_into_limit(value, options, self.layout.budget(), token)
+                .map_err(|e| self.too_large(e))?;
+            self.write(token, sealed.expires_unix(), options.fixed_time(), request)
+        })
     }
 
     /// Re-seals an opened session (same id and `created`, a new `issued`)
@@ -690,11 +691,12 @@ impl SessionCookie {
         options: SealOptions<'_>,
         request: &Presence,
     ) -> Result<SetCookies, Error> {
-        let mut token = String::new();
-        let sealed = codec
-            .reseal_into_limit(opened, options, self.layout.budget(), &mut token)
-            .map_err(|e| self.too_large(e))?;
-        self.write(&token, sealed.expires_unix(), options.fixed_time(), request)
+        with_token_buffer(|token| {
+            let sealed = codec
+                .reseal_into_limit(opened, options, self.layout.budget(), token)
+                .map_err(|e| self.too_large(e))?;
+            self.write(token, sealed.expires_unix(), options.fixed_time(), request)
+        })
     }
 
     /// The headers that store a token sealed elsewhere, with `Max-Age` and
@@ -759,7 +761,7 @@ impl SessionCookie {
             .map(|expires| Expiry { expires, now });
         Ok(self
             .attributes
-            .write(&self.layout, values, expiry, &request.presence()))
+            .write(&self.layout, &values, expiry, &request.presence()))
     }
 
     /// The headers that delete the session: its cookie, and every chunk the
@@ -801,7 +803,9 @@ impl SessionCookie {
             expires: to_datetime(expires),
             now,
         });
-        Ok(self.attributes.write(&self.layout, values, expiry, request))
+        Ok(self
+            .attributes
+            .write(&self.layout, &values, expiry, request))
     }
 
     /// The codec measured the token against this cookie's budget: say so in
@@ -818,4 +822,28 @@ impl SessionCookie {
             other => other,
         }
     }
+}
+
+thread_local! {
+    /// The token of the thread's last seal into cookies: the cookies' values
+    /// are written from it, so it is scratch, reused by the next seal. What
+    /// it holds went out in a response.
+    static TOKEN_BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// The largest token buffer a thread keeps: a browser's cookie budget,
+/// with room.
+const KEPT_TOKEN_BUFFER: usize = 16 * 1024;
+
+/// Runs `write` with the thread's token buffer, emptied; keeps the buffer
+/// for the next seal unless a rare large token grew it. (`take` leaves an
+/// empty `String`: a seal inside `write` gets its own.)
+fn with_token_buffer<R>(write: impl FnOnce(&mut String) -> R) -> R {
+    let mut token = TOKEN_BUFFER.take();
+    token.clear();
+    let result = write(&mut token);
+    if token.capacity() <= KEPT_TOKEN_BUFFER {
+        TOKEN_BUFFER.set(token);
+    }
+    result
 }

@@ -3,10 +3,12 @@
 //! attributes once, when the configuration is built; each response adds
 //! the pair, `Max-Age` and `Expires` (an HTTP-date, by `httpdate`) to them.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use cookie::{Cookie, CookieBuilder};
+use smallvec::SmallVec;
 use time::{Duration, OffsetDateTime};
 
 use super::layout::Layout;
@@ -94,7 +96,9 @@ fn http_date(expires: OffsetDateTime) -> Option<httpdate::HttpDate> {
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct SetCookies {
-    headers: Vec<String>,
+    /// One value inline: a session in one cookie, whose response sets just
+    /// that, allocates only the value itself.
+    headers: SmallVec<[String; 1]>,
 }
 
 impl SetCookies {
@@ -162,10 +166,41 @@ impl std::fmt::Debug for SetCookies {
 
 impl IntoIterator for SetCookies {
     type Item = String;
-    type IntoIter = std::vec::IntoIter<String>;
+    type IntoIter = SetCookiesIntoIter;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.headers.into_iter()
+        SetCookiesIntoIter(self.headers.into_iter())
+    }
+}
+
+/// The header values of a [`SetCookies`], by value.
+pub struct SetCookiesIntoIter(smallvec::IntoIter<[String; 1]>);
+
+impl Iterator for SetCookiesIntoIter {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        self.0.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for SetCookiesIntoIter {}
+
+impl DoubleEndedIterator for SetCookiesIntoIter {
+    fn next_back(&mut self) -> Option<String> {
+        self.0.next_back()
+    }
+}
+
+impl std::fmt::Debug for SetCookiesIntoIter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetCookiesIntoIter")
+            .field("remaining", &self.0.len())
+            .finish()
     }
 }
 
@@ -268,12 +303,12 @@ impl Attributes {
     pub(crate) fn write(
         &self,
         layout: &Layout,
-        values: Vec<String>,
+        values: &[Cow<'_, str>],
         expiry: Option<Expiry>,
         request: &Presence,
     ) -> SetCookies {
         let chunks = values.len();
-        let mut headers = Vec::with_capacity(chunks);
+        let mut headers = SmallVec::with_capacity(chunks);
         for (index, value) in values.iter().enumerate() {
             headers.push(self.header(&layout.chunk_name(index), value, expiry));
         }
@@ -289,7 +324,8 @@ impl Attributes {
     /// The headers that delete the session: its first cookie always, and
     /// every chunk the request carried.
     pub(crate) fn remove(&self, layout: &Layout, request: &Presence) -> SetCookies {
-        let mut headers = vec![self.deletion(&layout.chunk_name(0))];
+        let mut headers: SmallVec<[String; 1]> =
+            smallvec::smallvec![self.deletion(&layout.chunk_name(0))];
         headers.extend(
             request
                 .seen_indexes()
