@@ -103,6 +103,47 @@ pub(crate) fn ours_with(name: &'static str, revocations: Option<Arc<dyn Revocati
     }
 }
 
+/// The harder case a real app meets: a `__Host-` cookie, a logged-in
+/// session (a subject) checked against a revocation store holding other
+/// users' log-outs, and a browser's full `Cookie` header
+/// ([`BROWSER_COOKIES`] around the session).
+pub(crate) fn ours_in_a_browser(revocations: Arc<dyn Revocations>) -> App {
+    let codec = Codec::builder(KeyRing::new(Key::generate()))
+        .revocations(revocations)
+        .build()
+        .expect("codec");
+    let cookie = SessionCookie::builder(KEY)
+        .prefix(sealed_session::CookiePrefix::Host)
+        .build()
+        .expect("cookie");
+    async fn setup(session: Session<Typical>) -> &'static str {
+        session.insert(typical());
+        session.set_subject(Some("alice".into())).expect("subject");
+        OK
+    }
+    async fn read(session: Session<Typical>) -> (StatusCode, &'static str) {
+        session.with(|t| match t {
+            Some(t) if t.user_id == USER_ID => (StatusCode::OK, OK),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "session lost"),
+        })
+    }
+    async fn modify(session: Session<Typical>) -> (StatusCode, &'static str) {
+        let changed = session.update(|t| {
+            t.created += 1;
+            t.user_id
+        });
+        checked_id(changed)
+    }
+    App {
+        name: "sealed-session, a browser's case",
+        router: Router::new()
+            .route("/setup", post(setup))
+            .route("/read", get(read))
+            .route("/modify", post(modify))
+            .layer(SessionLayer::<Typical>::new(codec, cookie)),
+    }
+}
+
 /// `tower-sessions` 0.15 with its in-memory store.
 pub(crate) fn tower_sessions_memory() -> App {
     use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
@@ -223,6 +264,18 @@ pub(crate) fn private_cookie_jar() -> App {
 /// Other cookies a real site sends beside the session.
 pub(crate) const OTHER_COOKIES: &str = "theme=dark; lang=en";
 
+/// What a browser sends to a site with analytics, consent and A/B
+/// cookies (about 500 bytes, values with commas, quotes and `%`), split
+/// around the session's place in the header.
+pub(crate) const BROWSER_COOKIES: [&str; 2] = [
+    "_ga=GA1.1.1234567890.1700000000; _gid=GA1.1.987654321.1700000000; \
+     _fbp=fb.1.1700000000000.1234567890; \
+     consent={\"necessary\":true,\"analytics\":true,\"marketing\":false}; \
+     csrftoken=Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5d2FsZG8; ab_test=variant-b",
+    "theme=dark; lang=en-GB; tz=Europe%2FLondon; recently_viewed=1234,5678,9012,3456; \
+     _hjSessionUser_123456=eyJpZCI6IjEyMzQ1Njc4OTAiLCJjcmVhdGVkIjoxNzAwMDAwMDAwfQ",
+];
+
 impl App {
     /// Creates a session through `/setup` and returns the `Cookie` header
     /// value that carries it (with the site's other cookies).
@@ -242,11 +295,17 @@ impl App {
             "{}: setup failed",
             self.name
         );
-        let mut pairs = vec![OTHER_COOKIES.to_owned()];
+        let mut pairs = Vec::new();
         for value in response.headers().get_all(header::SET_COOKIE) {
             let text = value.to_str().expect("ascii");
             pairs.push(text.split(';').next().expect("a pair").to_owned());
         }
-        pairs.join("; ")
+        let session = pairs.join("; ");
+        if self.name == "sealed-session, a browser's case" {
+            let [before, after] = BROWSER_COOKIES;
+            format!("{before}; {session}; {after}")
+        } else {
+            format!("{OTHER_COOKIES}; {session}")
+        }
     }
 }

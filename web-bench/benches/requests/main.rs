@@ -161,7 +161,10 @@ fn read_and_modify(apps: &[apps::App], cookies: Vec<String>) -> Vec<Case> {
             cases.push(Case {
                 contender: app.name,
                 modifies,
-                router: app.router.clone(),
+                // Made ready to serve as `axum::serve` makes it: without
+                // `with_state`, axum builds every route's service again for
+                // each request, a cost no server pays.
+                router: app.router.clone().with_state(()),
                 cookie: HeaderValue::from_str(&cookie).expect("a cookie header"),
             });
         }
@@ -169,37 +172,54 @@ fn read_and_modify(apps: &[apps::App], cookies: Vec<String>) -> Vec<Case> {
     cases
 }
 
+/// The harder case: our layer with a `__Host-` cookie, a logged-in session
+/// checked against a revocation store of 20,000 other log-outs, and a
+/// browser's whole `Cookie` header; the floor gets the same header.
+async fn browser_cases() -> Vec<Case> {
+    let store = Arc::new(sealed_session::MemoryRevocations::new());
+    fill_revocations(store.as_ref()).await;
+    let apps = vec![apps::none(), apps::ours_in_a_browser(store)];
+    let ours = apps[1].session_cookie().await;
+    read_and_modify(&apps, vec![ours.clone(), ours])
+}
+
+/// `ENTRIES` revoked sessions of distinct users created over the past
+/// week, and a tenth as many subjects' log-outs everywhere.
+async fn fill_revocations(store: &dyn Revocations) {
+    use sealed_session::{RevokedSession, SessionId};
+    let until = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+    let before = until - time::Duration::days(7);
+    for i in 0..ENTRIES {
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&i.to_le_bytes());
+        id[4..8].copy_from_slice(&i.wrapping_mul(0x9E37_79B9).to_le_bytes());
+        let created = before + time::Duration::seconds(i64::from(i) * 30);
+        let session = RevokedSession::new(
+            SessionId::from_bytes(id),
+            Some(&format!("user-{i}")),
+            Some(created),
+            until,
+        );
+        store.revoke_session(&session).await.expect("revokes");
+        if i % 10 == 0 {
+            store
+                .revoke_subject(&format!("user-{i}"), before, until)
+                .await
+                .expect("revokes");
+        }
+    }
+}
+
+/// Revoked sessions in the stores of the revocation tables.
+const ENTRIES: u32 = 20_000;
+
 /// Our layer without a revocation store (the floor of this table), with
 /// `MemoryRevocations`, and with `RedisRevocations` (its replica loaded),
 /// each holding `ENTRIES` revoked sessions and a tenth as many subjects.
 async fn revocation_cases(redis_url: Option<&str>) -> Vec<Case> {
-    use sealed_session::{
-        MemoryRevocations, RedisOptions, RedisRevocations, RevokedSession, SessionId,
-    };
-    const ENTRIES: u32 = 20_000;
+    use sealed_session::{MemoryRevocations, RedisOptions, RedisRevocations};
     async fn fill(store: &dyn Revocations) {
-        let until = time::OffsetDateTime::now_utc() + time::Duration::days(7);
-        let before = until - time::Duration::days(7);
-        for i in 0..ENTRIES {
-            let mut id = [0u8; 16];
-            id[..4].copy_from_slice(&i.to_le_bytes());
-            id[4..8].copy_from_slice(&i.wrapping_mul(0x9E37_79B9).to_le_bytes());
-            // Sessions of distinct users, created over the past week.
-            let created = before + time::Duration::seconds(i64::from(i) * 30);
-            let session = RevokedSession::new(
-                SessionId::from_bytes(id),
-                Some(&format!("user-{i}")),
-                Some(created),
-                until,
-            );
-            store.revoke_session(&session).await.expect("revokes");
-            if i % 10 == 0 {
-                store
-                    .revoke_subject(&format!("user-{i}"), before, until)
-                    .await
-                    .expect("revokes");
-            }
-        }
+        fill_revocations(store).await;
     }
     let memory = Arc::new(MemoryRevocations::new());
     fill(memory.as_ref()).await;
@@ -267,6 +287,18 @@ fn main() {
     let cases_here = runtime.block_on(cases(redis_url.as_deref()));
     inprocess::run(&runtime, &cases_here, plan, "no session");
     drop(cases_here);
+    println!();
+    println!(
+        "A browser's case: a `__Host-` cookie, a logged-in session checked against \
+         20,000 revocations, and a {}-byte `Cookie` header:",
+        apps::BROWSER_COOKIES
+            .iter()
+            .map(|c| c.len() + 2)
+            .sum::<usize>()
+    );
+    let browser = runtime.block_on(browser_cases());
+    inprocess::run(&runtime, &browser, plan, "no session");
+    drop(browser);
     drop(runtime);
     // actix-web in process, on its own single-threaded runtime.
     actix::in_process(plan, redis_url.as_deref());
