@@ -917,3 +917,85 @@ async fn a_session_moves_between_the_adapters() {
         "the same session"
     );
 }
+
+/// An inner middleware that fails after the handler (here: an audit step
+/// that cannot write its record) turns the handler's answer into an error.
+async fn failing_audit(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    next.call(request).await?;
+    Err(actix_web::error::ErrorInternalServerError(
+        "the audit log is down",
+    ))
+}
+
+/// An inner service's `Err` still carries the session's outcome: the
+/// deletion of a destroyed session, its revocation (awaited), `Vary` and
+/// `Cache-Control`, and the removal of a refused cookie. It stays an error
+/// for the middlewares outside, and the server's response holds it.
+#[actix_web::test]
+async fn an_inner_error_still_deletes_and_revokes_the_ended_session() {
+    let middleware = with_store(Arc::new(MemoryRevocations::new()));
+    let app = init_service(
+        App::new()
+            .wrap(middleware.clone())
+            .configure(routes)
+            .service(
+                web::scope("/account")
+                    .wrap(actix_web::middleware::from_fn(failing_audit))
+                    .route("/logout", web::post().to(destroy))
+                    .route("/", web::get().to(read)),
+            ),
+    )
+    .await;
+    let mut jar = Jar::default();
+    send(&app, &mut jar, "POST", "/set/1").await;
+    send(&app, &mut jar, "POST", "/login/alice").await;
+    let mut copy = Jar(jar.0.clone());
+
+    let mut request = TestRequest::post().uri("/account/logout");
+    request = request.insert_header((header::COOKIE, jar.header().expect("a session")));
+    let error = app
+        .call(request.to_request())
+        .await
+        .expect_err("still an error for the middlewares outside");
+    assert_eq!(error.to_string(), "the audit log is down");
+    let response = error.error_response();
+    assert_eq!(
+        response.error().map(ToString::to_string),
+        Some("the audit log is down".to_owned()),
+        "the response the server sends holds the original error"
+    );
+    let reply = error_reply(response).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.removed(), ["sid"], "the cookie is deleted");
+    assert_eq!(reply.header(header::CACHE_CONTROL), Some("no-store"));
+    assert_eq!(reply.vary(), ["cookie"]);
+    let reply = send(&app, &mut copy, "GET", "/").await;
+    assert_eq!(reply.body, "none", "the copy is refused: revoked");
+
+    // A cookie that does not open is removed even when the inner service fails.
+    let request = TestRequest::get()
+        .uri("/account/")
+        .insert_header((header::COOKIE, "sid=forged"))
+        .to_request();
+    let error = app.call(request).await.expect_err("an error");
+    let reply = error_reply(error.error_response()).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.removed(), ["sid"]);
+}
+
+/// The response actix-web's server sends for an error.
+async fn error_reply(response: HttpResponse) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .expect("body");
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(body.to_vec()).expect("utf-8"),
+    }
+}
