@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, web};
-use sealed_session::actix::{Session, SessionMiddleware, TokenHeader};
+use sealed_session::actix::{OptionalSession, Session, SessionMiddleware, TokenHeader};
 use sealed_session::{
     Claims, Codec, Error, Key, KeyRing, MemoryRevocations, Revocations, RevokedSession, Revoking,
     SealOptions, SessionCookie,
@@ -998,4 +998,66 @@ async fn error_reply(response: HttpResponse) -> Reply {
         headers,
         body: String::from_utf8(body.to_vec()).expect("utf-8"),
     }
+}
+
+async fn greet(OptionalSession(session): OptionalSession<Data>) -> String {
+    match session {
+        Some(session) => format!("n={}", session.get().map_or(0, |d| d.n)),
+        None => "stranger".to_owned(),
+    }
+}
+
+async fn greet_blanket(session: Option<Session<Data>>) -> String {
+    match session {
+        Some(_) => "some".to_owned(),
+        None => "none".to_owned(),
+    }
+}
+
+/// `OptionalSession<T>` has axum's `Option<Session<T>>` meaning: `None`
+/// for a request without a session (the response varies on the cookie),
+/// `Some` with one, and a 500 on a route outside the middleware, where
+/// actix-web's blanket `Option<Session<T>>` says `None`.
+#[actix_web::test]
+async fn an_optional_session_is_none_without_a_session_and_a_500_without_the_middleware() {
+    let app = init_service(
+        App::new()
+            .service(
+                web::scope("/in")
+                    .wrap(SessionMiddleware::<Data>::new(new_codec(), cookie()))
+                    .configure(routes)
+                    .route("/greet", web::get().to(greet))
+                    .route("/blanket", web::get().to(greet_blanket)),
+            )
+            .route("/out/greet", web::get().to(greet))
+            .route("/out/blanket", web::get().to(greet_blanket)),
+    )
+    .await;
+    let mut jar = Jar::default();
+    let reply = send(&app, &mut jar, "GET", "/in/greet").await;
+    assert_eq!(reply.body, "stranger");
+    assert_eq!(reply.vary(), ["cookie"], "None depends on the cookie too");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        send(&app, &mut jar, "GET", "/in/blanket").await.body,
+        "some",
+        "actix-web's Option<Session<T>> is Some without a session"
+    );
+    send(&app, &mut jar, "POST", "/in/set/4").await;
+    assert_eq!(send(&app, &mut jar, "GET", "/in/greet").await.body, "n=4");
+
+    let reply = send(&app, &mut jar, "GET", "/out/greet").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        reply
+            .body
+            .contains("takes a Session<actix::Data> but this route has no SessionMiddleware"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        send(&app, &mut jar, "GET", "/out/blanket").await.body,
+        "none",
+        "actix-web's Option<Session<T>> hides the missing middleware"
+    );
 }

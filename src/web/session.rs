@@ -41,6 +41,12 @@ use crate::revocation::{Revocations, RevokedSession};
 /// it with `{:?}` prints `<in use>`). If a handler panics while changing the session, the
 /// response leaves the cookie as it was.
 ///
+/// For "the session if there is one", axum handlers take
+/// `Option<Session<T>>` and actix-web handlers take
+/// `sealed_session::actix::OptionalSession<T>`. Never `Option<Session<T>>`
+/// on actix-web: its blanket `Option` extractor makes it `None` where the
+/// middleware is missing (no 500) and always `Some` where it is present.
+///
 /// ```
 /// use sealed_session::axum::Session;
 /// use serde::{Deserialize, Serialize};
