@@ -25,7 +25,7 @@ use crate::revocation::Revoking;
 use crate::web::headers::{
     NO_STORE, bearer_token, keeps_out_of_shared_caches, named_token, varies_on,
 };
-use crate::web::{Carrier, Exchange, SessionStats, Sessions, Write, revocation_failed};
+use crate::web::{Carrier, Exchange, Outcome, SessionStats, Sessions, Write, revocation_failed};
 
 /// An actix-web middleware that opens the session of every request once,
 /// before the handler, and seals it after, only when it must: the rules of
@@ -325,14 +325,19 @@ where
             let outcome = shared
                 .sessions
                 .finish(&exchange, shared.transport.carrier());
+            let sets_session = outcome.sets_session();
+            let Outcome {
+                write,
+                vary,
+                revoke,
+            } = outcome;
             let headers = SessionHeaders {
                 transport: &shared.transport,
-                sets_session: outcome.sets_session(),
-                vary: outcome.vary,
+                sets_session,
+                vary,
             };
-            let revoke = outcome.revoke;
             let response = match response {
-                Ok(mut response) => match headers.write(outcome.write, response.headers_mut()) {
+                Ok(mut response) => match headers.write(write, response.headers_mut()) {
                     Ok(()) => Ok(response.map_into_left_body()),
                     Err(failed) => {
                         let (request, _) = response.into_parts();
@@ -342,7 +347,7 @@ where
                 // An inner error (a middleware between this one and the
                 // handler) still carries the session's outcome: the handler
                 // may have ended the session, and a refused cookie must go.
-                Err(e) => Err(headers.into_error(outcome.write, e)),
+                Err(e) => Err(headers.into_error(write, e)),
             };
             if let Some(revoking) = revoke {
                 revoked(revoking).await;
