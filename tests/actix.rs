@@ -584,3 +584,23 @@ async fn an_optional_session_is_none_without_a_session_and_a_500_without_the_mid
         "actix-web's Option<Session<T>> hides the missing middleware"
     );
 }
+
+/// The middleware appends: its `Set-Cookie` goes next to a cookie the
+/// handler set, and `cookie` next to the handler's own `Vary`; the
+/// handler's `Cache-Control: private` is kept.
+#[actix_web::test]
+async fn the_session_cookie_and_vary_are_appended_to_the_handlers_own() {
+    let app = app!(SessionMiddleware::<Data>::new(new_codec(), cookie()));
+    let mut jar = Jar::default();
+    let reply = send(&app, &mut jar, "POST", "/own-cookie").await;
+    let names: Vec<_> = reply
+        .set_cookies()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    assert_eq!(names, ["theme", "sid"]);
+    assert_eq!(reply.header(header::CACHE_CONTROL), Some("private"));
+    let reply = send(&app, &mut jar, "GET", "/varied").await;
+    assert_eq!(reply.body, "1");
+    assert_eq!(reply.vary(), ["Accept-Encoding", "cookie"]);
+}

@@ -145,6 +145,23 @@ pub(crate) async fn panics(session: Session<Data>) -> HttpResponse {
     HttpResponse::InternalServerError().finish()
 }
 
+/// Sets a cookie of its own beside the session's (and says how to cache it).
+pub(crate) async fn own_cookie(session: Session<Data>) -> HttpResponse {
+    session.update_or_insert_with(Data::default, |d| d.n += 1);
+    HttpResponse::Ok()
+        .append_header((header::SET_COOKIE, "theme=dark; Path=/"))
+        .append_header((header::CACHE_CONTROL, "private"))
+        .body("own cookie")
+}
+
+/// Reads the session in a response that varies on something else already.
+pub(crate) async fn varied(session: Session<Data>) -> HttpResponse {
+    let n = session.with(|d| d.map_or(0, |d| d.n));
+    HttpResponse::Ok()
+        .append_header((header::VARY, "Accept-Encoding"))
+        .body(n.to_string())
+}
+
 pub(crate) async fn plain() -> &'static str {
     "no session here"
 }
@@ -168,6 +185,8 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
         .route("/cached", web::post().to(cached))
         .route("/public", web::post().to(public))
         .route("/panics", web::post().to(panics))
+        .route("/own-cookie", web::post().to(own_cookie))
+        .route("/varied", web::get().to(varied))
         .route("/plain", web::get().to(plain));
 }
 
