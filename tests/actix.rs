@@ -1,302 +1,26 @@
 //! The actix-web middleware, request by request, in process
 //! (`actix_web::test`): the key rules of the axum layer's tests
-//! (tests/layer.rs, tests/revocation.rs) hold here too, and a parity test
-//! sends the same requests through both adapters and compares what they
-//! answer, header by header.
+//! (tests/layer.rs, tests/revocation.rs) hold here too. It needs only the
+//! `actix` and `revocation` features; tests/actix_parity.rs compares the
+//! two adapters.
 
-use std::collections::BTreeMap;
+#[macro_use]
+#[path = "support/actix_app.rs"]
+mod common;
+
 use std::sync::Arc;
 
+use actix_web::HttpResponse;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::test::{TestRequest, call_service, init_service, read_body};
-use actix_web::{App, HttpResponse, web};
-use sealed_session::actix::{Session, SessionMiddleware, TokenHeader};
-use sealed_session::{
-    Claims, Codec, Error, Key, KeyRing, MemoryRevocations, Revocations, RevokedSession, Revoking,
-    SealOptions, SessionCookie,
-};
-use serde::{Deserialize, Serialize};
+use actix_web::http::header::{self, HeaderName};
+use actix_web::test::{TestRequest, call_service, init_service};
+use actix_web::{App, web};
+use common::*;
+use sealed_session::actix::{OptionalSession, Session, SessionMiddleware, TokenHeader};
+use sealed_session::{Codec, Key, KeyRing, MemoryRevocations, SealOptions};
 use time::{Duration, OffsetDateTime};
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct Data {
-    n: u64,
-    blob: String,
-}
-
-const IDLE: Duration = Duration::hours(1);
-
-fn codec(ring: KeyRing) -> Codec {
-    Codec::builder(ring)
-        .idle_timeout(IDLE)
-        .build()
-        .expect("codec")
-}
-
-fn new_codec() -> Codec {
-    codec(KeyRing::new(Key::generate()))
-}
-
-fn cookie() -> SessionCookie {
-    // Small cookies, so that a few kilobytes take three chunks.
-    SessionCookie::builder("sid")
-        .chunked(3)
-        .cookie_limit(2048)
-        .build()
-        .expect("cookie")
-}
-
-async fn read(session: Session<Data>) -> String {
-    if session.is_unavailable() {
-        return "unavailable".to_owned();
-    }
-    session
-        .with(|d| d.map(|d| d.n.to_string()))
-        .unwrap_or_else(|| "none".to_owned())
-}
-
-async fn set(session: Session<Data>, n: web::Path<u64>) -> &'static str {
-    session.insert(Data {
-        n: n.into_inner(),
-        blob: String::new(),
-    });
-    "set"
-}
-
-async fn increment(session: Session<Data>) -> String {
-    session
-        .update_or_insert_with(Data::default, |d| {
-            d.n += 1;
-            d.n
-        })
-        .to_string()
-}
-
-async fn grow(session: Session<Data>, bytes: web::Path<usize>) -> &'static str {
-    // Random-looking text: CBOR does not shrink it, so the token grows with it.
-    let blob = (0..bytes.into_inner())
-        .map(|i| char::from(b'a' + ((i * 7919 + i / 3) % 26) as u8))
-        .collect();
-    session.update_or_insert_with(Data::default, |d| d.blob = blob);
-    "grown"
-}
-
-async fn regenerate(session: Session<Data>) -> &'static str {
-    session.regenerate();
-    "regenerated"
-}
-
-async fn log_in(session: Session<Data>, user: web::Path<String>) -> HttpResponse {
-    match session.set_subject(Some(user.into_inner())) {
-        Ok(()) => HttpResponse::Ok().body("logged in"),
-        Err(_) => HttpResponse::BadRequest().body("bad subject"),
-    }
-}
-
-async fn subject(session: Session<Data>) -> String {
-    session.subject().unwrap_or_default()
-}
-
-async fn destroy(session: Session<Data>) -> &'static str {
-    session.destroy();
-    "destroyed"
-}
-
-async fn log_out(session: Session<Data>) -> HttpResponse {
-    match session.log_out().await {
-        Ok(()) => HttpResponse::Ok().body("logged out"),
-        Err(_) => HttpResponse::ServiceUnavailable().finish(),
-    }
-}
-
-async fn everywhere(session: Session<Data>) -> HttpResponse {
-    match session.log_out_everywhere().await {
-        Ok(()) => HttpResponse::Ok().body("logged out everywhere"),
-        Err(_) => HttpResponse::ServiceUnavailable().finish(),
-    }
-}
-
-async fn cached(session: Session<Data>) -> HttpResponse {
-    session.update_or_insert_with(Data::default, |d| d.n += 1);
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
-        .body("cached")
-}
-
-async fn public(session: Session<Data>) -> HttpResponse {
-    session.update_or_insert_with(Data::default, |d| d.n += 1);
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body("public")
-}
-
-/// Changes the session, then panics half-way through a second change
-/// (caught), answering 500.
-async fn panics(session: Session<Data>) -> HttpResponse {
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        session.update(|d| {
-            d.n = 999;
-            panic!("half-way through a change");
-        })
-    }));
-    assert!(caught.is_err());
-    HttpResponse::InternalServerError().finish()
-}
-
-async fn plain() -> &'static str {
-    "no session here"
-}
-
-async fn no_middleware(session: Session<u8>) -> String {
-    session.get().unwrap_or_default().to_string()
-}
-
-fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/", web::get().to(read))
-        .route("/set/{n}", web::post().to(set))
-        .route("/increment", web::post().to(increment))
-        .route("/grow/{bytes}", web::post().to(grow))
-        .route("/regenerate", web::post().to(regenerate))
-        .route("/login/{user}", web::post().to(log_in))
-        .route("/subject", web::get().to(subject))
-        .route("/destroy", web::post().to(destroy))
-        .route("/logout", web::post().to(log_out))
-        .route("/everywhere", web::post().to(everywhere))
-        .route("/cached", web::post().to(cached))
-        .route("/public", web::post().to(public))
-        .route("/panics", web::post().to(panics))
-        .route("/plain", web::get().to(plain));
-}
-
-/// What a response did about the session.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn set_cookies(&self) -> Vec<cookie::Cookie<'static>> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .map(|v| {
-                cookie::Cookie::parse(v.to_str().expect("ascii").to_owned()).expect("a cookie")
-            })
-            .collect()
-    }
-
-    fn removed(&self) -> Vec<String> {
-        let mut removed: Vec<String> = self
-            .set_cookies()
-            .into_iter()
-            .filter(|c| c.max_age() == Some(Duration::ZERO))
-            .map(|c| c.name().to_owned())
-            .collect();
-        removed.sort();
-        removed
-    }
-
-    fn header(&self, name: HeaderName) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().expect("ascii"))
-    }
-
-    fn vary(&self) -> Vec<&str> {
-        self.headers
-            .get_all(header::VARY)
-            .map(|v| v.to_str().expect("ascii"))
-            .collect()
-    }
-}
-
-/// A cookie jar that acts as a browser.
-#[derive(Default)]
-struct Jar(BTreeMap<String, String>);
-
-impl Jar {
-    fn header(&self) -> Option<String> {
-        (!self.0.is_empty()).then(|| {
-            self.0
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-    }
-
-    fn take(&mut self, reply: &Reply) {
-        // Every response that touches a session cookie forbids shared caches.
-        if reply.headers.contains_key(header::SET_COOKIE) {
-            assert!(
-                reply.header(header::CACHE_CONTROL).is_some(),
-                "no Cache-Control"
-            );
-        }
-        for c in reply.set_cookies() {
-            if c.max_age() == Some(Duration::ZERO) {
-                self.0.remove(c.name());
-            } else {
-                self.0.insert(c.name().to_owned(), c.value().to_owned());
-            }
-        }
-    }
-
-    /// The token the jar holds, joined from its chunks by the library.
-    fn token(&self) -> Option<String> {
-        let header = self.header()?;
-        cookie()
-            .read([header.as_str()])
-            .token()
-            .expect("one session")
-            .map(|t| t.into_owned())
-    }
-
-    fn opened(&self, codec: &Codec) -> sealed_session::Opened<Data> {
-        codec
-            .open::<Data>(&self.token().expect("a session"))
-            .expect("opens")
-    }
-}
-
-async fn into_reply<B: MessageBody>(response: ServiceResponse<B>) -> Reply {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = read_body(response).await;
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8(body.to_vec()).expect("utf-8"),
-    }
-}
-
-/// Sends a request with the jar's cookies and keeps what the response sets.
-async fn send<S, B>(app: &S, jar: &mut Jar, method: &str, uri: &str) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let mut request = match method {
-        "GET" => TestRequest::get(),
-        _ => TestRequest::post(),
-    }
-    .uri(uri);
-    if let Some(cookies) = jar.header() {
-        request = request.insert_header((header::COOKIE, cookies));
-    }
-    let reply = into_reply(call_service(app, request.to_request()).await).await;
-    jar.take(&reply);
-    reply
-}
-
-macro_rules! app {
-    ($middleware:expr) => {
-        init_service(App::new().wrap($middleware.clone()).configure(routes)).await
-    };
-}
 
 #[actix_web::test]
 async fn a_new_session_is_set_once_and_read_without_set_cookie() {
@@ -613,14 +337,6 @@ async fn header_transport_reads_a_bearer_token_and_answers_in_a_header() {
     assert_eq!(middleware.stats().rejected, 1);
 }
 
-fn with_store(store: Arc<dyn Revocations>) -> SessionMiddleware<Data> {
-    let codec = Codec::builder(KeyRing::new(Key::generate()))
-        .revocations(store)
-        .build()
-        .expect("codec");
-    SessionMiddleware::<Data>::new(codec, cookie())
-}
-
 /// `destroy`, `log_out` and `regenerate` revoke a session with a subject:
 /// a copy of the cookie kept from before is refused afterwards.
 #[actix_web::test]
@@ -681,29 +397,6 @@ async fn log_out_everywhere_refuses_the_subjects_other_sessions() {
     assert_eq!(send(&app, &mut phone_jar, "GET", "/").await.body, "none");
 }
 
-/// A store that cannot answer, as a shared store whose server is down.
-#[derive(Debug)]
-struct Down;
-
-impl Revocations for Down {
-    fn check(&self, _: &Claims) -> Result<(), Error> {
-        Err(Error::RevocationUnavailable("the store is down".into()))
-    }
-    fn revoke_session(&self, _: &RevokedSession) -> Revoking {
-        Box::pin(std::future::ready(Err(Error::RevocationUnavailable(
-            "the store is down".into(),
-        ))))
-    }
-    fn revoke_subject(&self, _: &str, _: OffsetDateTime, _: OffsetDateTime) -> Revoking {
-        Box::pin(std::future::ready(Err(Error::RevocationUnavailable(
-            "the store is down".into(),
-        ))))
-    }
-    fn refused_through(&self, _: Option<&str>) -> Option<i64> {
-        None
-    }
-}
-
 /// Fail closed: while the store cannot answer, a session is refused but its
 /// cookie is kept (never replaced), and a log-out is an error the handler
 /// sees while the deletion still goes out.
@@ -748,172 +441,166 @@ async fn a_reload_cannot_drop_the_revocation_store() {
         .expect("the same store");
 }
 
-/// The same requests through the axum layer and the actix-web middleware,
-/// over the same codec: the same statuses, bodies, cookies (names, what is
-/// deleted, attributes), `Cache-Control` and `Vary`, step by step.
+/// An inner middleware that fails after the handler (here: an audit step
+/// that cannot write its record) turns the handler's answer into an error.
+async fn failing_audit(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    next.call(request).await?;
+    Err(actix_web::error::ErrorInternalServerError(
+        "the audit log is down",
+    ))
+}
+
+/// An inner service's `Err` still carries the session's outcome: the
+/// deletion of a destroyed session, its revocation (awaited), `Vary` and
+/// `Cache-Control`, and the removal of a refused cookie. It stays an error
+/// for the middlewares outside, and the server's response holds it.
 #[actix_web::test]
-async fn both_adapters_answer_the_same_requests_alike() {
-    use tower::ServiceExt as _;
-
-    let codec = new_codec();
-    let actix = app!(SessionMiddleware::<Data>::new(codec.clone(), cookie()));
-    let axum = axum_routes().layer(sealed_session::axum::SessionLayer::<Data>::new(
-        codec.clone(),
-        cookie(),
-    ));
-    let (mut actix_jar, mut axum_jar) = (Jar::default(), Jar::default());
-    let steps = [
-        ("GET", "/plain"),
-        ("GET", "/"),
-        ("POST", "/increment"),
-        ("GET", "/"),
-        ("POST", "/grow/4000"),
-        ("POST", "/grow/10"),
-        ("POST", "/regenerate"),
-        ("POST", "/login/alice"),
-        ("GET", "/subject"),
-        ("POST", "/cached"),
-        ("POST", "/public"),
-        ("POST", "/grow/20000"),
-        ("POST", "/destroy"),
-        ("POST", "/destroy"),
-        ("GET", "/"),
-    ];
-    for (method, uri) in steps {
-        let a = send(&actix, &mut actix_jar, method, uri).await;
-        let mut request = axum::http::Request::builder().method(method).uri(uri);
-        if let Some(cookies) = axum_jar.header() {
-            request = request.header("cookie", cookies);
-        }
-        let response = axum
-            .clone()
-            .oneshot(request.body(axum::body::Body::empty()).expect("request"))
-            .await
-            .expect("infallible");
-        let b = axum_reply(response).await;
-        axum_jar.take(&b);
-        let shape = |r: &Reply| {
-            let cookies: Vec<_> = r
-                .set_cookies()
-                .iter()
-                .map(|c| {
-                    (
-                        c.name().to_owned(),
-                        c.value().is_empty(),
-                        c.max_age(),
-                        c.http_only(),
-                        c.secure(),
-                        c.same_site(),
-                        c.path().map(str::to_owned),
-                    )
-                })
-                .collect();
-            (
-                r.status.as_u16(),
-                r.body.clone(),
-                cookies,
-                r.header(header::CACHE_CONTROL).map(str::to_owned),
-                r.vary().into_iter().map(str::to_owned).collect::<Vec<_>>(),
-            )
-        };
-        assert_eq!(shape(&a), shape(&b), "{method} {uri}");
-        assert_eq!(
-            actix_jar.0.keys().collect::<Vec<_>>(),
-            axum_jar.0.keys().collect::<Vec<_>>(),
-            "{method} {uri}"
-        );
-    }
-}
-
-fn axum_routes() -> axum::Router {
-    use axum::extract::Path;
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/", get(|s: Session<Data>| read(s)))
-        .route("/plain", get(plain))
-        .route("/subject", get(|s: Session<Data>| subject(s)))
-        .route("/increment", post(|s: Session<Data>| increment(s)))
-        .route("/regenerate", post(|s: Session<Data>| regenerate(s)))
-        .route("/destroy", post(|s: Session<Data>| destroy(s)))
-        .route(
-            "/grow/{bytes}",
-            post(|s: Session<Data>, Path(bytes): Path<usize>| async move {
-                grow(s, web::Path::from(bytes)).await
-            }),
-        )
-        .route(
-            "/login/{user}",
-            post(|s: Session<Data>, Path(user): Path<String>| async move {
-                match s.set_subject(Some(user)) {
-                    Ok(()) => (axum::http::StatusCode::OK, "logged in"),
-                    Err(_) => (axum::http::StatusCode::BAD_REQUEST, "bad subject"),
-                }
-            }),
-        )
-        .route(
-            "/cached",
-            post(|s: Session<Data>| async move {
-                s.update_or_insert_with(Data::default, |d| d.n += 1);
-                ([("cache-control", "private, max-age=60")], "cached")
-            }),
-        )
-        .route(
-            "/public",
-            post(|s: Session<Data>| async move {
-                s.update_or_insert_with(Data::default, |d| d.n += 1);
-                ([("cache-control", "public, max-age=3600")], "public")
-            }),
-        )
-}
-
-async fn axum_reply(response: axum::http::Response<axum::body::Body>) -> Reply {
-    use http_body_util::BodyExt as _;
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.expect("body").to_bytes();
-    let mut headers = HeaderMap::new();
-    for (name, value) in &parts.headers {
-        headers.append(
-            HeaderName::from_bytes(name.as_str().as_bytes()).expect("name"),
-            HeaderValue::from_bytes(value.as_bytes()).expect("value"),
-        );
-    }
-    Reply {
-        status: StatusCode::from_u16(parts.status.as_u16()).expect("status"),
-        headers,
-        body: String::from_utf8(bytes.to_vec()).expect("utf-8"),
-    }
-}
-
-/// A session the axum layer sealed opens under the actix-web middleware and
-/// back: one format, one set of rules (a cluster may run both).
-#[actix_web::test]
-async fn a_session_moves_between_the_adapters() {
-    use tower::ServiceExt as _;
-
-    let codec = new_codec();
-    let actix = app!(SessionMiddleware::<Data>::new(codec.clone(), cookie()));
-    let axum = axum_routes().layer(sealed_session::axum::SessionLayer::<Data>::new(
-        codec.clone(),
-        cookie(),
-    ));
+async fn an_inner_error_still_deletes_and_revokes_the_ended_session() {
+    let middleware = with_store(Arc::new(MemoryRevocations::new()));
+    let app = init_service(
+        App::new()
+            .wrap(middleware.clone())
+            .configure(routes)
+            .service(
+                web::scope("/account")
+                    .wrap(actix_web::middleware::from_fn(failing_audit))
+                    .route("/logout", web::post().to(destroy))
+                    .route("/", web::get().to(read)),
+            ),
+    )
+    .await;
     let mut jar = Jar::default();
-    let to_axum = |jar: &Jar, method: &str, uri: &str| {
-        let mut request = axum::http::Request::builder().method(method).uri(uri);
-        if let Some(cookies) = jar.header() {
-            request = request.header("cookie", cookies);
-        }
-        let axum = axum.clone();
-        let request = request.body(axum::body::Body::empty()).expect("request");
-        async move { axum_reply(axum.oneshot(request).await.expect("infallible")).await }
-    };
-    let reply = to_axum(&jar, "POST", "/increment").await;
-    jar.take(&reply);
-    let id = jar.opened(&codec).claims().session_id();
-    assert_eq!(send(&actix, &mut jar, "POST", "/increment").await.body, "2");
-    assert_eq!(to_axum(&jar, "GET", "/").await.body, "2");
+    send(&app, &mut jar, "POST", "/set/1").await;
+    send(&app, &mut jar, "POST", "/login/alice").await;
+    let mut copy = Jar(jar.0.clone());
+
+    let mut request = TestRequest::post().uri("/account/logout");
+    request = request.insert_header((header::COOKIE, jar.header().expect("a session")));
+    let error = app
+        .call(request.to_request())
+        .await
+        .expect_err("still an error for the middlewares outside");
+    assert_eq!(error.to_string(), "the audit log is down");
+    let response = error.error_response();
     assert_eq!(
-        jar.opened(&codec).claims().session_id(),
-        id,
-        "the same session"
+        response.error().map(ToString::to_string),
+        Some("the audit log is down".to_owned()),
+        "the response the server sends holds the original error"
     );
+    let reply = error_reply(response).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.removed(), ["sid"], "the cookie is deleted");
+    assert_eq!(reply.header(header::CACHE_CONTROL), Some("no-store"));
+    assert_eq!(reply.vary(), ["cookie"]);
+    let reply = send(&app, &mut copy, "GET", "/").await;
+    assert_eq!(reply.body, "none", "the copy is refused: revoked");
+
+    // A cookie that does not open is removed even when the inner service fails.
+    let request = TestRequest::get()
+        .uri("/account/")
+        .insert_header((header::COOKIE, "sid=forged"))
+        .to_request();
+    let error = app.call(request).await.expect_err("an error");
+    let reply = error_reply(error.error_response()).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.removed(), ["sid"]);
+}
+
+/// The response actix-web's server sends for an error.
+async fn error_reply(response: HttpResponse) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .expect("body");
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(body.to_vec()).expect("utf-8"),
+    }
+}
+
+async fn greet(OptionalSession(session): OptionalSession<Data>) -> String {
+    match session {
+        Some(session) => format!("n={}", session.get().map_or(0, |d| d.n)),
+        None => "stranger".to_owned(),
+    }
+}
+
+async fn greet_blanket(session: Option<Session<Data>>) -> String {
+    match session {
+        Some(_) => "some".to_owned(),
+        None => "none".to_owned(),
+    }
+}
+
+/// `OptionalSession<T>` has axum's `Option<Session<T>>` meaning: `None`
+/// for a request without a session (the response varies on the cookie),
+/// `Some` with one, and a 500 on a route outside the middleware, where
+/// actix-web's blanket `Option<Session<T>>` says `None`.
+#[actix_web::test]
+async fn an_optional_session_is_none_without_a_session_and_a_500_without_the_middleware() {
+    let app = init_service(
+        App::new()
+            .service(
+                web::scope("/in")
+                    .wrap(SessionMiddleware::<Data>::new(new_codec(), cookie()))
+                    .configure(routes)
+                    .route("/greet", web::get().to(greet))
+                    .route("/blanket", web::get().to(greet_blanket)),
+            )
+            .route("/out/greet", web::get().to(greet))
+            .route("/out/blanket", web::get().to(greet_blanket)),
+    )
+    .await;
+    let mut jar = Jar::default();
+    let reply = send(&app, &mut jar, "GET", "/in/greet").await;
+    assert_eq!(reply.body, "stranger");
+    assert_eq!(reply.vary(), ["cookie"], "None depends on the cookie too");
+    assert!(reply.set_cookies().is_empty());
+    assert_eq!(
+        send(&app, &mut jar, "GET", "/in/blanket").await.body,
+        "some",
+        "actix-web's Option<Session<T>> is Some without a session"
+    );
+    send(&app, &mut jar, "POST", "/in/set/4").await;
+    assert_eq!(send(&app, &mut jar, "GET", "/in/greet").await.body, "n=4");
+
+    let reply = send(&app, &mut jar, "GET", "/out/greet").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        reply
+            .body
+            .contains("Data> but this route has no SessionMiddleware<"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        send(&app, &mut jar, "GET", "/out/blanket").await.body,
+        "none",
+        "actix-web's Option<Session<T>> hides the missing middleware"
+    );
+}
+
+/// The middleware appends: its `Set-Cookie` goes next to a cookie the
+/// handler set, and `cookie` next to the handler's own `Vary`; the
+/// handler's `Cache-Control: private` is kept.
+#[actix_web::test]
+async fn the_session_cookie_and_vary_are_appended_to_the_handlers_own() {
+    let app = app!(SessionMiddleware::<Data>::new(new_codec(), cookie()));
+    let mut jar = Jar::default();
+    let reply = send(&app, &mut jar, "POST", "/own-cookie").await;
+    let names: Vec<_> = reply
+        .set_cookies()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    assert_eq!(names, ["theme", "sid"]);
+    assert_eq!(reply.header(header::CACHE_CONTROL), Some("private"));
+    let reply = send(&app, &mut jar, "GET", "/varied").await;
+    assert_eq!(reply.body, "1");
+    assert_eq!(reply.vary(), ["Accept-Encoding", "cookie"]);
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::InternalError;
 use actix_web::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, HeaderName, HeaderValue,
     SET_COOKIE, VARY,
@@ -44,7 +45,10 @@ use crate::web::{Carrier, Exchange, Outcome, SessionStats, Sessions, Write, revo
 /// the session carries `Vary: cookie`. With a revocation store, a session
 /// with a subject that the handler destroyed or regenerated is revoked
 /// before the response leaves, and a session the store cannot check is
-/// refused (the cookie is kept).
+/// refused (the cookie is kept). An `Err` from an inner service (a
+/// middleware between this one and the handler) gets all of that too: it
+/// stays an error, with the same message, whose response carries the
+/// session's headers.
 ///
 /// ```
 /// use actix_web::{App, web};
@@ -317,15 +321,38 @@ where
         request.extensions_mut().insert(exchange.session().clone());
         let response = self.inner.call(request);
         Box::pin(async move {
-            let response = response.await?;
+            let response = response.await;
             let outcome = shared
                 .sessions
                 .finish(&exchange, shared.transport.carrier());
-            let (response, revoke) = apply(&shared.transport, outcome, response);
+            let sets_session = outcome.sets_session();
+            let Outcome {
+                write,
+                vary,
+                revoke,
+            } = outcome;
+            let headers = SessionHeaders {
+                transport: &shared.transport,
+                sets_session,
+                vary,
+            };
+            let response = match response {
+                Ok(mut response) => match headers.write(write, response.headers_mut()) {
+                    Ok(()) => Ok(response.map_into_left_body()),
+                    Err(failed) => {
+                        let (request, _) = response.into_parts();
+                        Ok(ServiceResponse::new(request, failed).map_into_right_body())
+                    }
+                },
+                // An inner error (a middleware between this one and the
+                // handler) still carries the session's outcome: the handler
+                // may have ended the session, and a refused cookie must go.
+                Err(e) => Err(headers.into_error(write, e)),
+            };
             if let Some(revoking) = revoke {
                 revoked(revoking).await;
             }
-            Ok(response)
+            response
         })
     }
 }
@@ -336,57 +363,69 @@ async fn revoked(revoking: Revoking) {
     }
 }
 
-/// Writes what the rules decided into the response; returns the revocation
-/// still to await.
-fn apply<B>(
-    transport: &Transport,
-    outcome: Outcome,
-    mut response: ServiceResponse<B>,
-) -> (ServiceResponse<EitherBody<B>>, Option<Revoking>) {
-    let sets_session = outcome.sets_session();
-    match outcome.write {
-        Write::Nothing => {}
-        Write::Cookies(set) => {
-            let headers = response.headers_mut();
-            for line in set {
-                // Cookie strings are visible ASCII: always a valid header value.
-                if let Ok(value) = HeaderValue::try_from(line) {
-                    headers.append(SET_COOKIE, value);
+/// What the rules decided for a response's headers, beside the write.
+struct SessionHeaders<'a> {
+    transport: &'a Transport,
+    sets_session: bool,
+    vary: bool,
+}
+
+impl SessionHeaders<'_> {
+    /// Writes what the rules decided into a response's headers; the 500 to
+    /// answer instead when the session cannot be sealed.
+    fn write(&self, write: Write, headers: &mut HeaderMap) -> Result<(), HttpResponse> {
+        match write {
+            Write::Nothing => {}
+            Write::Cookies(set) => {
+                for line in set {
+                    // Cookie strings are visible ASCII: always a valid header value.
+                    if let Ok(value) = HeaderValue::try_from(line) {
+                        headers.append(SET_COOKIE, value);
+                    }
                 }
             }
-        }
-        Write::Token(token) => {
-            // A token is base64url: always a valid header value.
-            if let (Transport::Header(header), Ok(value)) =
-                (transport, HeaderValue::try_from(token))
-            {
-                response
-                    .headers_mut()
-                    .insert(header.response.clone(), value);
+            Write::Token(token) => {
+                // A token is base64url: always a valid header value.
+                if let (Transport::Header(header), Ok(value)) =
+                    (self.transport, HeaderValue::try_from(token))
+                {
+                    headers.insert(header.response.clone(), value);
+                }
+            }
+            Write::Failed(body) => {
+                return Err(HttpResponse::InternalServerError()
+                    .insert_header((CACHE_CONTROL, HeaderValue::from_static(NO_STORE)))
+                    .insert_header((
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                    ))
+                    .body(body));
             }
         }
-        Write::Failed(body) => {
-            let failed = HttpResponse::InternalServerError()
-                .insert_header((CACHE_CONTROL, HeaderValue::from_static(NO_STORE)))
-                .insert_header((
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; charset=utf-8"),
-                ))
-                .body(body);
-            let (request, _) = response.into_parts();
-            let failed = ServiceResponse::new(request, failed).map_into_right_body();
-            return (failed, outcome.revoke);
+        if self.sets_session && !keeps_out_of_shared_caches(values_of(headers, &CACHE_CONTROL)) {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static(NO_STORE));
         }
+        let on = self.transport.request_header();
+        if self.vary && !varies_on(values_of(headers, &VARY), on.as_str()) {
+            headers.append(VARY, HeaderValue::from(on.clone()));
+        }
+        Ok(())
     }
-    let headers = response.headers_mut();
-    if sets_session && !keeps_out_of_shared_caches(values_of(headers, &CACHE_CONTROL)) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static(NO_STORE));
+
+    /// An inner service's error, whose response carries the session's
+    /// headers. It stays an error for the middlewares outside this one,
+    /// with the same message; the response the server sends for it holds
+    /// the original error ([`HttpResponse::error`]). (An `Ok` response
+    /// would need the request, which an error does not carry, and a copy
+    /// of it kept during the inner call breaks actix-web's routing.)
+    fn into_error(self, write: Write, e: actix_web::Error) -> actix_web::Error {
+        let message = e.to_string();
+        let mut response = HttpResponse::from_error(e);
+        if let Err(failed) = self.write(write, response.headers_mut()) {
+            response = failed;
+        }
+        InternalError::from_response(message, response).into()
     }
-    let on = transport.request_header();
-    if outcome.vary && !varies_on(values_of(headers, &VARY), on.as_str()) {
-        headers.append(VARY, HeaderValue::from(on.clone()));
-    }
-    (response.map_into_left_body(), outcome.revoke)
 }
 
 fn values_of<'h>(headers: &'h HeaderMap, name: &'h HeaderName) -> impl Iterator<Item = &'h [u8]> {

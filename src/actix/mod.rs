@@ -59,14 +59,19 @@
 //! # Ok::<(), sealed_session::Error>(())
 //! ```
 //!
-//! `Option<Session<T>>` is actix-web's own optional extractor: `None` only
-//! where the middleware is missing. Ask [`Session::is_empty`] whether the
-//! request carried a session.
+//! Do not take `Option<Session<T>>`: actix-web's own optional extractor
+//! turns a missing middleware into `None` (every user anonymous, no 500)
+//! and is always `Some` otherwise, the opposite of its meaning under axum.
+//! Take [`OptionalSession<T>`] for axum's meaning (`None` when the request
+//! carried no session; a missing middleware is still a 500), or ask
+//! [`Session::is_empty`].
 
 mod extractor;
 mod middleware;
+mod optional;
 
 pub use crate::codec_handle::CodecHandle;
 pub use crate::web::{Session, SessionStats};
 pub use extractor::MissingSessionMiddleware;
 pub use middleware::{SessionMiddleware, SessionMiddlewareService, TokenHeader};
+pub use optional::OptionalSession;

@@ -163,8 +163,18 @@ impl Sessions {
     /// [`bearer_token`](super::headers::bearer_token) and
     /// [`named_token`](super::headers::named_token)), if it opens.
     pub(crate) fn open_token<T: DeserializeOwned>(&self, token: Option<&str>) -> Exchange<T> {
+        self.open_token_at(token, request_time())
+    }
+
+    /// [`open_token`](Self::open_token) at `now` (unix seconds; `None`: no
+    /// usable clock, no session, and the client's token is left alone).
+    fn open_token_at<T: DeserializeOwned>(
+        &self,
+        token: Option<&str>,
+        now: Option<i64>,
+    ) -> Exchange<T> {
         let codec = self.codec.current();
-        let Some(mut incoming) = request_time().map(Incoming::at) else {
+        let Some(mut incoming) = now.map(Incoming::at) else {
             return Exchange::without_session(codec);
         };
         let mut unchecked = None;
@@ -604,6 +614,53 @@ mod tests {
             set_cookies(&outcome).is_empty(),
             "the client's cookie is kept"
         );
+    }
+
+    /// The token header's value of an outcome, if it has one.
+    fn token(outcome: &Outcome) -> Option<&str> {
+        match &outcome.write {
+            Write::Token(token) => Some(token),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_header_token_is_sealed_once_read_without_a_new_one_and_renewed_past_half_its_idle_timeout()
+    {
+        let (rules, _) = rules();
+        let first = rules.open_token_at::<u32>(None, Some(T0));
+        first.session().insert(7);
+        let outcome = rules.finish(&first, Carrier::Header);
+        let sealed = token(&outcome).expect("a new token").to_owned();
+        assert!(!sealed.is_empty() && outcome.sets_session() && outcome.vary);
+
+        for (after, renewed) in [(60, false), (20 * 60, false), (40 * 60, true)] {
+            let next = rules.open_token_at::<u32>(Some(&sealed), Some(T0 + after));
+            assert_eq!(next.session().get(), Some(7), "{after} s later");
+            let outcome = rules.finish(&next, Carrier::Header);
+            assert_eq!(token(&outcome).is_some(), renewed, "{after} s later");
+            assert!(outcome.vary, "the request carried a token");
+        }
+        // Past the idle timeout it no longer opens: an empty token says
+        // "discard yours".
+        let late = rules.open_token_at::<u32>(Some(&sealed), Some(T0 + 7200));
+        assert_eq!(late.session().get(), None);
+        let outcome = rules.finish(&late, Carrier::Header);
+        assert_eq!(token(&outcome), Some(""));
+        let stats = rules.stats();
+        assert_eq!((stats.sealed, stats.removed, stats.rejected), (2, 1, 1));
+    }
+
+    #[test]
+    fn without_a_clock_no_header_token_opens_and_none_is_sent() {
+        let (rules, _) = rules();
+        let exchange = rules.open_token_at::<u32>(Some("AAAA"), None);
+        assert_eq!(exchange.session().get(), None);
+        let outcome = rules.finish(&exchange, Carrier::Header);
+        assert!(token(&outcome).is_none(), "the client's token is kept");
+        let untouched = rules.open_token_at::<u32>(None, Some(T0));
+        let outcome = rules.finish(&untouched, Carrier::Header);
+        assert!(matches!(outcome.write, Write::Nothing) && !outcome.vary);
     }
 
     #[cfg(feature = "revocation")]

@@ -41,8 +41,17 @@ use crate::revocation::{Revocations, RevokedSession};
 /// it with `{:?}` prints `<in use>`). If a handler panics while changing the session, the
 /// response leaves the cookie as it was.
 ///
+/// For "the session if there is one", axum handlers take
+/// `Option<Session<T>>` and actix-web handlers take
+/// `sealed_session::actix::OptionalSession<T>`. Never `Option<Session<T>>`
+/// on actix-web: its blanket `Option` extractor makes it `None` where the
+/// middleware is missing (no 500) and always `Some` where it is present.
+///
 /// ```
-/// use sealed_session::axum::Session;
+/// # #[cfg(feature = "axum")]
+/// use sealed_session::axum::Session; // actix-web: sealed_session::actix::Session
+/// # #[cfg(not(feature = "axum"))]
+/// # use sealed_session::actix::Session;
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Clone, Default, Serialize, Deserialize)]
@@ -55,7 +64,8 @@ use crate::revocation::{Revocations, RevokedSession};
 ///     });
 ///     format!("visit {count}")
 /// }
-/// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(counter));
+/// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::get(counter));
+/// # #[cfg(feature = "actix")] let _ = actix_web::web::get().to(counter);
 /// ```
 pub struct Session<T> {
     state: Arc<Mutex<State<T>>>,
@@ -173,11 +183,13 @@ impl<T> Session<T> {
     /// A copy of the value, if there is a session.
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
     /// async fn whoami(session: Session<String>) -> String {
     ///     session.get().unwrap_or_else(|| "nobody".to_owned())
     /// }
-    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(whoami));
+    /// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::get(whoami));
+    /// # #[cfg(feature = "actix")] let _ = actix_web::web::get().to(whoami);
     /// ```
     pub fn get(&self) -> Option<T>
     where
@@ -189,11 +201,13 @@ impl<T> Session<T> {
     /// Reads the value (or `None`) without copying it.
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
     /// async fn name_length(session: Session<String>) -> String {
     ///     session.with(|name| name.map_or(0, String::len)).to_string()
     /// }
-    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(name_length));
+    /// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::get(name_length));
+    /// # #[cfg(feature = "actix")] let _ = actix_web::web::get().to(name_length);
     /// ```
     pub fn with<R>(&self, read: impl FnOnce(Option<&T>) -> R) -> R {
         read(self.lock().value.as_ref())
@@ -214,15 +228,20 @@ impl<T> Session<T> {
     /// with it.
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
+    /// # #[cfg(feature = "axum")]
     /// use axum::http::StatusCode;
+    /// # #[cfg(not(feature = "axum"))]
+    /// # use actix_web::http::StatusCode;
     /// async fn account(session: Session<u64>) -> Result<String, StatusCode> {
     ///     if session.is_unavailable() {
     ///         return Err(StatusCode::SERVICE_UNAVAILABLE);
     ///     }
     ///     session.get().map(|user| format!("user {user}")).ok_or(StatusCode::UNAUTHORIZED)
     /// }
-    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(account));
+    /// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::get(account));
+    /// # #[cfg(not(feature = "axum"))] let _ = account;
     /// ```
     pub fn is_unavailable(&self) -> bool {
         self.lock().unchecked.is_some()
@@ -240,14 +259,16 @@ impl<T> Session<T> {
     /// `Set-Cookie`) if there is none.
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
     /// async fn rename(session: Session<String>) -> &'static str {
     ///     match session.update(|name| name.make_ascii_uppercase()) {
     ///         Some(()) => "renamed",
     ///         None => "no session",
     ///     }
     /// }
-    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(rename));
+    /// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::post(rename));
+    /// # #[cfg(feature = "actix")] let _ = actix_web::web::post().to(rename);
     /// ```
     pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Option<R> {
         let mut state = self.lock();
@@ -310,7 +331,8 @@ impl<T> Session<T> {
     /// one applies and is what the session keeps.
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
     /// # #[derive(serde::Serialize, serde::Deserialize, Clone)] struct User { id: u64 }
     /// async fn log_in(session: Session<User>, remember: bool) -> Result<(), sealed_session::Error> {
     ///     // ... password checked ...
@@ -345,12 +367,15 @@ impl<T> Session<T> {
     /// end of the request.
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
-    /// async fn forget_me(session: Session<u64>) {
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
+    /// async fn forget_me(session: Session<u64>) -> &'static str {
     ///     session.clear_lifetime();
     ///     assert_eq!(session.lifetime(), None);
+    ///     "forgotten"
     /// }
-    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(forget_me));
+    /// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::post(forget_me));
+    /// # #[cfg(feature = "actix")] let _ = actix_web::web::post().to(forget_me);
     /// ```
     pub fn clear_lifetime(&self) {
         self.lock().lifetime = Some(None);
@@ -427,7 +452,8 @@ impl<T> Session<T> {
     /// nothing would be sealed.
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
     /// async fn log_in(session: Session<String>) -> String {
     ///     session.insert("alice".to_owned());
     ///     session.regenerate();
@@ -436,7 +462,8 @@ impl<T> Session<T> {
     ///     assert_eq!(session.session_id(), Some(id)); // drawn once
     ///     id.to_string()
     /// }
-    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(log_in));
+    /// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::post(log_in));
+    /// # #[cfg(feature = "actix")] let _ = actix_web::web::post().to(log_in);
     /// ```
     pub fn session_id(&self) -> Option<SessionId> {
         let mut state = self.lock();
@@ -530,8 +557,12 @@ impl<T> Session<T> {
     /// destroyed all the same).
     ///
     /// ```
-    /// # use sealed_session::axum::Session;
+    /// # #[cfg(feature = "axum")] use sealed_session::axum::Session;
+    /// # #[cfg(not(feature = "axum"))] use sealed_session::actix::Session;
+    /// # #[cfg(feature = "axum")]
     /// use axum::http::StatusCode;
+    /// # #[cfg(not(feature = "axum"))]
+    /// # use actix_web::http::StatusCode;
     /// async fn log_out_everywhere(session: Session<u64>) -> StatusCode {
     ///     match session.log_out_everywhere().await {
     ///         Ok(()) => StatusCode::SEE_OTHER,
@@ -539,7 +570,8 @@ impl<T> Session<T> {
     ///         Err(_) => StatusCode::SERVICE_UNAVAILABLE,
     ///     }
     /// }
-    /// # let _ = axum::Router::<()>::new().route("/", axum::routing::post(log_out_everywhere));
+    /// # #[cfg(feature = "axum")] let _ = axum::Router::<()>::new().route("/", axum::routing::post(log_out_everywhere));
+    /// # #[cfg(not(feature = "axum"))] let _ = log_out_everywhere;
     /// ```
     pub async fn log_out_everywhere(&self) -> Result<(), Error> {
         let subject = self.subject().or_else(|| {

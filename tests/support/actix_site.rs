@@ -6,6 +6,9 @@
 #[path = "page.rs"]
 mod page;
 
+use std::time::Duration;
+
+use actix_web::http::KeepAlive;
 use actix_web::{App, HttpServer};
 use sealed_session::Codec;
 use sealed_session::actix::SessionMiddleware;
@@ -44,6 +47,12 @@ pub(crate) fn serve(codec: Codec) -> Served {
                     .configure(crate::app::routes)
             })
             .workers(1)
+            // No idle or first-request timeout (actix-web's defaults are
+            // 5 s): on a slow shared machine a pooled connection closed
+            // by the server as the client writes a POST on it fails the
+            // test.
+            .keep_alive(KeepAlive::Os)
+            .client_request_timeout(Duration::ZERO)
             .disable_signals()
             .listen(listener)
             .expect("listens")

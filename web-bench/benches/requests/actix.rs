@@ -3,7 +3,10 @@
 //! the default) and with its Redis store, each an app with the same three
 //! routes as the axum ones (`/setup`, `/read`, `/modify`; the handlers
 //! check what they read). In process through `test::call_service`, and
-//! over loopback HTTP through `HttpServer`, one server thread each.
+//! over loopback HTTP through `HttpServer`, each on a thread of its own
+//! with actix-web's default worker count (one per core: two on the
+//! benchmark's 2-vCPU machine), as axum's servers share the clients'
+//! multi-threaded runtime (a worker per core too).
 
 use std::future::Future;
 use std::pin::Pin;
