@@ -726,3 +726,36 @@ async fn a_log_out_flood_through_the_layer_leaves_the_victim_refused() {
     let alice = send(&app, "POST", "/login", None).await.2.expect("session");
     assert_eq!(send(&app, "GET", "/", Some(&alice)).await.1, "1");
 }
+
+/// A layer around a service that fails (a timeout inside the layer, say):
+/// there is no response to carry the deletion, but a session the handler
+/// ended is revoked all the same before the error goes on.
+#[tokio::test]
+async fn an_inner_error_still_revokes_the_ended_session() {
+    use tower::Layer as _;
+    let codec = codec_with(Arc::new(MemoryRevocations::new()));
+    let cookie = SessionCookie::builder("session").build().expect("cookie");
+    let layer = SessionLayer::<u8>::new(codec.clone(), cookie);
+    let failing = layer.layer(tower::service_fn(|request: Request<Body>| async move {
+        let session = request
+            .extensions()
+            .get::<Session<u8>>()
+            .cloned()
+            .expect("the layer's session");
+        session.destroy();
+        Err::<axum::response::Response, &str>("the service failed")
+    }));
+    let token = codec
+        .seal_with(&1u8, SealOptions::new().subject("alice"))
+        .expect("seals");
+    assert!(codec.open::<u8>(&token).is_ok());
+    let request = Request::builder()
+        .uri("/")
+        .header(header::COOKIE, format!("session={token}"))
+        .body(Body::empty())
+        .expect("request");
+    let error = failing.oneshot(request).await.expect_err("the inner error");
+    assert_eq!(error, "the service failed");
+    let e = codec.open::<u8>(&token).expect_err("revoked");
+    assert!(matches!(e, Error::Revoked), "{e:?}");
+}

@@ -64,7 +64,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, T, ResBody>;
+    type Future = ResponseFuture<S::Future, T, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -107,15 +107,17 @@ pin_project! {
     /// The response of a [`SessionService`]: the inner service's, with the
     /// session sealed (or not) into it, after a destroyed session's id is
     /// revoked.
-    pub struct ResponseFuture<F, T, B> {
+    pub struct ResponseFuture<F, T, B, E> {
         #[pin]
         inner: F,
         after: Option<After<T>>,
-        revoking: Option<(Revoking, Response<B>)>,
+        // The revocation to await before the inner service's answer (a
+        // response with the session's headers, or its error) goes on.
+        revoking: Option<(Revoking, Result<Response<B>, E>)>,
     }
 }
 
-impl<F, T, B> std::fmt::Debug for ResponseFuture<F, T, B> {
+impl<F, T, B, E> std::fmt::Debug for ResponseFuture<F, T, B, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
@@ -127,7 +129,7 @@ struct After<T> {
     exchange: Exchange<T>,
 }
 
-impl<F, T, B, E> Future for ResponseFuture<F, T, B>
+impl<F, T, B, E> Future for ResponseFuture<F, T, B, E>
 where
     F: Future<Output = Result<Response<B>, E>>,
     T: Serialize,
@@ -138,19 +140,24 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if this.revoking.is_none() {
-            let mut response = std::task::ready!(this.inner.poll(cx))?;
+            let answer = std::task::ready!(this.inner.poll(cx));
             let Some(after) = this.after.take() else {
-                return Poll::Ready(Ok(response));
+                return Poll::Ready(answer);
             };
+            let sessions = &after.shared.sessions;
             let transport = &after.shared.transport;
-            let outcome = after
-                .shared
-                .sessions
-                .finish(&after.exchange, transport.carrier());
-            let revoke = apply(transport, outcome, &mut response);
+            let (revoke, answer) = match answer {
+                Ok(mut response) => {
+                    let outcome = sessions.finish(&after.exchange, transport.carrier());
+                    (apply(transport, outcome, &mut response), Ok(response))
+                }
+                // No response to carry the session; what the handler ended
+                // is revoked all the same.
+                Err(e) => (sessions.abandon(&after.exchange), Err(e)),
+            };
             match revoke {
-                Some(revoking) => *this.revoking = Some((revoking, response)),
-                None => return Poll::Ready(Ok(response)),
+                Some(revoking) => *this.revoking = Some((revoking, answer)),
+                None => return Poll::Ready(answer),
             }
         }
         let Some((revoking, _)) = this.revoking.as_mut() else {
@@ -160,7 +167,7 @@ where
             revocation_failed(&e);
         }
         match this.revoking.take() {
-            Some((_, response)) => Poll::Ready(Ok(response)),
+            Some((_, answer)) => Poll::Ready(answer),
             None => Poll::Pending,
         }
     }

@@ -238,6 +238,14 @@ impl Sessions {
         }
     }
 
+    /// The handler's service failed: there is no response to carry the
+    /// session, but a session the handler ended (destroyed, regenerated,
+    /// given a new subject) is revoked all the same.
+    pub(crate) fn abandon<T>(&self, exchange: &Exchange<T>) -> Option<Revoking> {
+        let ended = exchange.ended()?;
+        Some(exchange.codec.revocations()?.revoke_session(&ended))
+    }
+
     /// Applies the rules after the handler: what the response carries, and
     /// the revocation of a session the handler ended.
     pub(crate) fn finish<T: Serialize>(
