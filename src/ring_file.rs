@@ -279,7 +279,11 @@ impl KeyRingFile {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn to_text(&self) -> Zeroizing<String> {
-        let mut text = Zeroizing::new(String::new());
+        // Room for every line up front: a reallocation would leave an
+        // unwiped copy of the secrets behind (a secret is at most 1366
+        // characters of base64, a time at most 36).
+        let capacity = 128 + self.entries().count() * (9 + 8 + 36 + 3 * 2 + 1366 + 1);
+        let mut text = Zeroizing::new(String::with_capacity(capacity));
         let _ = writeln!(text, "{MAGIC}");
         let _ = writeln!(
             text,

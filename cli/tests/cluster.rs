@@ -223,6 +223,10 @@ fn scenario(mut shared: Shared) {
         &leaked.to_string(),
         "--every",
         EVERY,
+        "--lifetime",
+        &format!("{LIFETIME_S}s"),
+        "--leeway",
+        &format!("{LEEWAY_S}s"),
     ]))
     .expect("revoke");
     assert!(out.contains(&format!("revoked key {leaked}")), "{out}");

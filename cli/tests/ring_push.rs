@@ -25,7 +25,16 @@ fn push_publishes_the_ring_sealed_and_prints_no_secret() {
         .success();
     Command::cargo_bin("sealed-session")
         .expect("binary")
-        .args(["ring", "rotate", "--ring", r, "--every", "30d"])
+        .args([
+            "ring",
+            "rotate",
+            "--ring",
+            r,
+            "--every",
+            "30d",
+            "--lifetime",
+            "7d",
+        ])
         .assert()
         .success();
     let kek_text = Key::generate().export_base64();

@@ -3,6 +3,7 @@
 //! `--now` as the clock.
 
 use std::path::{Path, PathBuf};
+use time::format_description::well_known::Rfc3339;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -44,6 +45,7 @@ fn secrets(ring: &Path) -> Vec<String> {
         .expect("ring")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("sealed-session"))
+        .filter(|l| !l.starts_with("generation"))
         .filter_map(|l| l.split_whitespace().last().map(str::to_owned))
         .collect()
 }
@@ -70,7 +72,7 @@ fn rotate_from_cron_upgrades_adds_drops_and_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ring: PathBuf = dir.path().join("ring");
     stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
-    let first = json_of(bin().args(["ring", "list", "--ring", s(&ring)]))["keys"][0]["key_id"]
+    let first = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--lifetime", "7d"]))["keys"][0]["key_id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -123,7 +125,16 @@ fn rotate_from_cron_upgrades_adds_drops_and_is_idempotent() {
 
     // States and dates.
     let states = |n| {
-        let v = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--now", &day(n)]));
+        let v = json_of(bin().args([
+            "ring",
+            "list",
+            "--ring",
+            s(&ring),
+            "--lifetime",
+            "7d",
+            "--now",
+            &day(n),
+        ]));
         v["keys"]
             .as_array()
             .expect("keys")
@@ -227,6 +238,8 @@ fn list_shows_states_and_dates_never_secrets() {
         "list",
         "--ring",
         s(&ring),
+        "--lifetime",
+        "7d",
         "--now",
         "2026-11-30T00:00:00Z",
     ]));
@@ -275,7 +288,16 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
     stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
     stdout_of(&mut rotate(&ring, &day(0)));
     let token = seal(&ring, &day(3));
-    let leaked = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--now", &day(3)]))["keys"][0]["key_id"]
+    let leaked = json_of(bin().args([
+        "ring",
+        "list",
+        "--ring",
+        s(&ring),
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(3),
+    ]))["keys"][0]["key_id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -285,6 +307,8 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
         "--ring",
         s(&ring),
         &leaked,
+        "--lifetime",
+        "7d",
         "--now",
         &day(4),
     ]));
@@ -293,9 +317,16 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
         serde_json::json!({ "action": "revoked", "key_id": leaked })
     );
     let fresh = &v["steps"][1];
+    // Activates a leeway (30 s by default) before the revocation: a node
+    // whose clock runs behind seals with it as soon as it reads the ring.
+    let day4_less_leeway =
+        time::OffsetDateTime::parse(&day(4), &Rfc3339).expect("time") - time::Duration::seconds(30);
     assert_eq!(
         (fresh["action"].as_str(), fresh["activates"].as_str()),
-        (Some("added"), Some(&*day(4)))
+        (
+            Some("added"),
+            Some(&*day4_less_leeway.format(&Rfc3339).expect("rfc3339"))
+        )
     );
     assert_eq!(fresh["retires"], day(34).as_str());
     assert_eq!(v["sealing"], fresh["key_id"]);
@@ -324,6 +355,8 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
             "--ring",
             s(&ring),
             &leaked,
+            "--lifetime",
+            "7d",
             "--now",
             &day(4),
         ])
@@ -353,6 +386,8 @@ fn a_policy_that_cannot_work_is_a_usage_error() {
             "1d",
             "--activation-delay",
             "2d",
+            "--lifetime",
+            "7d",
         ])
         .assert()
         .code(2)
@@ -379,6 +414,8 @@ fn concurrent_runs_add_one_key() {
                     s(&ring),
                     "--every",
                     "30d",
+                    "--lifetime",
+                    "7d",
                     "--now",
                     &day(29),
                     "--json",
@@ -399,4 +436,24 @@ fn concurrent_runs_add_one_key() {
         .sum();
     assert_eq!(added, 1);
     assert_eq!(secrets(&ring).len(), 2);
+}
+
+/// `open --ring` needs no key that seals: in a gap of the schedule (here
+/// the only key has retired and no rotation added the next) every key of
+/// the file still opens.
+#[test]
+fn open_needs_no_key_that_seals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(&mut rotate(&ring, &day(0)));
+    let token = seal(&ring, &day(29));
+    bin()
+        .args(["seal", "--ring", s(&ring), "--now", &day(31)])
+        .write_stdin(r#"{"user":"alice"}"#)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no key seals"));
+    let out = stdout_of(bin().args(["open", &token, "--ring", s(&ring), "--now", &day(31)]));
+    assert!(!out.is_empty());
 }

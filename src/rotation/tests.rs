@@ -200,24 +200,87 @@ fn revoking_removes_the_key_and_seals_with_a_fresh_one_at_once() {
         s.revoke(current, at(90), &policy),
         Err(Error::UnknownKey(id)) if id == current
     ));
-    // An older key that could still seal is retired now, and kept for `keep`.
+    // A key that could still seal beside the revoked one (an older key
+    // whose retirement is later) is retired at once, and kept for `keep`.
     let mut s = KeySchedule::new();
-    s.rotate(at(0), &policy);
-    let old = s.keys()[0].id();
-    s.rotate(at(85), &policy);
-    let leaked = s.keys()[1].id();
-    let steps = s.revoke(leaked, at(95), &policy).unwrap();
+    let (old, leaked) = (Key::generate(), Key::generate());
+    s.add(old.clone(), Lifecycle::new(at(0), at(0), at(200)))
+        .unwrap();
+    s.add(leaked.clone(), Lifecycle::new(at(0), at(50), at(150)))
+        .unwrap();
+    assert_eq!(sealing(&s, 95), Some(leaked.id()));
+    let steps = s.revoke(leaked.id(), at(95), &policy).unwrap();
     assert!(
         steps.contains(&RotationStep::Retired {
-            key: old,
+            key: old.id(),
             at: at(95)
         }),
         "{steps:?}"
     );
     assert_eq!(
-        s.state_at(old, at(144), policy.keep()),
+        s.state_at(old.id(), at(144), policy.keep()),
         Some(KeyState::Retiring)
     );
+}
+
+#[test]
+fn revoking_a_key_that_does_not_seal_leaves_the_key_that_seals() {
+    let policy = RotationPolicy::new(
+        Duration::seconds(100),
+        Duration::seconds(20),
+        Duration::seconds(100),
+    )
+    .unwrap()
+    .with_leeway(Duration::seconds(2));
+    let mut s = KeySchedule::new();
+    s.rotate(at(0), &policy);
+    s.rotate(at(85), &policy);
+    s.rotate(at(185), &policy);
+    let (retiring, active, pending) = (s.keys()[0].id(), s.keys()[1].id(), s.keys()[2].id());
+    assert_eq!(sealing(&s, 150), Some(active));
+    let generation = s.generation();
+    // A retiring key, then a key pending beyond the leeway: removed, and
+    // nothing else changes.
+    for (n, key) in [retiring, pending].into_iter().enumerate() {
+        let steps = s.revoke(key, at(150), &policy).unwrap();
+        assert_eq!(steps, [RotationStep::Revoked { key }]);
+        assert_eq!(sealing(&s, 150), Some(active));
+        assert_eq!(s.generation(), generation + 1 + n as u64);
+    }
+    assert_eq!(s.keys().len(), 1);
+    // A key pending within the leeway: a node whose clock runs ahead
+    // seals with it already, so it is replaced by a fresh key.
+    let mut s = KeySchedule::new();
+    s.rotate(at(0), &policy);
+    s.rotate(at(85), &policy);
+    let next = s.keys()[1].id();
+    let steps = s.revoke(next, at(99), &policy).unwrap();
+    assert!(
+        matches!(steps.last(), Some(RotationStep::Added { lifecycle, .. }) if lifecycle.activates() == at(97)),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn a_revocations_fresh_key_seals_on_clocks_a_leeway_behind() {
+    let policy = RotationPolicy::new(
+        Duration::seconds(100),
+        Duration::seconds(20),
+        Duration::seconds(50),
+    )
+    .unwrap()
+    .with_leeway(Duration::seconds(5));
+    let mut s = KeySchedule::new();
+    s.rotate(at(0), &policy);
+    let leaked = s.keys()[0].id();
+    s.revoke(leaked, at(60), &policy).unwrap();
+    let fresh = sealing(&s, 60).expect("a fresh key");
+    for behind in [0, 1, 5] {
+        assert_eq!(sealing(&s, 60 - behind), Some(fresh), "{behind} s behind");
+        let ring = s.key_ring_at(at(60 - behind), policy.keep()).unwrap();
+        assert!(ring.accepted().iter().all(|k| k.id() != leaked));
+    }
+    assert_eq!(s.get(fresh).unwrap().lifecycle().retires(), at(160));
 }
 
 #[test]
