@@ -4,6 +4,7 @@
 //! and log and count what it refuses. No I/O here: the file and Redis
 //! sources read, this decides.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -36,6 +37,10 @@ pub struct RingSourceStats {
     /// Codecs handed to the sink (a new ring, or a key activating,
     /// retiring or dropping out).
     pub applied: u64,
+    /// Panics of the app's build or sink closure, caught: the source keeps
+    /// following and tries again at its next read (a failing spell counts
+    /// once as rejected).
+    pub panicked: u64,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +48,7 @@ pub(crate) struct Counters {
     loaded: AtomicU64,
     rejected: AtomicU64,
     applied: AtomicU64,
+    panicked: AtomicU64,
 }
 
 impl Counters {
@@ -51,6 +57,7 @@ impl Counters {
             loaded: self.loaded.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             applied: self.applied.load(Ordering::Relaxed),
+            panicked: self.panicked.load(Ordering::Relaxed),
         }
     }
 }
@@ -238,9 +245,20 @@ impl Applier {
             if signature == self.applied {
                 return Ok(None);
             }
-            (self.build)(ring)
-                .and_then(|codec| sink(codec))
-                .map(|()| Some(signature))
+            // A panic in the app's closures must not end the thread or task
+            // that follows the ring (the codec would freeze unnoticed).
+            let build = &self.build;
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                build(ring).and_then(|codec| sink(codec))
+            }))
+            .unwrap_or_else(|_| {
+                self.counters.panicked.fetch_add(1, Ordering::Relaxed);
+                Err(Error::KeySource {
+                    source: self.what.clone(),
+                    reason: "the app's codec builder or sink panicked".to_owned(),
+                })
+            })
+            .map(|()| Some(signature))
         });
         match next {
             Ok(None) => self.tick_failing = false,

@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::key::KeyRing;
 
 use super::apply::{Applier, Build};
-use super::follower::RingFollower;
+use super::follower::{RingFollower, Running};
 use super::kek::RingKek;
 
 /// How long one round trip may take before the source counts Redis as
@@ -291,8 +291,12 @@ impl LoadedRedisRing {
         } = self;
         applier.follow(Arc::new(sink));
         let counters = applier.counters();
-        let task = tokio::spawn(watch(source, applier, sealed));
-        RingFollower::new(counters, move || task.abort())
+        let (running, alive) = Running::start();
+        let task = tokio::spawn(async move {
+            let _running = running;
+            watch(source, applier, sealed).await;
+        });
+        RingFollower::new(counters, alive, move || task.abort())
     }
 }
 

@@ -356,3 +356,35 @@ fn a_ring_of_a_lower_generation_is_refused_for_good() {
     same.set_generation(5);
     assert!(applier.offer(same.to_text().as_bytes(), at(53)));
 }
+
+/// A panic in the app's build or sink closure is caught, logged and
+/// counted: the source keeps following and hands the codec at its next
+/// try.
+#[test]
+fn a_panicking_sink_is_counted_and_the_source_keeps_going() {
+    let (_, b, schedule) = two_keys();
+    let (mut applier, _) = Applier::start(
+        "test".into(),
+        schedule.to_text().as_bytes(),
+        build(),
+        at(50),
+    )
+    .unwrap();
+    let panics = Arc::new(Mutex::new(true));
+    let taken = Arc::new(Mutex::new(None));
+    let (p, t) = (Arc::clone(&panics), Arc::clone(&taken));
+    applier.follow(Arc::new(move |codec: Codec| {
+        let panic_now = *p.lock().unwrap();
+        assert!(!panic_now, "the app's sink panics");
+        *t.lock().unwrap() = Some(codec.key_ring().primary().id());
+        Ok::<(), Error>(())
+    }));
+    applier.tick(at(100));
+    applier.tick(at(101));
+    let stats = applier.counters().snapshot();
+    assert_eq!((stats.panicked, stats.rejected, stats.applied), (2, 1, 0));
+    *panics.lock().unwrap() = false;
+    applier.tick(at(102));
+    assert_eq!(*taken.lock().unwrap(), Some(b.id()));
+    assert_eq!(applier.counters().snapshot().applied, 1);
+}
