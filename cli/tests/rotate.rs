@@ -457,3 +457,22 @@ fn open_needs_no_key_that_seals() {
     let out = stdout_of(bin().args(["open", &token, "--ring", s(&ring), "--now", &day(31)]));
     assert!(!out.is_empty());
 }
+
+/// A run that finds the file locked by another (a hung run) gives up after
+/// a while with its own exit code, instead of piling up behind it.
+#[test]
+fn a_run_gives_up_on_a_lock_held_by_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    let mut lock_path = ring.clone().into_os_string();
+    lock_path.push(".lock");
+    let held = std::fs::File::create(&lock_path).expect("lock file");
+    held.lock().expect("locked");
+    rotate(&ring, &day(0))
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("is locked by another run"));
+    drop(held);
+    stdout_of(&mut rotate(&ring, &day(0)));
+}
