@@ -491,11 +491,35 @@ proptest! {
         prop_assert!(life.activates() <= at(t1) && at(t1) < life.retires());
         prop_assert!(lives.iter().all(|&(a, r)| !(a <= t1 && t1 < r) || at(a) <= life.activates()));
         let t2 = at(t1 + dt);
-        if t2 < at(t1) + keep {
-            prop_assert_ne!(s.state_at(k.id(), t2, keep), Some(KeyState::Retired));
-            if let Ok(ring) = s.key_ring_at(t2, keep) {
-                prop_assert!(ring.find(k.id()).is_some());
+        // The keys that open at t2, by the rule itself (FORMAT.md §12.2),
+        // computed from the lifecycles and not by the schedule's code.
+        let mut expected: Vec<String> = keys
+            .iter()
+            .zip(&lives)
+            .filter(|&(_, &(_, r))| t2 < at(r) + keep)
+            .map(|(key, _)| key.id().to_string())
+            .collect();
+        expected.sort();
+        let seals_at_t2 = lives.iter().any(|&(a, r)| at(a) <= t2 && t2 < at(r));
+        match s.key_ring_at(t2, keep) {
+            Ok(ring) => {
+                prop_assert!(seals_at_t2);
+                let mut got: Vec<String> = ring.keys().map(|k| k.id().to_string()).collect();
+                got.sort();
+                prop_assert_eq!(&got, &expected);
             }
+            Err(e) => {
+                prop_assert!(!seals_at_t2, "{e}");
+                let no_sealing_key =
+                    matches!(e, Error::Rotation(RotationError::NoSealingKey { .. }));
+                prop_assert!(no_sealing_key, "{}", e);
+                // A tool that only opens still opens every key.
+                prop_assert!(s.opening_key_ring_at(t2).is_some_and(|r| r.find(k.id()).is_some()));
+            }
+        }
+        if t2 < at(t1) + keep {
+            // The key that sealed at t1 is among them: no live token lost.
+            prop_assert!(expected.contains(&k.id().to_string()));
         }
     }
 

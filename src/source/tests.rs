@@ -175,7 +175,18 @@ fn a_ring_that_fails_never_replaces_a_good_one_and_is_logged_once_without_key_by
     }
     for k in schedule.keys() {
         let secret = k.key().export_base64();
-        assert!(!log.contains(&secret[..16]), "key bytes in the log:\n{log}");
+        let bytes =
+            <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode_vec(&secret).unwrap();
+        let hex: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let debug = format!("{:?}", &bytes[..8]);
+        for form in [
+            &secret[..16],
+            &hex,
+            &hex.to_uppercase(),
+            debug.trim_end_matches(']'),
+        ] {
+            assert!(!log.contains(form), "key bytes ({form}) in the log:\n{log}");
+        }
     }
 
     // The good text again (a file restored), then a new version.
