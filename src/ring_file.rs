@@ -185,7 +185,10 @@ impl KeyRingFile {
     /// [`Error::RingFile`] with the line number and the reason, or a key error
     /// ([`Error::KeyTooShort`], [`Error::WeakKey`], ...) for a bad secret.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, trim_blanks(l)));
         let bad = |line, reason| Error::RingFile { line, reason };
         match lines.find(|(_, l)| !l.is_empty() && !l.starts_with('#')) {
             Some((_, MAGIC)) => {}
@@ -203,7 +206,7 @@ impl KeyRingFile {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let fields: Vec<&str> = line.split_whitespace().collect();
+            let fields = fields_of(line);
             let [role, id, created, secret] = fields[..] else {
                 return Err(bad(n, "expected 4 fields: role, key id, created, secret"));
             };
@@ -603,4 +606,16 @@ mod tests {
             Err(Error::UnknownKey(_))
         ));
     }
+}
+
+/// A line without its leading and trailing spaces and tabs (and the `\r`
+/// of a CRLF line end): FORMAT.md §12 separates fields with spaces and
+/// tabs only, so no other white space is taken for one.
+pub(crate) fn trim_blanks(line: &str) -> &str {
+    line.trim_matches([' ', '\t', '\r'])
+}
+
+/// A line's fields, separated by runs of spaces or tabs (FORMAT.md §12).
+pub(crate) fn fields_of(line: &str) -> Vec<&str> {
+    line.split([' ', '\t']).filter(|f| !f.is_empty()).collect()
 }

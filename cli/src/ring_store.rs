@@ -22,6 +22,7 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// never sees half a ring. A symbolic link is followed: the file it points
 /// to is replaced, the link stays.
 pub(crate) fn save(text: &Zeroizing<String>, path: &Path) -> Result<(), CliError> {
+    reads_back(text, path)?;
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     write_atomically(text, &target, |tmp, target| {
         keep_mode_and_owner(tmp, target)?;
@@ -129,6 +130,7 @@ fn remove_stale_temporaries(target: &Path) {
 /// one, even one created a moment before.
 pub(crate) fn save_new(file: &KeyRingFile, path: &Path) -> Result<(), CliError> {
     let text = file.to_text();
+    reads_back(&text, path)?;
     // A hard link fails if the name is taken; the temporary name is then
     // removed, leaving one complete file.
     write_atomically(&text, path, |tmp, target| {
@@ -168,6 +170,23 @@ fn write_atomically(
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
+}
+
+/// Refuses to write a text that would not parse back (a date past the year
+/// 9999, from a huge `--every`, has no RFC 3339 form): the file in place
+/// stays as it was.
+fn reads_back(text: &Zeroizing<String>, path: &Path) -> Result<(), CliError> {
+    sealed_session::StoredRing::parse(text)
+        .map(drop)
+        .map_err(|e| {
+            CliError::new(
+                OTHER,
+                format!(
+                    "not writing {}: the new ring would not read back ({e})",
+                    path.display()
+                ),
+            )
+        })
 }
 
 fn write_error(path: &Path, e: &std::io::Error) -> CliError {
@@ -249,5 +268,21 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o640);
         assert_eq!(meta.uid(), owner);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A text that would not parse back is never written: the file in
+    /// place stays as it was.
+    #[test]
+    fn a_text_that_would_not_read_back_is_not_written() {
+        let path = std::env::temp_dir().join(format!("ring-store-back-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let file = KeyRingFile::new(Key::generate(), OffsetDateTime::UNIX_EPOCH);
+        save_new(&file, &path).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let bad = Zeroizing::new("sealed-session key ring v2\n00000000 x x x x\n".to_owned());
+        let e = save(&bad, &path).unwrap_err();
+        assert!(e.message.contains("would not read back"), "{}", e.message);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        std::fs::remove_file(&path).unwrap();
     }
 }

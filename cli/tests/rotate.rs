@@ -476,3 +476,19 @@ fn a_run_gives_up_on_a_lock_held_by_another() {
     drop(held);
     stdout_of(&mut rotate(&ring, &day(0)));
 }
+
+/// A huge `--every` saturates at the last instant of the year 9999, which
+/// has an RFC 3339 form: the file written reads back.
+#[test]
+fn a_huge_schedule_still_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(
+        bin()
+            .args(["ring", "rotate", "--ring", s(&ring), "--every", "9000y"])
+            .args(["--lifetime", "7d", "--now", &day(0)]),
+    );
+    let v = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--now", &day(0)]));
+    assert_eq!(v["keys"][0]["retires"], "9999-12-31T23:59:59.999999999Z");
+}

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, RotationError};
 use crate::ids::KeyId;
 use crate::key::{Key, KeyRing, read_secret_file};
-use crate::ring_file::{KeyRingFile, MAGIC as MAGIC_V1, in_utc_rfc3339};
+use crate::ring_file::{KeyRingFile, MAGIC as MAGIC_V1, fields_of, in_utc_rfc3339, trim_blanks};
 
 use super::lifecycle::Lifecycle;
 use super::schedule::{Change, KeySchedule, RotationPolicy};
@@ -59,7 +59,7 @@ impl StoredRing {
         let first = text
             .lines()
             .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
+            .map(|(i, l)| (i + 1, trim_blanks(l)))
             .find(|(_, l)| !l.is_empty() && !l.starts_with('#'));
         match first {
             Some((_, MAGIC_V1)) => KeyRingFile::parse(text).map(Self::Fixed),
@@ -214,7 +214,7 @@ impl KeySchedule {
         let mut lines = text
             .lines()
             .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
+            .map(|(i, l)| (i + 1, trim_blanks(l)))
             .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
         match lines.next() {
             Some((_, MAGIC_V2)) => {}
@@ -232,7 +232,7 @@ impl KeySchedule {
         // written before it existed) counts as 0.
         if let Some(&(n, line)) = lines.peek() {
             if let Some(rest) = line.strip_prefix("generation") {
-                let digits = rest.trim();
+                let digits = trim_blanks(rest);
                 let generation = (digits.len() < 20 && digits.bytes().all(|b| b.is_ascii_digit()))
                     .then(|| digits.parse::<u64>().ok())
                     .flatten()
@@ -242,7 +242,7 @@ impl KeySchedule {
             }
         }
         for (n, line) in lines {
-            let fields: Vec<&str> = line.split_whitespace().collect();
+            let fields = fields_of(line);
             let [id, created, activates, retires, secret] = fields[..] else {
                 return Err(bad(
                     n,

@@ -577,3 +577,36 @@ proptest! {
         }
     }
 }
+
+/// Fields are separated by spaces and tabs only (FORMAT.md §12): another
+/// white space character is no separator, and a CRLF line end is fine.
+#[test]
+fn fields_are_separated_by_spaces_and_tabs_only() {
+    let mut s = KeySchedule::new();
+    s.add(Key::generate(), life(0, 0, 100)).unwrap();
+    s.set_generation(3);
+    let text = s.to_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let (head, key_line) = (lines[..3].join("\r\n"), lines[3]);
+    let tabs = format!("{head}\r\n{}\r\n", key_line.replace("  ", "\t"));
+    assert_eq!(StoredRing::parse(&tabs).unwrap().generation(), 3);
+    let nbsp = format!("{head}\n{}\n", key_line.replace("  ", "\u{a0}"));
+    assert!(matches!(
+        StoredRing::parse(&nbsp),
+        Err(Error::RingFile { line: 4, .. })
+    ));
+}
+
+/// A ring file over 1 MiB is refused without being read whole.
+#[test]
+fn a_file_over_a_mebibyte_is_refused() {
+    let path = std::env::temp_dir().join(format!("huge-ring-{}", std::process::id()));
+    let mut s = KeySchedule::new();
+    s.add(Key::generate(), life(0, 0, 100)).unwrap();
+    let mut text = s.to_text().to_string();
+    text.push_str(&"#".repeat(1 << 20));
+    std::fs::write(&path, &text).unwrap();
+    let e = StoredRing::load(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert!(e.to_string().contains("larger than 1048576 bytes"), "{e}");
+}

@@ -9,11 +9,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 use crate::codec::Codec;
 use crate::error::Error;
-use crate::key::{KeyRing, read_secret_file};
+use crate::key::{KeyRing, read_capped, read_secret_file};
 
 use super::apply::{Applier, Build};
 use super::follower::{RingFollower, Running};
@@ -169,7 +168,7 @@ fn watch(source: &FileRingSource, mut applier: Applier, stopped: &mpsc::Receiver
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
         let now = OffsetDateTime::now_utc();
-        match std::fs::read(&source.path).map(Zeroizing::new) {
+        match read_capped(&source.path) {
             Ok(text) => {
                 applier.offer(&text, now);
             }
