@@ -492,3 +492,44 @@ fn a_huge_schedule_still_reads_back() {
     let v = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--now", &day(0)]));
     assert_eq!(v["keys"][0]["retires"], "9999-12-31T23:59:59.999999999Z");
 }
+
+/// `ring revoke` reports with the apps' lifetime: a key still retiring
+/// drops out at its retirement plus lifetime plus leeway, not at once.
+#[test]
+fn revoke_reports_drop_outs_with_the_apps_lifetime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(&mut rotate(&ring, &day(0)));
+    stdout_of(&mut rotate(&ring, &day(29)));
+    let v = json_of(bin().args([
+        "ring",
+        "list",
+        "--ring",
+        s(&ring),
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(31),
+    ]));
+    let (old, active) = (v["keys"][0].clone(), v["keys"][1].clone());
+    assert_eq!(
+        (old["state"].as_str(), active["state"].as_str()),
+        (Some("retiring"), Some("active"))
+    );
+    let v = json_of(bin().args([
+        "ring",
+        "revoke",
+        "--ring",
+        s(&ring),
+        active["key_id"].as_str().expect("id"),
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(31),
+    ]));
+    assert_eq!(v["next_change"]["key_id"], old["key_id"]);
+    assert_eq!(v["next_change"]["change"], "drops out");
+    assert_eq!(v["next_change"]["at"], "2026-12-08T00:00:30Z");
+    assert_eq!(old["drops_out"], "2026-12-08T00:00:30Z");
+}
