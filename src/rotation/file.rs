@@ -231,9 +231,12 @@ impl KeySchedule {
         // An optional `generation N` line, before the keys: missing (files
         // written before it existed) counts as 0.
         if let Some(&(n, line)) = lines.peek() {
-            if let Some(rest) = line.strip_prefix("generation") {
-                let digits = trim_blanks(rest);
-                let generation = (digits.len() < 20 && digits.bytes().all(|b| b.is_ascii_digit()))
+            if line.starts_with("generation") {
+                let digits = match fields_of(line)[..] {
+                    ["generation", digits] => digits,
+                    _ => "",
+                };
+                let generation = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
                     .then(|| digits.parse::<u64>().ok())
                     .flatten()
                     .ok_or(bad(n, "the generation must be a decimal number below 2^64"))?;

@@ -610,3 +610,37 @@ fn a_file_over_a_mebibyte_is_refused() {
     std::fs::remove_file(&path).unwrap();
     assert!(e.to_string().contains("larger than 1048576 bytes"), "{e}");
 }
+
+/// The generation line: missing counts as 0 (files written before it);
+/// anything but one decimal number below 2^64 is refused with its line.
+#[test]
+fn the_generation_line_reads_back_and_is_checked() {
+    let mut s = KeySchedule::new();
+    s.add(Key::generate(), life(0, 0, 100)).unwrap();
+    s.set_generation(u64::MAX);
+    let text = s.to_text();
+    assert_eq!(KeySchedule::parse(&text).unwrap().generation(), u64::MAX);
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("generation"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(KeySchedule::parse(&without).unwrap().generation(), 0);
+    for bad in [
+        "generation",
+        "generation x",
+        "generation 1 2",
+        "generation -1",
+        "generation 18446744073709551616",
+        "generation5",
+    ] {
+        let text = text.replace(&format!("generation {}", u64::MAX), bad);
+        assert!(
+            matches!(
+                KeySchedule::parse(&text),
+                Err(Error::RingFile { line: 2, .. })
+            ),
+            "{bad}"
+        );
+    }
+}
