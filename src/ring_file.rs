@@ -481,6 +481,18 @@ pub(crate) fn in_utc_rfc3339(t: OffsetDateTime) -> bool {
         .is_some_and(|utc| utc.format(&Rfc3339).is_ok())
 }
 
+/// A line without its leading and trailing spaces and tabs (and the `\r`
+/// of a CRLF line end): FORMAT.md §12 separates fields with spaces and
+/// tabs only, so no other white space is taken for one.
+pub(crate) fn trim_blanks(line: &str) -> &str {
+    line.trim_matches([' ', '\t', '\r'])
+}
+
+/// A line's fields, separated by runs of spaces or tabs (FORMAT.md §12).
+pub(crate) fn fields_of(line: &str) -> Vec<&str> {
+    line.split([' ', '\t']).filter(|f| !f.is_empty()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,16 +618,4 @@ mod tests {
             Err(Error::UnknownKey(_))
         ));
     }
-}
-
-/// A line without its leading and trailing spaces and tabs (and the `\r`
-/// of a CRLF line end): FORMAT.md §12 separates fields with spaces and
-/// tabs only, so no other white space is taken for one.
-pub(crate) fn trim_blanks(line: &str) -> &str {
-    line.trim_matches([' ', '\t', '\r'])
-}
-
-/// A line's fields, separated by runs of spaces or tabs (FORMAT.md §12).
-pub(crate) fn fields_of(line: &str) -> Vec<&str> {
-    line.split([' ', '\t']).filter(|f| !f.is_empty()).collect()
 }
