@@ -533,3 +533,34 @@ fn revoke_reports_drop_outs_with_the_apps_lifetime() {
     assert_eq!(v["next_change"]["at"], "2026-12-08T00:00:30Z");
     assert_eq!(old["drops_out"], "2026-12-08T00:00:30Z");
 }
+
+/// Revoking an accepted key of a version 1 file (upgraded first, as
+/// `rotate` upgrades it) leaves its primary sealing: no fresh key, even
+/// for a primary older than `--every`.
+#[test]
+fn revoking_an_accepted_key_of_a_version_1_file_keeps_its_primary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(bin().args(["ring", "add", "--ring", s(&ring), "--now", &day(1)]));
+    let v = json_of(bin().args(["ring", "list", "--ring", s(&ring)]));
+    let primary = v["keys"][0]["key_id"].as_str().expect("id").to_owned();
+    let accepted = v["keys"][1]["key_id"].as_str().expect("id").to_owned();
+    let v = json_of(bin().args([
+        "ring",
+        "revoke",
+        "--ring",
+        s(&ring),
+        &accepted,
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(40),
+    ]));
+    assert_eq!(v["upgraded"], true);
+    assert_eq!(
+        v["steps"],
+        serde_json::json!([{ "action": "revoked", "key_id": accepted }])
+    );
+    assert_eq!(v["sealing"], primary.as_str());
+}

@@ -58,6 +58,10 @@ pub(crate) enum Command {
         /// How long the fresh key seals.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
         every: Duration,
+        /// For a version 1 file, upgraded first: how long its primary keeps
+        /// sealing at least (as `rotate` upgrades it), unless it is revoked.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2d")]
+        activation_delay: Duration,
         #[command(flatten)]
         keep: Keep,
     },
@@ -201,9 +205,10 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
             ring,
             key_id,
             every,
+            activation_delay,
             keep,
         } => {
-            let policy = RotationPolicy::new(every, Duration::ZERO, keep.duration()?)
+            let policy = RotationPolicy::new(every, activation_delay, keep.duration()?)
                 .map_err(|e| CliError::usage(e.to_string()))?
                 .with_leeway(keep.leeway);
             let _lock = RingLock::acquire(&ring)?;
