@@ -564,3 +564,30 @@ fn revoking_an_accepted_key_of_a_version_1_file_keeps_its_primary() {
     );
     assert_eq!(v["sealing"], primary.as_str());
 }
+
+/// `ring revoke` with keys that seal less than the default upgrade delay
+/// of 2 days works: the delay defaults to half of `--every` then.
+#[test]
+fn revoke_with_a_short_schedule_needs_no_activation_delay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    let id = json_of(bin().args(["ring", "list", "--ring", s(&ring)]))["keys"][0]["key_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let v = json_of(bin().args([
+        "ring",
+        "revoke",
+        "--ring",
+        s(&ring),
+        &id,
+        "--every",
+        "8s",
+        "--lifetime",
+        "10s",
+        "--now",
+        &day(0),
+    ]));
+    assert_eq!(v["steps"][0]["action"], "revoked");
+}

@@ -60,8 +60,9 @@ pub(crate) enum Command {
         every: Duration,
         /// For a version 1 file, upgraded first: how long its primary keeps
         /// sealing at least (as `rotate` upgrades it), unless it is revoked.
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2d")]
-        activation_delay: Duration,
+        /// Default: 2 days, or half of `--every` if that is shorter.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        activation_delay: Option<Duration>,
         #[command(flatten)]
         keep: Keep,
     },
@@ -208,6 +209,8 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
             activation_delay,
             keep,
         } => {
+            let activation_delay =
+                activation_delay.unwrap_or_else(|| Duration::days(2).min(every / 2));
             let policy = RotationPolicy::new(every, activation_delay, keep.duration()?)
                 .map_err(|e| CliError::usage(e.to_string()))?
                 .with_leeway(keep.leeway);
