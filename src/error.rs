@@ -462,6 +462,21 @@ pub enum RotationError {
     /// A key ring held in a shared store does not open under the
     /// key-encryption key given (another key, or the bytes were changed).
     SealedRing,
+    /// A ring older than the one held: its generation (FORMAT.md §12.2) is
+    /// lower. Refused, so that an old copy written again (a replayed store
+    /// value, a stale node's write-back) cannot bring a revoked key back.
+    RolledBack {
+        /// The generation of the ring held.
+        held: u64,
+        /// The generation of the ring offered.
+        offered: u64,
+    },
+    /// A ring's text too long to seal (XAES-256-GCM seals at most 2^36
+    /// bytes at once).
+    RingTooLarge {
+        /// Its length, in bytes.
+        len: usize,
+    },
 }
 
 /// Why an input is not a token. Everything here is public structure checked
@@ -807,6 +822,14 @@ impl fmt::Display for RotationError {
                 "the stored key ring does not open under this key-encryption key \
                  (another key, or changed bytes)",
             ),
+            Self::RolledBack { held, offered } => write!(
+                f,
+                "the ring's generation {offered} is lower than the generation {held} held: \
+                 an older ring is never taken back"
+            ),
+            Self::RingTooLarge { len } => {
+                write!(f, "the ring's text is {len} bytes, too long to seal")
+            }
         }
     }
 }

@@ -477,6 +477,11 @@ pub fn ring(text: &str) {
     let Ok(again) = again else {
         unreachable!("a parsed ring writes back to text that parses")
     };
+    assert_eq!(
+        stored.generation(),
+        again.generation(),
+        "the generation reads back"
+    );
     let now =
         OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let keep = Duration::days(7);
@@ -496,10 +501,21 @@ pub fn ring(text: &str) {
                 .is_ok_and(|r| r.primary().id() == id)
         );
     }
-    schedule.rotate(now, &policy);
+    let generation = schedule.generation();
+    let changed = !schedule.rotate(now, &policy).is_empty();
+    assert!(
+        schedule.generation() >= generation.saturating_add(u64::from(changed)),
+        "a rotation that changes the ring raises its generation"
+    );
+    let generation = schedule.generation();
     assert!(
         schedule.rotate(now, &policy).is_empty(),
         "rotate is idempotent"
+    );
+    assert_eq!(
+        schedule.generation(),
+        generation,
+        "and leaves the generation"
     );
     assert!(
         schedule.sealing_key_at(now).is_some(),

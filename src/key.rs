@@ -459,11 +459,34 @@ pub(crate) fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, Error> 
         source: describe_path(path),
         reason,
     };
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| unreadable(e.to_string()))?);
+    let bytes = read_capped(path).map_err(|e| unreadable(e.to_string()))?;
     match std::str::from_utf8(&bytes) {
         Ok(text) => Ok(Zeroizing::new(text.to_owned())),
         Err(_) => Err(unreadable(not_text(bytes.len()))),
     }
+}
+
+/// The most a key or key-ring file may hold: a ring of hundreds of keys
+/// of the largest size. A ring source reads its file at every poll; a file
+/// grown by mistake (or by an attacker) is refused, not read whole.
+pub(crate) const MAX_SECRET_FILE: u64 = 1 << 20;
+
+/// Reads at most [`MAX_SECRET_FILE`] bytes of a file, wiped on drop.
+///
+/// # Errors
+/// The I/O error, or `InvalidData` if the file is larger.
+pub(crate) fn read_capped(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(4096));
+    file.take(MAX_SECRET_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the file is larger than {MAX_SECRET_FILE} bytes"),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn not_text(len: usize) -> String {

@@ -189,7 +189,7 @@ pub use rotation::{
 #[cfg(feature = "ring-source")]
 pub use source::{FileRingSource, LoadedRing, RingFollower, RingSourceStats};
 #[cfg(feature = "redis")]
-pub use source::{LoadedRedisRing, RedisRingSource, RingKek};
+pub use source::{LoadedRedisRing, OpenedRing, RedisRingSource, RingKek};
 pub use untrusted::UntrustedToken;
 
 // `cargo test --doc` compiles the README's Rust code, so it cannot drift

@@ -185,7 +185,10 @@ impl KeyRingFile {
     /// [`Error::RingFile`] with the line number and the reason, or a key error
     /// ([`Error::KeyTooShort`], [`Error::WeakKey`], ...) for a bad secret.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, trim_blanks(l)));
         let bad = |line, reason| Error::RingFile { line, reason };
         match lines.find(|(_, l)| !l.is_empty() && !l.starts_with('#')) {
             Some((_, MAGIC)) => {}
@@ -203,7 +206,7 @@ impl KeyRingFile {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let fields: Vec<&str> = line.split_whitespace().collect();
+            let fields = fields_of(line);
             let [role, id, created, secret] = fields[..] else {
                 return Err(bad(n, "expected 4 fields: role, key id, created, secret"));
             };
@@ -279,7 +282,11 @@ impl KeyRingFile {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn to_text(&self) -> Zeroizing<String> {
-        let mut text = Zeroizing::new(String::new());
+        // Room for every line up front: a reallocation would leave an
+        // unwiped copy of the secrets behind (a secret is at most 1366
+        // characters of base64, a time at most 36).
+        let capacity = 128 + self.entries().count() * (9 + 8 + 36 + 3 * 2 + 1366 + 1);
+        let mut text = Zeroizing::new(String::with_capacity(capacity));
         let _ = writeln!(text, "{MAGIC}");
         let _ = writeln!(
             text,
@@ -472,6 +479,18 @@ impl KeyRingFile {
 pub(crate) fn in_utc_rfc3339(t: OffsetDateTime) -> bool {
     t.checked_to_offset(time::UtcOffset::UTC)
         .is_some_and(|utc| utc.format(&Rfc3339).is_ok())
+}
+
+/// A line without its leading and trailing spaces and tabs (and the `\r`
+/// of a CRLF line end): FORMAT.md §12 separates fields with spaces and
+/// tabs only, so no other white space is taken for one.
+pub(crate) fn trim_blanks(line: &str) -> &str {
+    line.trim_matches([' ', '\t', '\r'])
+}
+
+/// A line's fields, separated by runs of spaces or tabs (FORMAT.md §12).
+pub(crate) fn fields_of(line: &str) -> Vec<&str> {
+    line.split([' ', '\t']).filter(|f| !f.is_empty()).collect()
 }
 
 #[cfg(test)]

@@ -19,6 +19,11 @@ const RING_KEY: &str = "test-app:ring";
 
 /// A ring whose only key seals from an hour ago for a day.
 fn ring_text(key: &Key) -> String {
+    ring_text_of(key, 0)
+}
+
+/// The same, of this generation.
+fn ring_text_of(key: &Key, generation: u64) -> String {
     let now = OffsetDateTime::now_utc();
     let hour = time::Duration::hours(1);
     let mut s = KeySchedule::new();
@@ -27,6 +32,7 @@ fn ring_text(key: &Key) -> String {
         Lifecycle::new(now - hour, now - hour, now + time::Duration::days(1)),
     )
     .unwrap();
+    s.set_generation(generation);
     s.to_text().to_string()
 }
 
@@ -147,8 +153,9 @@ async fn nodes_follow_a_sealed_ring_in_redis_through_a_restart_that_lost_it() {
 fn a_kek_opens_only_what_it_sealed_for_that_name() {
     let kek = RingKek::from_base64(&Key::generate().export_base64()).unwrap();
     let text = ring_text(&Key::generate());
-    let sealed = kek.seal(text.as_bytes(), RING_KEY);
-    assert_eq!(&kek.open(&sealed, RING_KEY).unwrap()[..], text.as_bytes());
+    let sealed = kek.seal(text.as_bytes(), RING_KEY, 9).unwrap();
+    let opened = kek.open(&sealed, RING_KEY).unwrap();
+    assert_eq!((opened.generation, &opened.text[..]), (9, text.as_bytes()));
     assert!(kek.open(&sealed, "other:ring").is_err());
     for i in 0..sealed.len() {
         let mut bad = sealed.clone();
@@ -158,8 +165,93 @@ fn a_kek_opens_only_what_it_sealed_for_that_name() {
     assert!(kek.open(&sealed[..sealed.len() - 1], RING_KEY).is_err());
     assert!(kek.open(&[], RING_KEY).is_err());
     assert_ne!(
-        kek.seal(text.as_bytes(), RING_KEY),
+        kek.seal(text.as_bytes(), RING_KEY, 9).unwrap(),
         sealed,
         "a fresh nonce each time"
     );
+}
+
+async fn set_raw(url: &str, value: &[u8]) {
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("SET")
+        .arg(RING_KEY)
+        .arg(value)
+        .query_async::<()>(&mut c)
+        .await
+        .unwrap();
+}
+
+/// Anyone who can write to Redis could SET an older sealed value again
+/// (captured before a revocation), and a stale node could write an older
+/// ring back after Redis restarted empty: nodes refuse a lower generation,
+/// write the newer ring back over it, and a publish of an older ring is
+/// refused (compare-and-set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_ring_written_again_never_brings_a_revoked_key_back() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let kek = RingKek::from_base64(&Key::generate().export_base64()).unwrap();
+    let source = RedisRingSource::new(&server.url(), RING_KEY, kek.clone())
+        .unwrap()
+        .poll_every(Duration::from_millis(50));
+    let (revoked, fresh) = (Key::generate(), Key::generate());
+    source.publish(&ring_text_of(&revoked, 1)).await.unwrap();
+    let captured = raw_value(&server.url()).await.unwrap();
+    let nodes = [Node::start(&source).await, Node::start(&source).await];
+    source.publish(&ring_text_of(&fresh, 2)).await.unwrap();
+    wait_until("both nodes on the fresh key", || {
+        nodes.iter().all(|n| n.primary() == fresh.id())
+    })
+    .await;
+
+    // The attacker's replay: refused by every node, and overwritten by the
+    // newer ring they hold.
+    set_raw(&server.url(), &captured).await;
+    let generation_held = |value: Option<Vec<u8>>| {
+        value
+            .and_then(|v| kek.open(&v, RING_KEY).ok())
+            .map(|o| o.generation)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while generation_held(raw_value(&server.url()).await) != Some(2) {
+        assert!(Instant::now() < deadline, "waited 30 s for the write-back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(nodes.iter().all(|n| n.primary() == fresh.id()));
+    // The node that wrote the newer ring back had refused the replay (the
+    // other may never have seen it).
+    assert!(nodes.iter().any(|n| n.follower.stats().rejected >= 1));
+
+    // An operator pushing the old file again is refused, writing nothing.
+    let e = source
+        .publish(&ring_text_of(&revoked, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            sealed_session::Error::Rotation(sealed_session::RotationError::RolledBack {
+                held: 2,
+                offered: 1
+            })
+        ),
+        "{e}"
+    );
+    assert_eq!(generation_held(raw_value(&server.url()).await), Some(2));
+
+    // Redis restarts empty and a stale node's write-back of the old ring
+    // lands first: the nodes holding the newer one write it over.
+    server.kill();
+    server.restart();
+    set_raw(&server.url(), &captured).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while generation_held(raw_value(&server.url()).await) != Some(2) {
+        assert!(Instant::now() < deadline, "waited 30 s for the write-back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(nodes.iter().all(|n| n.primary() == fresh.id()));
+    let late = Node::start(&source).await;
+    assert_eq!(late.primary(), fresh.id());
 }

@@ -202,3 +202,37 @@ fn a_reload_that_would_drop_the_revocation_store_is_refused_and_counted() {
     assert!(handle.current().revocations().is_some());
     follower.stop();
 }
+
+/// A sink that panics does not end the thread that follows the file: the
+/// panic is counted, the follower still runs, and the next ring is taken.
+#[test]
+fn a_panicking_sink_leaves_the_follower_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ring");
+    let (a, b, c) = (Key::generate(), Key::generate(), Key::generate());
+    replace(&path, &ring_text(&a));
+    let loaded = FileRingSource::new(&path)
+        .poll_every(Duration::from_millis(10))
+        .load(|ring| Codec::builder(ring).build())
+        .unwrap();
+    let taken = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink_taken = Arc::clone(&taken);
+    let poison = b.id();
+    let follower = loaded
+        .follow(move |codec| {
+            let primary = codec.key_ring().primary().id();
+            assert_ne!(primary, poison, "the app's sink panics on this key");
+            sink_taken.lock().unwrap().push(primary);
+            Ok(())
+        })
+        .unwrap();
+    replace(&path, &ring_text(&b));
+    wait_for("the panic counted", || follower.stats().panicked >= 1);
+    assert!(follower.is_following());
+    replace(&path, &ring_text(&c));
+    wait_for("the next ring taken", || {
+        taken.lock().unwrap().contains(&c.id())
+    });
+    assert!(follower.is_following());
+    follower.stop();
+}

@@ -8,6 +8,7 @@ pub(crate) const MALFORMED: u8 = 3;
 pub(crate) const INVALID: u8 = 4;
 pub(crate) const EXPIRED: u8 = 5;
 pub(crate) const UNKNOWN_KEY: u8 = 6;
+pub(crate) const LOCKED: u8 = 7;
 
 /// A failure: the exit code and the one line printed to stderr.
 #[derive(Debug)]

@@ -25,13 +25,26 @@ pub(crate) struct KeySource {
 }
 
 impl KeySource {
-    /// The ring at `now`: of a version 2 file, the key that seals then, and
-    /// every other key of the file opening.
+    /// The ring at `now` for `seal`: of a version 2 file, the key that
+    /// seals then, and every other key of the file opening.
     pub(crate) fn load(&self, now: OffsetDateTime) -> Result<KeyRing, CliError> {
+        self.load_with(|stored| stored.key_ring_at(now, Duration::MAX))
+    }
+
+    /// The ring at `now` for `open`, which needs no key that seals: every
+    /// key of the file opens, even in a gap of its schedule.
+    pub(crate) fn load_for_opening(&self, now: OffsetDateTime) -> Result<KeyRing, CliError> {
+        self.load_with(|stored| stored.opening_key_ring_at(now))
+    }
+
+    fn load_with(
+        &self,
+        of_file: impl FnOnce(&StoredRing) -> Result<KeyRing, sealed_session::Error>,
+    ) -> Result<KeyRing, CliError> {
         let ring = match (&self.key_file, &self.key_env, &self.ring) {
             (Some(file), _, _) => KeyRing::new(Key::from_file(file)?),
             (_, Some(var), _) => KeyRing::new(Key::from_env(var)?),
-            (_, _, Some(ring)) => StoredRing::load(ring)?.key_ring_at(now, Duration::MAX)?,
+            (_, _, Some(ring)) => of_file(&StoredRing::load(ring)?)?,
             _ => return Err(CliError::usage("give --key-file, --key-env or --ring")),
         };
         Ok(ring)

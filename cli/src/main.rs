@@ -38,6 +38,7 @@ Exit codes:
   4  authentication failed (tampered, forged, wrong key or purpose)
   5  expired or not yet valid
   6  unknown key id (no key of the ring has the token's key id)
+  7  the key-ring file is locked by another run (still held after 10 s)
 
 Errors are printed to stderr as one line. Key bytes are printed only by
 `keygen` without `--ring`; keys are read from files, environment variables or

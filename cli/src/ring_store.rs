@@ -1,8 +1,9 @@
 //! Writing key-ring files. The library reads and formats them
 //! (`KeyRingFile::parse`, `load`, `to_text`); only the CLI replaces them on
 //! disk, so the care that takes lives here: a temporary file readable by the
-//! owner only, fsync, an atomic rename (or hard link, to refuse an existing
-//! file), and an fsync of the directory.
+//! owner only (then given the mode and, where permitted, the owner of the
+//! file it replaces), fsync, an atomic rename (or hard link, to refuse an
+//! existing file), and an fsync of the directory.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,15 +12,40 @@ use sealed_session::KeyRingFile;
 
 use zeroize::Zeroizing;
 
-use crate::exit::{CliError, OTHER};
+use crate::exit::{CliError, LOCKED, OTHER};
+
+/// How long a command waits for another run's lock before giving up
+/// (exit code 7), so that cron runs do not pile up behind a hung one.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Replaces the file with `text` (a ring's `to_text`), so that a reader
 /// never sees half a ring. A symbolic link is followed: the file it points
 /// to is replaced, the link stays.
 pub(crate) fn save(text: &Zeroizing<String>, path: &Path) -> Result<(), CliError> {
+    reads_back(text, path)?;
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    write_atomically(text, &target, |tmp, target| std::fs::rename(tmp, target))
-        .map_err(|e| write_error(path, &e))
+    write_atomically(text, &target, |tmp, target| {
+        keep_mode_and_owner(tmp, target)?;
+        std::fs::rename(tmp, target)
+    })
+    .map_err(|e| write_error(path, &e))
+}
+
+/// Gives the new file the mode of the one it replaces and, where this user
+/// may (root), its owner and group: root's cron rotating a `0640 root:app`
+/// file must leave it readable by the app.
+fn keep_mode_and_owner(tmp: &Path, target: &Path) -> std::io::Result<()> {
+    let Ok(old) = std::fs::metadata(target) else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        // Not permitted unless root (or the same owner and a group of
+        // ours): the file then stays ours, with the old mode.
+        let _ = std::os::unix::fs::chown(tmp, Some(old.uid()), Some(old.gid()));
+    }
+    std::fs::set_permissions(tmp, old.permissions())
 }
 
 /// Holds an exclusive lock on `FILE.lock` beside the ring while a command
@@ -40,11 +66,63 @@ impl RingLock {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .and_then(|f| f.lock().map(|()| f))
             .map_err(|e| {
                 CliError::new(OTHER, format!("cannot lock {}: {e}", lock_path.display()))
             })?;
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(CliError::new(
+                        LOCKED,
+                        format!(
+                            "{} is locked by another run (waited {} s)",
+                            lock_path.display(),
+                            LOCK_WAIT.as_secs()
+                        ),
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(CliError::new(
+                        OTHER,
+                        format!("cannot lock {}: {e}", lock_path.display()),
+                    ));
+                }
+            }
+        }
+        remove_stale_temporaries(&target);
         Ok(Self { _file: file })
+    }
+}
+
+/// Temporary files a crashed run left beside the ring (they hold secrets):
+/// under the lock, no other run is writing one.
+fn remove_stale_temporaries(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let mut prefix = name.to_owned();
+    prefix.push(".tmp");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(prefix.as_encoded_bytes())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -52,6 +130,7 @@ impl RingLock {
 /// one, even one created a moment before.
 pub(crate) fn save_new(file: &KeyRingFile, path: &Path) -> Result<(), CliError> {
     let text = file.to_text();
+    reads_back(&text, path)?;
     // A hard link fails if the name is taken; the temporary name is then
     // removed, leaving one complete file.
     write_atomically(&text, path, |tmp, target| {
@@ -66,8 +145,9 @@ fn write_atomically(
     target: &Path,
     publish: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    // A random suffix: a crashed run's file never blocks a later one.
     let mut tmp = target.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
+    tmp.push(format!(".tmp{}", sealed_session::Key::generate().id()));
     let tmp = PathBuf::from(tmp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -90,6 +170,23 @@ fn write_atomically(
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
+}
+
+/// Refuses to write a text that would not parse back (a date past the year
+/// 9999, from a huge `--every`, has no RFC 3339 form): the file in place
+/// stays as it was.
+fn reads_back(text: &Zeroizing<String>, path: &Path) -> Result<(), CliError> {
+    sealed_session::StoredRing::parse(text)
+        .map(drop)
+        .map_err(|e| {
+            CliError::new(
+                OTHER,
+                format!(
+                    "not writing {}: the new ring would not read back ({e})",
+                    path.display()
+                ),
+            )
+        })
 }
 
 fn write_error(path: &Path, e: &std::io::Error) -> CliError {
@@ -140,6 +237,52 @@ mod tests {
         save(&next.to_text(), &path).unwrap();
         let ring = KeyRing::from_file(&path).unwrap();
         assert_eq!(ring.accepted().len(), 1);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Root's cron rotating a `0640 root:app` file leaves it readable by
+    /// the app: the new file takes the old one's mode (and owner, where
+    /// permitted); a crashed run's temporary file is removed under the lock.
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_stale_temporaries_go() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = std::env::temp_dir().join(format!("ring-store-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("ring");
+        let file = KeyRingFile::new(Key::generate(), OffsetDateTime::UNIX_EPOCH);
+        save_new(&file, &path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        // As root (CI), the file goes to another user first: it must stay
+        // theirs. Otherwise it stays ours.
+        let _ = std::os::unix::fs::chown(&path, Some(4242), Some(4242));
+        let owner = std::fs::metadata(&path).unwrap().uid();
+        let stale = dir.join("ring.tmp1234");
+        std::fs::write(&stale, "secrets of a crashed run").unwrap();
+        let lock = RingLock::acquire(&path).unwrap();
+        assert!(!stale.exists(), "a crashed run's temporary file is removed");
+        save(&file.to_text(), &path).unwrap();
+        drop(lock);
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+        assert_eq!(meta.uid(), owner);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A text that would not parse back is never written: the file in
+    /// place stays as it was.
+    #[test]
+    fn a_text_that_would_not_read_back_is_not_written() {
+        let path = std::env::temp_dir().join(format!("ring-store-back-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let file = KeyRingFile::new(Key::generate(), OffsetDateTime::UNIX_EPOCH);
+        save_new(&file, &path).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let bad = Zeroizing::new("sealed-session key ring v2\n00000000 x x x x\n".to_owned());
+        let e = save(&bad, &path).unwrap_err();
+        assert!(e.message.contains("would not read back"), "{}", e.message);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
         std::fs::remove_file(&path).unwrap();
     }
 }

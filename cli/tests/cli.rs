@@ -1118,11 +1118,11 @@ fn no_key_option_prints_the_key() {
         ("ring list of a damaged v2 file", &["ring", "list"][..]),
         (
             "ring rotate of a damaged v2 file",
-            &["ring", "rotate", "--every", "30d"][..],
+            &["ring", "rotate", "--every", "30d", "--lifetime", "7d"][..],
         ),
         (
             "ring revoke of a damaged v2 file",
-            &["ring", "revoke", "00000000"][..],
+            &["ring", "revoke", "00000000", "--lifetime", "7d"][..],
         ),
         ("open with a damaged v2 file", &["open", &token][..]),
     ] {

@@ -25,7 +25,16 @@ fn push_publishes_the_ring_sealed_and_prints_no_secret() {
         .success();
     Command::cargo_bin("sealed-session")
         .expect("binary")
-        .args(["ring", "rotate", "--ring", r, "--every", "30d"])
+        .args([
+            "ring",
+            "rotate",
+            "--ring",
+            r,
+            "--every",
+            "30d",
+            "--lifetime",
+            "7d",
+        ])
         .assert()
         .success();
     let kek_text = Key::generate().export_base64();
@@ -71,6 +80,45 @@ fn push_publishes_the_ring_sealed_and_prints_no_secret() {
         .expect("fetch")
         .expect("present");
     assert_eq!(&text[..], file.as_bytes());
+
+    // The file as it was, pushed again after a revocation raised the
+    // generation: refused (compare-and-set), Redis keeps the newer ring.
+    let id = file
+        .lines()
+        .last()
+        .and_then(|l| l.split_whitespace().next())
+        .expect("key id")
+        .to_owned();
+    let old = dir.path().join("old");
+    std::fs::copy(&ring, &old).expect("copy");
+    let push = |path: &std::path::Path| {
+        let mut c = Command::cargo_bin("sealed-session").expect("binary");
+        c.args(["ring", "push", "--ring", path.to_str().expect("utf-8")])
+            .args(["--redis-key", "app:ring", "--kek-env", "KEK"])
+            .env("KEK", kek_text.as_str())
+            .env("SEALED_SESSION_REDIS", server.url());
+        c
+    };
+    Command::cargo_bin("sealed-session")
+        .expect("binary")
+        .args(["ring", "revoke", &id, "--ring", r, "--lifetime", "7d"])
+        .assert()
+        .success();
+    push(&ring).assert().success();
+    push(&old)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "the ring's generation 1 is lower than the generation 2 held",
+        ));
+    let held = runtime
+        .block_on(source.fetch())
+        .expect("fetch")
+        .expect("present");
+    assert_eq!(
+        &held[..],
+        std::fs::read_to_string(&ring).expect("ring").as_bytes()
+    );
 
     // Without its key-encryption key, nothing is pushed.
     Command::cargo_bin("sealed-session")

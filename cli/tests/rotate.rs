@@ -3,6 +3,7 @@
 //! `--now` as the clock.
 
 use std::path::{Path, PathBuf};
+use time::format_description::well_known::Rfc3339;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -44,6 +45,7 @@ fn secrets(ring: &Path) -> Vec<String> {
         .expect("ring")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.starts_with("sealed-session"))
+        .filter(|l| !l.starts_with("generation"))
         .filter_map(|l| l.split_whitespace().last().map(str::to_owned))
         .collect()
 }
@@ -70,7 +72,7 @@ fn rotate_from_cron_upgrades_adds_drops_and_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ring: PathBuf = dir.path().join("ring");
     stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
-    let first = json_of(bin().args(["ring", "list", "--ring", s(&ring)]))["keys"][0]["key_id"]
+    let first = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--lifetime", "7d"]))["keys"][0]["key_id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -123,7 +125,16 @@ fn rotate_from_cron_upgrades_adds_drops_and_is_idempotent() {
 
     // States and dates.
     let states = |n| {
-        let v = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--now", &day(n)]));
+        let v = json_of(bin().args([
+            "ring",
+            "list",
+            "--ring",
+            s(&ring),
+            "--lifetime",
+            "7d",
+            "--now",
+            &day(n),
+        ]));
         v["keys"]
             .as_array()
             .expect("keys")
@@ -227,6 +238,8 @@ fn list_shows_states_and_dates_never_secrets() {
         "list",
         "--ring",
         s(&ring),
+        "--lifetime",
+        "7d",
         "--now",
         "2026-11-30T00:00:00Z",
     ]));
@@ -275,7 +288,16 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
     stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
     stdout_of(&mut rotate(&ring, &day(0)));
     let token = seal(&ring, &day(3));
-    let leaked = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--now", &day(3)]))["keys"][0]["key_id"]
+    let leaked = json_of(bin().args([
+        "ring",
+        "list",
+        "--ring",
+        s(&ring),
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(3),
+    ]))["keys"][0]["key_id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -285,6 +307,8 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
         "--ring",
         s(&ring),
         &leaked,
+        "--lifetime",
+        "7d",
         "--now",
         &day(4),
     ]));
@@ -293,9 +317,16 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
         serde_json::json!({ "action": "revoked", "key_id": leaked })
     );
     let fresh = &v["steps"][1];
+    // Activates a leeway (30 s by default) before the revocation: a node
+    // whose clock runs behind seals with it as soon as it reads the ring.
+    let day4_less_leeway =
+        time::OffsetDateTime::parse(&day(4), &Rfc3339).expect("time") - time::Duration::seconds(30);
     assert_eq!(
         (fresh["action"].as_str(), fresh["activates"].as_str()),
-        (Some("added"), Some(&*day(4)))
+        (
+            Some("added"),
+            Some(&*day4_less_leeway.format(&Rfc3339).expect("rfc3339"))
+        )
     );
     assert_eq!(fresh["retires"], day(34).as_str());
     assert_eq!(v["sealing"], fresh["key_id"]);
@@ -324,6 +355,8 @@ fn revoke_refuses_the_key_and_seals_with_a_fresh_one_at_once() {
             "--ring",
             s(&ring),
             &leaked,
+            "--lifetime",
+            "7d",
             "--now",
             &day(4),
         ])
@@ -353,6 +386,8 @@ fn a_policy_that_cannot_work_is_a_usage_error() {
             "1d",
             "--activation-delay",
             "2d",
+            "--lifetime",
+            "7d",
         ])
         .assert()
         .code(2)
@@ -379,6 +414,8 @@ fn concurrent_runs_add_one_key() {
                     s(&ring),
                     "--every",
                     "30d",
+                    "--lifetime",
+                    "7d",
                     "--now",
                     &day(29),
                     "--json",
@@ -399,4 +436,158 @@ fn concurrent_runs_add_one_key() {
         .sum();
     assert_eq!(added, 1);
     assert_eq!(secrets(&ring).len(), 2);
+}
+
+/// `open --ring` needs no key that seals: in a gap of the schedule (here
+/// the only key has retired and no rotation added the next) every key of
+/// the file still opens.
+#[test]
+fn open_needs_no_key_that_seals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(&mut rotate(&ring, &day(0)));
+    let token = seal(&ring, &day(29));
+    bin()
+        .args(["seal", "--ring", s(&ring), "--now", &day(31)])
+        .write_stdin(r#"{"user":"alice"}"#)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no key seals"));
+    let out = stdout_of(bin().args(["open", &token, "--ring", s(&ring), "--now", &day(31)]));
+    assert!(!out.is_empty());
+}
+
+/// A run that finds the file locked by another (a hung run) gives up after
+/// a while with its own exit code, instead of piling up behind it.
+#[test]
+fn a_run_gives_up_on_a_lock_held_by_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    let mut lock_path = ring.clone().into_os_string();
+    lock_path.push(".lock");
+    let held = std::fs::File::create(&lock_path).expect("lock file");
+    held.lock().expect("locked");
+    rotate(&ring, &day(0))
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("is locked by another run"));
+    drop(held);
+    stdout_of(&mut rotate(&ring, &day(0)));
+}
+
+/// A huge `--every` saturates at the last instant of the year 9999, which
+/// has an RFC 3339 form: the file written reads back.
+#[test]
+fn a_huge_schedule_still_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(
+        bin()
+            .args(["ring", "rotate", "--ring", s(&ring), "--every", "9000y"])
+            .args(["--lifetime", "7d", "--now", &day(0)]),
+    );
+    let v = json_of(bin().args(["ring", "list", "--ring", s(&ring), "--now", &day(0)]));
+    assert_eq!(v["keys"][0]["retires"], "9999-12-31T23:59:59.999999999Z");
+}
+
+/// `ring revoke` reports with the apps' lifetime: a key still retiring
+/// drops out at its retirement plus lifetime plus leeway, not at once.
+#[test]
+fn revoke_reports_drop_outs_with_the_apps_lifetime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(&mut rotate(&ring, &day(0)));
+    stdout_of(&mut rotate(&ring, &day(29)));
+    let v = json_of(bin().args([
+        "ring",
+        "list",
+        "--ring",
+        s(&ring),
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(31),
+    ]));
+    let (old, active) = (v["keys"][0].clone(), v["keys"][1].clone());
+    assert_eq!(
+        (old["state"].as_str(), active["state"].as_str()),
+        (Some("retiring"), Some("active"))
+    );
+    let v = json_of(bin().args([
+        "ring",
+        "revoke",
+        "--ring",
+        s(&ring),
+        active["key_id"].as_str().expect("id"),
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(31),
+    ]));
+    assert_eq!(v["next_change"]["key_id"], old["key_id"]);
+    assert_eq!(v["next_change"]["change"], "drops out");
+    assert_eq!(v["next_change"]["at"], "2026-12-08T00:00:30Z");
+    assert_eq!(old["drops_out"], "2026-12-08T00:00:30Z");
+}
+
+/// Revoking an accepted key of a version 1 file (upgraded first, as
+/// `rotate` upgrades it) leaves its primary sealing: no fresh key, even
+/// for a primary older than `--every`.
+#[test]
+fn revoking_an_accepted_key_of_a_version_1_file_keeps_its_primary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    stdout_of(bin().args(["ring", "add", "--ring", s(&ring), "--now", &day(1)]));
+    let v = json_of(bin().args(["ring", "list", "--ring", s(&ring)]));
+    let primary = v["keys"][0]["key_id"].as_str().expect("id").to_owned();
+    let accepted = v["keys"][1]["key_id"].as_str().expect("id").to_owned();
+    let v = json_of(bin().args([
+        "ring",
+        "revoke",
+        "--ring",
+        s(&ring),
+        &accepted,
+        "--lifetime",
+        "7d",
+        "--now",
+        &day(40),
+    ]));
+    assert_eq!(v["upgraded"], true);
+    assert_eq!(
+        v["steps"],
+        serde_json::json!([{ "action": "revoked", "key_id": accepted }])
+    );
+    assert_eq!(v["sealing"], primary.as_str());
+}
+
+/// `ring revoke` with keys that seal less than the default upgrade delay
+/// of 2 days works: the delay defaults to half of `--every` then.
+#[test]
+fn revoke_with_a_short_schedule_needs_no_activation_delay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ring = dir.path().join("ring");
+    stdout_of(bin().args(["keygen", "--ring", s(&ring), "--now", &day(0)]));
+    let id = json_of(bin().args(["ring", "list", "--ring", s(&ring)]))["keys"][0]["key_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let v = json_of(bin().args([
+        "ring",
+        "revoke",
+        "--ring",
+        s(&ring),
+        &id,
+        "--every",
+        "8s",
+        "--lifetime",
+        "10s",
+        "--now",
+        &day(0),
+    ]));
+    assert_eq!(v["steps"][0]["action"], "revoked");
 }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! sealed-session key ring v2
+//! generation 7
 //! # key id  created               activates             retires               secret (base64url)
 //! 2ee8cbfa  2026-11-01T00:00:00Z  2026-11-01T00:00:00Z  2026-12-01T00:00:00Z  AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8
 //! 573e0087  2026-11-29T00:00:00Z  2026-12-01T00:00:00Z  2026-12-31T00:00:00Z  ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8
@@ -18,7 +19,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, RotationError};
 use crate::ids::KeyId;
 use crate::key::{Key, KeyRing, read_secret_file};
-use crate::ring_file::{KeyRingFile, MAGIC as MAGIC_V1, in_utc_rfc3339};
+use crate::ring_file::{KeyRingFile, MAGIC as MAGIC_V1, fields_of, in_utc_rfc3339, trim_blanks};
 
 use super::lifecycle::Lifecycle;
 use super::schedule::{Change, KeySchedule, RotationPolicy};
@@ -58,7 +59,7 @@ impl StoredRing {
         let first = text
             .lines()
             .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
+            .map(|(i, l)| (i + 1, trim_blanks(l)))
             .find(|(_, l)| !l.is_empty() && !l.starts_with('#'));
         match first {
             Some((_, MAGIC_V1)) => KeyRingFile::parse(text).map(Self::Fixed),
@@ -95,6 +96,34 @@ impl StoredRing {
         }
     }
 
+    /// The ring's generation ([`KeySchedule::generation`]); 0 for a
+    /// version 1 file and for a version 2 file without a `generation` line.
+    pub fn generation(&self) -> u64 {
+        match self {
+            Self::Fixed(_) => 0,
+            Self::Scheduled(schedule) => schedule.generation(),
+        }
+    }
+
+    /// A ring that opens what any key of the file sealed, for tools that
+    /// only open (see [`KeySchedule::opening_key_ring_at`]): a version 1
+    /// file gives its ring.
+    ///
+    /// # Errors
+    /// [`RotationError::NoSealingKey`] for a schedule without keys (which
+    /// [`StoredRing::parse`] never returns).
+    pub fn opening_key_ring_at(&self, at: OffsetDateTime) -> Result<KeyRing, Error> {
+        match self {
+            Self::Fixed(file) => Ok(file.key_ring()),
+            Self::Scheduled(schedule) => schedule.opening_key_ring_at(at).ok_or(
+                RotationError::NoSealingKey {
+                    at: at.unix_timestamp(),
+                }
+                .into(),
+            ),
+        }
+    }
+
     /// When the ring next changes by itself (never, for version 1).
     pub fn next_change_after(&self, at: OffsetDateTime, keep: Duration) -> Option<Change> {
         match self {
@@ -117,7 +146,8 @@ impl StoredRing {
     /// `policy.activation_delay()` after `now`, so that the next key has that
     /// long to reach every node; its accepted keys retire at `now` (a version
     /// 1 file does not say when they last sealed) and keep opening for
-    /// `policy.keep()`.
+    /// `policy.keep()`. The schedule's generation is 1: above the 0 of
+    /// every version 1 file.
     ///
     /// ```
     /// use sealed_session::{Key, KeyRingFile, KeyState, RotationPolicy, StoredRing};
@@ -145,6 +175,7 @@ impl StoredRing {
             .saturating_add(policy.every())
             .max(now.saturating_add(policy.activation_delay()));
         let mut schedule = KeySchedule::new();
+        schedule.set_generation(1);
         schedule.push_checked(
             primary.key().clone(),
             Lifecycle::new(primary.created(), activates, retires),
@@ -166,10 +197,12 @@ impl KeySchedule {
     /// ```
     /// use sealed_session::KeySchedule;
     /// let text = "sealed-session key ring v2
+    /// generation 3
     /// 2ee8cbfa 2026-11-01T00:00:00Z 2026-11-01T00:00:00Z 2026-12-01T00:00:00Z AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8
     /// ";
     /// let schedule = KeySchedule::parse(text)?;
     /// assert_eq!(schedule.keys()[0].id().to_string(), "2ee8cbfa");
+    /// assert_eq!(schedule.generation(), 3);
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     ///
@@ -181,7 +214,7 @@ impl KeySchedule {
         let mut lines = text
             .lines()
             .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
+            .map(|(i, l)| (i + 1, trim_blanks(l)))
             .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
         match lines.next() {
             Some((_, MAGIC_V2)) => {}
@@ -194,8 +227,25 @@ impl KeySchedule {
             None => return Err(bad(1, "the file is empty")),
         }
         let mut schedule = Self::new();
+        let mut lines = lines.peekable();
+        // An optional `generation N` line, before the keys: missing (files
+        // written before it existed) counts as 0.
+        if let Some(&(n, line)) = lines.peek() {
+            if line.starts_with("generation") {
+                let digits = match fields_of(line)[..] {
+                    ["generation", digits] => digits,
+                    _ => "",
+                };
+                let generation = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| digits.parse::<u64>().ok())
+                    .flatten()
+                    .ok_or(bad(n, "the generation must be a decimal number below 2^64"))?;
+                schedule.set_generation(generation);
+                lines.next();
+            }
+        }
         for (n, line) in lines {
-            let fields: Vec<&str> = line.split_whitespace().collect();
+            let fields = fields_of(line);
             let [id, created, activates, retires, secret] = fields[..] else {
                 return Err(bad(
                     n,
@@ -241,8 +291,13 @@ impl KeySchedule {
     /// The text of a version 2 key-ring file, zeroized on drop (it holds
     /// the secrets). Times are written in UTC.
     pub fn to_text(&self) -> Zeroizing<String> {
-        let mut text = Zeroizing::new(String::new());
+        // Room for every line up front: a reallocation would leave an
+        // unwiped copy of the secrets behind. A secret is at most 1024
+        // bytes, 1366 characters of base64; a time at most 36.
+        let capacity = 160 + self.keys().len() * (8 + 3 * 36 + 4 * 2 + 1366 + 1);
+        let mut text = Zeroizing::new(String::with_capacity(capacity));
         let _ = writeln!(text, "{MAGIC_V2}");
+        let _ = writeln!(text, "generation {}", self.generation());
         let _ = writeln!(
             text,
             "# key id  created               activates             retires               secret (base64url)"
@@ -291,9 +346,17 @@ impl KeyRing {
     /// ```
     ///
     /// # Errors
-    /// As [`StoredRing::load`]; [`RotationError::NoSealingKey`] if no key of
-    /// a version 2 file seals now.
+    /// As [`StoredRing::load`]. If no key of a version 2 file seals now (a
+    /// gap in its schedule, or a revocation's fresh key not yet active on
+    /// this clock), the ring still opens with every key and its primary is
+    /// the key that sealed last, as [`KeySchedule::opening_key_ring_at`]
+    /// gives: an app that must not seal with such a key follows the file
+    /// with a ring source instead.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        StoredRing::load(path)?.key_ring_at(OffsetDateTime::now_utc(), Duration::MAX)
+        let stored = StoredRing::load(path)?;
+        let now = OffsetDateTime::now_utc();
+        stored
+            .key_ring_at(now, Duration::MAX)
+            .or_else(|_| stored.opening_key_ring_at(now))
     }
 }

@@ -70,6 +70,7 @@ pub struct RotationPolicy {
     every: Duration,
     activation_delay: Duration,
     keep: Duration,
+    leeway: Duration,
 }
 
 impl RotationPolicy {
@@ -92,7 +93,33 @@ impl RotationPolicy {
             every,
             activation_delay,
             keep,
+            leeway: Duration::ZERO,
         })
+    }
+
+    /// The clock skew between nodes (the codec's leeway; zero unless set):
+    /// a revocation's fresh key activates this long before the instant of
+    /// the revocation, so that a node whose clock runs behind already
+    /// seals with it when it reads the ring. A negative value counts as
+    /// zero.
+    ///
+    /// ```
+    /// use sealed_session::RotationPolicy;
+    /// use time::Duration;
+    /// let policy = RotationPolicy::new(Duration::days(30), Duration::days(2), Duration::days(7))?
+    ///     .with_leeway(Duration::seconds(30));
+    /// assert_eq!(policy.leeway(), Duration::seconds(30));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway.max(Duration::ZERO);
+        self
+    }
+
+    /// The clock skew allowed between nodes.
+    pub fn leeway(&self) -> Duration {
+        self.leeway
     }
 
     /// How long each key seals.
@@ -209,6 +236,9 @@ pub enum RotationStep {
 #[derive(Clone, Debug, Default)]
 pub struct KeySchedule {
     keys: Vec<ScheduledKey>,
+    /// Counts the changes made by rotation and revocation: readers refuse
+    /// a ring whose generation is lower than the one they hold.
+    generation: u64,
 }
 
 impl KeySchedule {
@@ -229,6 +259,35 @@ impl KeySchedule {
         }
         self.keys.push(ScheduledKey { key, lifecycle });
         Ok(())
+    }
+
+    /// The ring's generation (FORMAT.md §12.2): raised by each
+    /// [`rotate`](Self::rotate) that changes something and each
+    /// [`revoke`](Self::revoke). A node following the ring refuses one whose
+    /// generation is lower than the one it holds, so an old copy written
+    /// again cannot bring back a revoked key. Zero for a new schedule.
+    ///
+    /// ```
+    /// use sealed_session::{KeySchedule, RotationPolicy};
+    /// use time::{Duration, OffsetDateTime};
+    /// let policy = RotationPolicy::new(Duration::days(30), Duration::days(2), Duration::days(7))?;
+    /// let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+    /// let mut schedule = KeySchedule::new();
+    /// assert_eq!(schedule.generation(), 0);
+    /// schedule.rotate(now, &policy);
+    /// assert_eq!(schedule.generation(), 1);
+    /// schedule.rotate(now, &policy); // nothing to do: unchanged
+    /// assert_eq!(schedule.generation(), 1);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Sets the generation, for apps that change a schedule with
+    /// [`add`](Self::add) and publish it: raise it at each change.
+    pub fn set_generation(&mut self, generation: u64) {
+        self.generation = generation;
     }
 
     /// Every key, in the order added.
@@ -304,6 +363,50 @@ impl KeySchedule {
             .fold(ring, |ring, k| ring.with_accepted(k.key.clone())))
     }
 
+    /// A ring that opens what any key of the schedule sealed, for tools
+    /// that only open (`sealed-session open --ring`, [`KeyRing::from_file`]):
+    /// every key, the one that seals at `at` as primary or, in a gap of the
+    /// schedule, the key that sealed last (else the first to activate).
+    /// `None` for an empty schedule.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeySchedule, Lifecycle};
+    /// use time::{Duration, OffsetDateTime};
+    /// let t0 = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+    /// let key = Key::generate();
+    /// let mut schedule = KeySchedule::new();
+    /// schedule.add(key.clone(), Lifecycle::new(t0, t0, t0 + Duration::days(1)))?;
+    /// let later = t0 + Duration::days(2); // nothing seals, the key still opens
+    /// assert!(schedule.key_ring_at(later, Duration::MAX).is_err());
+    /// assert_eq!(schedule.opening_key_ring_at(later).unwrap().primary(), &key);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn opening_key_ring_at(&self, at: OffsetDateTime) -> Option<KeyRing> {
+        let primary = self
+            .sealing_index(at)
+            .or_else(|| {
+                let activated = self.keys.iter().enumerate();
+                activated
+                    .filter(|(_, k)| k.lifecycle.activates() <= at)
+                    .max_by_key(|(_, k)| (k.lifecycle.retires(), k.lifecycle.activates()))
+                    .map(|(i, _)| i)
+            })
+            .or_else(|| {
+                let pending = self.keys.iter().enumerate();
+                pending
+                    .min_by_key(|(_, k)| k.lifecycle.activates())
+                    .map(|(i, _)| i)
+            })?;
+        let ring = KeyRing::new(self.keys.get(primary)?.key.clone());
+        Some(
+            self.keys
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != primary)
+                .fold(ring, |ring, (_, k)| ring.with_accepted(k.key.clone())),
+        )
+    }
+
     /// The first activation, retirement or drop-out after `at`: when the
     /// ring of [`key_ring_at`](Self::key_ring_at) may next differ.
     pub fn next_change_after(&self, at: OffsetDateTime, keep: Duration) -> Option<Change> {
@@ -334,7 +437,8 @@ impl KeySchedule {
     ///    adds a key that seals at once;
     /// 3. if the last retirement of the schedule is within the activation
     ///    delay of `now`, adds the next key, activating at that retirement
-    ///    and sealing for `every`.
+    ///    and sealing for `every`;
+    /// 4. raises the [generation](Self::generation) if it did anything.
     ///
     /// ```
     /// use sealed_session::{KeySchedule, RotationPolicy, RotationStep};
@@ -377,19 +481,30 @@ impl KeySchedule {
             let life = Lifecycle::new(now, horizon, horizon.saturating_add(policy.every));
             steps.push(self.push_new(&mut generate, life));
         }
+        if !steps.is_empty() {
+            self.generation = self.generation.saturating_add(1);
+        }
         steps
     }
 
     /// Emergency: removes the key with this id at once (tokens it sealed
-    /// stop opening on every node from its next reload), retires every key
-    /// that could seal now, and adds a fresh key that seals at once for
-    /// `policy.every()`. Nodes that have not reloaded yet do not know the
-    /// fresh key: their sessions sealed under it fail until they do.
+    /// stop opening on every node from its next reload) and raises the
+    /// [generation](Self::generation). If the key seals now, or would on a
+    /// node whose clock is within `policy.leeway()` of `now`, every key
+    /// that could seal then retires and a fresh key seals for
+    /// `policy.every()`, activating `policy.leeway()` before `now` so that a
+    /// node whose clock runs behind seals with it as soon as it reads the
+    /// ring. A key that seals at no such instant (an old retiring key, one
+    /// pending far ahead) is only removed: the key that seals stays.
+    ///
+    /// Nodes that have not reloaded yet do not know the fresh key: their
+    /// sessions sealed under it fail until they do.
     ///
     /// ```
     /// use sealed_session::{KeySchedule, RotationPolicy, RotationStep};
     /// use time::{Duration, OffsetDateTime};
-    /// let policy = RotationPolicy::new(Duration::days(30), Duration::days(2), Duration::days(7))?;
+    /// let policy = RotationPolicy::new(Duration::days(30), Duration::days(2), Duration::days(7))?
+    ///     .with_leeway(Duration::seconds(30));
     /// let now = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
     /// let mut schedule = KeySchedule::new();
     /// schedule.rotate(now, &policy);
@@ -398,7 +513,9 @@ impl KeySchedule {
     /// let steps = schedule.revoke(leaked, later, &policy)?;
     /// assert_eq!(steps[0], RotationStep::Revoked { key: leaked });
     /// assert!(schedule.get(leaked).is_none());
-    /// assert_ne!(schedule.sealing_key_at(later).unwrap().id(), leaked);
+    /// let fresh = schedule.sealing_key_at(later).unwrap();
+    /// assert_ne!(fresh.id(), leaked);
+    /// assert_eq!(fresh.lifecycle().activates(), later - Duration::seconds(30));
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     ///
@@ -415,18 +532,33 @@ impl KeySchedule {
             .iter()
             .position(|k| k.id() == id)
             .ok_or(Error::UnknownKey(id))?;
+        let skewed = [
+            now.saturating_sub(policy.leeway),
+            now,
+            now.saturating_add(policy.leeway),
+        ];
+        let sealed = skewed.iter().any(|&t| self.sealing_index(t) == Some(i));
         self.keys.remove(i);
         let mut steps = vec![RotationStep::Revoked { key: id }];
+        self.generation = self.generation.saturating_add(1);
+        if !sealed && self.sealing_index(now).is_some() {
+            return Ok(steps);
+        }
+        let from = now.saturating_sub(policy.leeway);
         for k in &mut self.keys {
-            if k.lifecycle.may_seal_at(now) {
-                k.lifecycle = k.lifecycle.with_retires(now);
+            let life = k.lifecycle;
+            // Could seal within [from, now]: retires at `from` (or at its
+            // activation, if later), so the fresh key is the one that seals.
+            if life.activates() <= now && from < life.retires() {
+                let at = from.max(life.activates());
+                k.lifecycle = life.with_retires(at);
                 steps.push(RotationStep::Retired {
                     key: k.key.id(),
-                    at: now,
+                    at,
                 });
             }
         }
-        let life = Lifecycle::new(now, now, now.saturating_add(policy.every));
+        let life = Lifecycle::new(now, from, now.saturating_add(policy.every));
         steps.push(self.push_new(&mut Key::generate, life));
         Ok(steps)
     }

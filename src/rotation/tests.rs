@@ -200,24 +200,87 @@ fn revoking_removes_the_key_and_seals_with_a_fresh_one_at_once() {
         s.revoke(current, at(90), &policy),
         Err(Error::UnknownKey(id)) if id == current
     ));
-    // An older key that could still seal is retired now, and kept for `keep`.
+    // A key that could still seal beside the revoked one (an older key
+    // whose retirement is later) is retired at once, and kept for `keep`.
     let mut s = KeySchedule::new();
-    s.rotate(at(0), &policy);
-    let old = s.keys()[0].id();
-    s.rotate(at(85), &policy);
-    let leaked = s.keys()[1].id();
-    let steps = s.revoke(leaked, at(95), &policy).unwrap();
+    let (old, leaked) = (Key::generate(), Key::generate());
+    s.add(old.clone(), Lifecycle::new(at(0), at(0), at(200)))
+        .unwrap();
+    s.add(leaked.clone(), Lifecycle::new(at(0), at(50), at(150)))
+        .unwrap();
+    assert_eq!(sealing(&s, 95), Some(leaked.id()));
+    let steps = s.revoke(leaked.id(), at(95), &policy).unwrap();
     assert!(
         steps.contains(&RotationStep::Retired {
-            key: old,
+            key: old.id(),
             at: at(95)
         }),
         "{steps:?}"
     );
     assert_eq!(
-        s.state_at(old, at(144), policy.keep()),
+        s.state_at(old.id(), at(144), policy.keep()),
         Some(KeyState::Retiring)
     );
+}
+
+#[test]
+fn revoking_a_key_that_does_not_seal_leaves_the_key_that_seals() {
+    let policy = RotationPolicy::new(
+        Duration::seconds(100),
+        Duration::seconds(20),
+        Duration::seconds(100),
+    )
+    .unwrap()
+    .with_leeway(Duration::seconds(2));
+    let mut s = KeySchedule::new();
+    s.rotate(at(0), &policy);
+    s.rotate(at(85), &policy);
+    s.rotate(at(185), &policy);
+    let (retiring, active, pending) = (s.keys()[0].id(), s.keys()[1].id(), s.keys()[2].id());
+    assert_eq!(sealing(&s, 150), Some(active));
+    let generation = s.generation();
+    // A retiring key, then a key pending beyond the leeway: removed, and
+    // nothing else changes.
+    for (n, key) in [retiring, pending].into_iter().enumerate() {
+        let steps = s.revoke(key, at(150), &policy).unwrap();
+        assert_eq!(steps, [RotationStep::Revoked { key }]);
+        assert_eq!(sealing(&s, 150), Some(active));
+        assert_eq!(s.generation(), generation + 1 + n as u64);
+    }
+    assert_eq!(s.keys().len(), 1);
+    // A key pending within the leeway: a node whose clock runs ahead
+    // seals with it already, so it is replaced by a fresh key.
+    let mut s = KeySchedule::new();
+    s.rotate(at(0), &policy);
+    s.rotate(at(85), &policy);
+    let next = s.keys()[1].id();
+    let steps = s.revoke(next, at(99), &policy).unwrap();
+    assert!(
+        matches!(steps.last(), Some(RotationStep::Added { lifecycle, .. }) if lifecycle.activates() == at(97)),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn a_revocations_fresh_key_seals_on_clocks_a_leeway_behind() {
+    let policy = RotationPolicy::new(
+        Duration::seconds(100),
+        Duration::seconds(20),
+        Duration::seconds(50),
+    )
+    .unwrap()
+    .with_leeway(Duration::seconds(5));
+    let mut s = KeySchedule::new();
+    s.rotate(at(0), &policy);
+    let leaked = s.keys()[0].id();
+    s.revoke(leaked, at(60), &policy).unwrap();
+    let fresh = sealing(&s, 60).expect("a fresh key");
+    for behind in [0, 1, 5] {
+        assert_eq!(sealing(&s, 60 - behind), Some(fresh), "{behind} s behind");
+        let ring = s.key_ring_at(at(60 - behind), policy.keep()).unwrap();
+        assert!(ring.accepted().iter().all(|k| k.id() != leaked));
+    }
+    assert_eq!(s.get(fresh).unwrap().lifecycle().retires(), at(160));
 }
 
 #[test]
@@ -428,11 +491,35 @@ proptest! {
         prop_assert!(life.activates() <= at(t1) && at(t1) < life.retires());
         prop_assert!(lives.iter().all(|&(a, r)| !(a <= t1 && t1 < r) || at(a) <= life.activates()));
         let t2 = at(t1 + dt);
-        if t2 < at(t1) + keep {
-            prop_assert_ne!(s.state_at(k.id(), t2, keep), Some(KeyState::Retired));
-            if let Ok(ring) = s.key_ring_at(t2, keep) {
-                prop_assert!(ring.find(k.id()).is_some());
+        // The keys that open at t2, by the rule itself (FORMAT.md §12.2),
+        // computed from the lifecycles and not by the schedule's code.
+        let mut expected: Vec<String> = keys
+            .iter()
+            .zip(&lives)
+            .filter(|&(_, &(_, r))| t2 < at(r) + keep)
+            .map(|(key, _)| key.id().to_string())
+            .collect();
+        expected.sort();
+        let seals_at_t2 = lives.iter().any(|&(a, r)| at(a) <= t2 && t2 < at(r));
+        match s.key_ring_at(t2, keep) {
+            Ok(ring) => {
+                prop_assert!(seals_at_t2);
+                let mut got: Vec<String> = ring.keys().map(|k| k.id().to_string()).collect();
+                got.sort();
+                prop_assert_eq!(&got, &expected);
             }
+            Err(e) => {
+                prop_assert!(!seals_at_t2, "{e}");
+                let no_sealing_key =
+                    matches!(e, Error::Rotation(RotationError::NoSealingKey { .. }));
+                prop_assert!(no_sealing_key, "{}", e);
+                // A tool that only opens still opens every key.
+                prop_assert!(s.opening_key_ring_at(t2).is_some_and(|r| r.find(k.id()).is_some()));
+            }
+        }
+        if t2 < at(t1) + keep {
+            // The key that sealed at t1 is among them: no live token lost.
+            prop_assert!(expected.contains(&k.id().to_string()));
         }
     }
 
@@ -488,5 +575,72 @@ proptest! {
             sealed.extend(k.map(|k| (k.id(), t)));
             now += gap;
         }
+    }
+}
+
+/// Fields are separated by spaces and tabs only (FORMAT.md §12): another
+/// white space character is no separator, and a CRLF line end is fine.
+#[test]
+fn fields_are_separated_by_spaces_and_tabs_only() {
+    let mut s = KeySchedule::new();
+    s.add(Key::generate(), life(0, 0, 100)).unwrap();
+    s.set_generation(3);
+    let text = s.to_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let (head, key_line) = (lines[..3].join("\r\n"), lines[3]);
+    let tabs = format!("{head}\r\n{}\r\n", key_line.replace("  ", "\t"));
+    assert_eq!(StoredRing::parse(&tabs).unwrap().generation(), 3);
+    let nbsp = format!("{head}\n{}\n", key_line.replace("  ", "\u{a0}"));
+    assert!(matches!(
+        StoredRing::parse(&nbsp),
+        Err(Error::RingFile { line: 4, .. })
+    ));
+}
+
+/// A ring file over 1 MiB is refused without being read whole.
+#[test]
+fn a_file_over_a_mebibyte_is_refused() {
+    let path = std::env::temp_dir().join(format!("huge-ring-{}", std::process::id()));
+    let mut s = KeySchedule::new();
+    s.add(Key::generate(), life(0, 0, 100)).unwrap();
+    let mut text = s.to_text().to_string();
+    text.push_str(&"#".repeat(1 << 20));
+    std::fs::write(&path, &text).unwrap();
+    let e = StoredRing::load(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert!(e.to_string().contains("larger than 1048576 bytes"), "{e}");
+}
+
+/// The generation line: missing counts as 0 (files written before it);
+/// anything but one decimal number below 2^64 is refused with its line.
+#[test]
+fn the_generation_line_reads_back_and_is_checked() {
+    let mut s = KeySchedule::new();
+    s.add(Key::generate(), life(0, 0, 100)).unwrap();
+    s.set_generation(u64::MAX);
+    let text = s.to_text();
+    assert_eq!(KeySchedule::parse(&text).unwrap().generation(), u64::MAX);
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("generation"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(KeySchedule::parse(&without).unwrap().generation(), 0);
+    for bad in [
+        "generation",
+        "generation x",
+        "generation 1 2",
+        "generation -1",
+        "generation 18446744073709551616",
+        "generation5",
+    ] {
+        let text = text.replace(&format!("generation {}", u64::MAX), bad);
+        assert!(
+            matches!(
+                KeySchedule::parse(&text),
+                Err(Error::RingFile { line: 2, .. })
+            ),
+            "{bad}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! and log and count what it refuses. No I/O here: the file and Redis
 //! sources read, this decides.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::codec::Codec;
-use crate::error::Error;
+use crate::error::{Error, RotationError};
 use crate::ids::KeyId;
 use crate::key::KeyRing;
 use crate::rotation::{StoredRing, keep_for};
@@ -36,6 +37,10 @@ pub struct RingSourceStats {
     /// Codecs handed to the sink (a new ring, or a key activating,
     /// retiring or dropping out).
     pub applied: u64,
+    /// Panics of the app's build or sink closure, caught: the source keeps
+    /// following and tries again at its next read (a failing spell counts
+    /// once as rejected).
+    pub panicked: u64,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +48,7 @@ pub(crate) struct Counters {
     loaded: AtomicU64,
     rejected: AtomicU64,
     applied: AtomicU64,
+    panicked: AtomicU64,
 }
 
 impl Counters {
@@ -51,6 +57,7 @@ impl Counters {
             loaded: self.loaded.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             applied: self.applied.load(Ordering::Relaxed),
+            panicked: self.panicked.load(Ordering::Relaxed),
         }
     }
 }
@@ -85,9 +92,14 @@ pub(crate) struct Applier {
     /// SHA-256 of the text in use: an unchanged read is not parsed again.
     digest: [u8; 32],
     applied: Signature,
-    /// The last text refused, so that a bad file polled every second is
-    /// logged and counted once.
+    /// The last text refused for good (it does not parse, or is older than
+    /// the ring in use), so that a bad file polled every second is logged
+    /// and counted once and not parsed again.
     refused_text: Option<[u8; 32]>,
+    /// The last text that parsed but has no key that seals at the moment
+    /// (a revocation's fresh key not yet active on this node's clock): it is
+    /// tried again at every read until it seals, logged and counted once.
+    waiting_text: Option<[u8; 32]>,
     /// Why the source cannot be read, while it cannot.
     unreadable: Option<String>,
     /// Whether the ring of the moment failed to build or to be taken.
@@ -124,6 +136,7 @@ impl Applier {
             digest: digest(text),
             applied,
             refused_text: None,
+            waiting_text: None,
             unreadable: None,
             tick_failing: false,
             counters,
@@ -140,25 +153,36 @@ impl Applier {
         Arc::clone(&self.counters)
     }
 
-    /// The source's current text. A ring that does not parse, or has no
-    /// key that seals now, is refused and the ring in use stays. Whether
-    /// this text is the ring in use.
+    /// The source's current text. A ring that does not parse, or whose
+    /// generation is lower than the one in use, is refused for good; one
+    /// with no key that seals now waits and is tried again at the next
+    /// read. Either way the ring in use stays until then. Whether this text
+    /// is the ring in use.
     pub(crate) fn offer(&mut self, text: &[u8], now: OffsetDateTime) -> bool {
         let digest = digest(text);
         self.unreadable = None;
         if digest != self.digest && self.refused_text != Some(digest) {
-            let parsed = parse(text).and_then(|stored| {
-                stored.key_ring_at(now, self.keep)?;
-                Ok(stored)
-            });
-            match parsed {
-                Ok(stored) => {
-                    self.stored = stored;
-                    self.digest = digest;
-                    self.refused_text = None;
-                    self.counters.loaded.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(source = %self.what, "key ring: loaded a new version");
-                }
+            match parse(text).and_then(|stored| self.not_older(stored)) {
+                Ok(stored) => match stored.key_ring_at(now, self.keep) {
+                    Ok(_) => {
+                        self.stored = stored;
+                        self.digest = digest;
+                        self.refused_text = None;
+                        self.waiting_text = None;
+                        self.counters.loaded.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(
+                            source = %self.what,
+                            generation = self.stored.generation(),
+                            "key ring: loaded a new version"
+                        );
+                    }
+                    Err(e) => {
+                        if self.waiting_text != Some(digest) {
+                            self.waiting_text = Some(digest);
+                            self.refuse(&e);
+                        }
+                    }
+                },
                 Err(e) => {
                     self.refused_text = Some(digest);
                     self.refuse(&e);
@@ -167,6 +191,21 @@ impl Applier {
         }
         self.tick(now);
         digest == self.digest
+    }
+
+    /// The generation of the ring in use.
+    pub(crate) fn generation(&self) -> u64 {
+        self.stored.generation()
+    }
+
+    /// # Errors
+    /// [`RotationError::RolledBack`] if `stored` is older than the ring in use.
+    fn not_older(&self, stored: StoredRing) -> Result<StoredRing, Error> {
+        let (held, offered) = (self.stored.generation(), stored.generation());
+        if offered < held {
+            return Err(RotationError::RolledBack { held, offered }.into());
+        }
+        Ok(stored)
     }
 
     /// The source could not be read (a file missing mid-swap, Redis down):
@@ -206,9 +245,20 @@ impl Applier {
             if signature == self.applied {
                 return Ok(None);
             }
-            (self.build)(ring)
-                .and_then(|codec| sink(codec))
-                .map(|()| Some(signature))
+            // A panic in the app's closures must not end the thread or task
+            // that follows the ring (the codec would freeze unnoticed).
+            let build = &self.build;
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                build(ring).and_then(|codec| sink(codec))
+            }))
+            .unwrap_or_else(|_| {
+                self.counters.panicked.fetch_add(1, Ordering::Relaxed);
+                Err(Error::KeySource {
+                    source: self.what.clone(),
+                    reason: "the app's codec builder or sink panicked".to_owned(),
+                })
+            })
+            .map(|()| Some(signature))
         });
         match next {
             Ok(None) => self.tick_failing = false,

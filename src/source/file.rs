@@ -9,14 +9,13 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 use crate::codec::Codec;
 use crate::error::Error;
-use crate::key::{KeyRing, read_secret_file};
+use crate::key::{KeyRing, read_capped, read_secret_file};
 
 use super::apply::{Applier, Build};
-use super::follower::RingFollower;
+use super::follower::{RingFollower, Running};
 
 /// A key-ring file (either version, FORMAT.md §12) that a running app
 /// follows without a restart.
@@ -136,16 +135,22 @@ impl LoadedRing {
         let counters = applier.counters();
         let (stop, stopped) = mpsc::channel::<()>();
         let what = format!("file {}", source.path.display());
+        let (running, alive) = Running::start();
         let thread = std::thread::Builder::new()
             .name("sealed-session ring".into())
-            .spawn(move || watch(&source, applier, &stopped))
+            .spawn(move || {
+                let _running = running;
+                watch(&source, applier, &stopped);
+            })
             .map_err(|e| Error::KeySource {
                 source: what,
                 reason: format!("cannot start the thread that follows it: {e}"),
             })?;
-        Ok(RingFollower::new(counters, move || {
+        Ok(RingFollower::new(counters, alive, move || {
             drop(stop);
-            let _ = thread.join();
+            if thread.join().is_err() {
+                tracing::error!("key ring: the thread that followed the file had panicked");
+            }
         }))
     }
 }
@@ -163,7 +168,7 @@ fn watch(source: &FileRingSource, mut applier: Applier, stopped: &mpsc::Receiver
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
         let now = OffsetDateTime::now_utc();
-        match std::fs::read(&source.path).map(Zeroizing::new) {
+        match read_capped(&source.path) {
             Ok(text) => {
                 applier.offer(&text, now);
             }

@@ -1,6 +1,7 @@
 //! The handle of a source being followed: its counters, and how to stop it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::apply::{Counters, RingSourceStats};
 
@@ -8,6 +9,7 @@ use super::apply::{Counters, RingSourceStats};
 /// (or [`RingFollower::stop`]) stops following. The codec in use stays.
 pub struct RingFollower {
     counters: Arc<Counters>,
+    running: Arc<AtomicBool>,
     stop: Option<Box<dyn FnOnce() + Send>>,
 }
 
@@ -20,11 +22,24 @@ impl std::fmt::Debug for RingFollower {
 }
 
 impl RingFollower {
-    pub(crate) fn new(counters: Arc<Counters>, stop: impl FnOnce() + Send + 'static) -> Self {
+    pub(crate) fn new(
+        counters: Arc<Counters>,
+        running: Arc<AtomicBool>,
+        stop: impl FnOnce() + Send + 'static,
+    ) -> Self {
         Self {
             counters,
+            running,
             stop: Some(Box::new(stop)),
         }
+    }
+
+    /// Whether the thread or task that follows the source still runs: false
+    /// only if it ended without being stopped (which a panic in the app's
+    /// closures, caught and counted in [`RingSourceStats::panicked`], does
+    /// not cause). A health check can report it.
+    pub fn is_following(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
     }
 
     /// What the source has loaded, refused and applied so far.
@@ -45,5 +60,22 @@ impl Drop for RingFollower {
         if let Some(stop) = self.stop.take() {
             stop();
         }
+    }
+}
+
+/// Marks a follower's thread or task as running until dropped (at its end,
+/// a panic's unwinding included).
+pub(crate) struct Running(pub(crate) Arc<AtomicBool>);
+
+impl Running {
+    pub(crate) fn start() -> (Self, Arc<AtomicBool>) {
+        let flag = Arc::new(AtomicBool::new(true));
+        (Self(Arc::clone(&flag)), flag)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
     }
 }

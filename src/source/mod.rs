@@ -19,7 +19,7 @@ pub use apply::RingSourceStats;
 pub use file::{FileRingSource, LoadedRing};
 pub use follower::RingFollower;
 #[cfg(feature = "redis")]
-pub use kek::RingKek;
+pub use kek::{OpenedRing, RingKek};
 #[cfg(feature = "redis")]
 pub use redis::{LoadedRedisRing, RedisRingSource};
 

@@ -3,8 +3,15 @@
 //! the key's name on `<key>:changed`. Each node subscribes to hear of a
 //! change at once and reads the key again every poll besides (a missed
 //! message, a restart of Redis). A Redis that lost the key (restarted
-//! without persistence) gets the last ring a node held written back
-//! (`SET NX`), so one restart loses nothing.
+//! without persistence) gets the last ring a node held written back, so one
+//! restart loses nothing.
+//!
+//! Every write is a compare-and-set on the ring's generation (a Lua script:
+//! the generation is in clear at the head of the sealed value, and bound
+//! in its associated data): a publish never replaces a newer ring, a
+//! write-back replaces only an absent or older one, and nodes refuse an
+//! older ring than the one they hold, so a replayed value or a stale node
+//! cannot bring a revoked key back (FORMAT.md §12.4).
 
 use std::sync::Arc;
 
@@ -18,12 +25,69 @@ use crate::error::Error;
 use crate::key::KeyRing;
 
 use super::apply::{Applier, Build};
-use super::follower::RingFollower;
+use super::follower::{RingFollower, Running};
 use super::kek::RingKek;
 
 /// How long one round trip may take before the source counts Redis as
 /// unreachable for this poll.
 const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Writes `ARGV[1]` to `KEYS[1]` and publishes the key's name on `ARGV[2]`
+/// unless the value held has a higher generation (`ARGV[3]` = `"newer"`:
+/// unless it has a higher or equal one). A value of layout `0x02` carries
+/// its generation as bytes 2 to 9, big-endian; any other counts as 0.
+/// Returns 1 if written, else the 8 bytes of the generation held.
+const COMPARE_AND_SET: &str = r"
+local function generation(v)
+  if string.byte(v, 1) == 2 and string.len(v) >= 9 then return string.sub(v, 2, 9) end
+  return string.rep(string.char(0), 8)
+end
+local held = redis.call('GET', KEYS[1])
+if held then
+  local a, b = generation(held), generation(ARGV[1])
+  local order = 0
+  for i = 1, 8 do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then
+      if x < y then order = -1 else order = 1 end
+      break
+    end
+  end
+  if order > 0 or (order == 0 and ARGV[3] == 'newer') then return a end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], KEYS[1])
+return 1
+";
+
+/// What [`COMPARE_AND_SET`] did.
+enum Written {
+    Yes,
+    /// Not written: Redis holds this generation.
+    Held(u64),
+}
+
+async fn compare_and_set(
+    connection: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    channel: &str,
+    sealed: &[u8],
+    only_newer: bool,
+) -> Result<Written, redis::RedisError> {
+    let answer: redis::Value = redis::Script::new(COMPARE_AND_SET)
+        .key(key)
+        .arg(sealed)
+        .arg(channel)
+        .arg(if only_newer { "newer" } else { "not older" })
+        .invoke_async(connection)
+        .await?;
+    Ok(match answer {
+        redis::Value::BulkString(held) => {
+            Written::Held(<[u8; 8]>::try_from(held.as_slice()).map_or(0, u64::from_be_bytes))
+        }
+        _ => Written::Yes,
+    })
+}
 
 /// A key ring held in Redis, sealed under a [`RingKek`]: written with
 /// [`RedisRingSource::publish`] (or `sealed-session ring push`), followed
@@ -98,25 +162,33 @@ impl RedisRingSource {
         }
     }
 
-    /// Seals a ring's text (a key-ring file of either version) and stores
-    /// it, then publishes the change: what an operator's rotation does.
+    /// Seals a ring's text (a key-ring file of either version) under its
+    /// generation and stores it, then publishes the change: what an
+    /// operator's rotation does. A ring of a lower generation than the one
+    /// Redis holds is refused (compare-and-set): an old file pushed again
+    /// would bring revoked keys back.
     ///
     /// # Errors
-    /// The text's own parse error (nothing is written), or
-    /// [`Error::KeySource`] if Redis cannot be reached.
+    /// The text's own parse error (nothing is written);
+    /// [`RotationError::RolledBack`](crate::RotationError::RolledBack) if
+    /// Redis holds a newer ring; [`Error::KeySource`] if Redis cannot be
+    /// reached.
     pub async fn publish(&self, text: &str) -> Result<(), Error> {
-        crate::rotation::StoredRing::parse(text)?;
-        let sealed = self.kek.seal(text.as_bytes(), &self.key);
+        let offered = crate::rotation::StoredRing::parse(text)?.generation();
+        let sealed = self.kek.seal(text.as_bytes(), &self.key, offered)?;
         let mut connection = self.connect().await?;
-        let write = async {
-            let () = connection.set(&self.key, sealed).await?;
-            let _: i64 = connection.publish(self.channel(), &self.key).await?;
-            Ok::<(), redis::RedisError>(())
-        };
-        timeout(DEADLINE, write)
+        let channel = self.channel();
+        let write = compare_and_set(&mut connection, &self.key, &channel, &sealed, false);
+        match timeout(DEADLINE, write)
             .await
             .map_err(|_| self.unreadable("no answer within 5 s"))?
-            .map_err(|e| self.unreadable(e))
+            .map_err(|e| self.unreadable(e))?
+        {
+            Written::Yes => Ok(()),
+            Written::Held(held) => {
+                Err(crate::error::RotationError::RolledBack { held, offered }.into())
+            }
+        }
     }
 
     /// The ring's text as stored, opened (`None` if the key is absent).
@@ -128,7 +200,7 @@ impl RedisRingSource {
     pub async fn fetch(&self) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, Error> {
         let mut connection = self.connect().await?;
         match self.read(&mut connection).await? {
-            Some(sealed) => self.kek.open(&sealed, &self.key).map(Some),
+            Some(sealed) => self.kek.open(&sealed, &self.key).map(|o| Some(o.text)),
             None => Ok(None),
         }
     }
@@ -164,7 +236,7 @@ impl RedisRingSource {
             .read(&mut connection)
             .await?
             .ok_or_else(|| self.unreadable("the key is absent: publish a ring first"))?;
-        let text = self.kek.open(&sealed, &self.key)?;
+        let text = self.kek.open(&sealed, &self.key)?.text;
         let build: Build = Arc::new(build);
         let what = format!("redis key {}", self.key);
         let (applier, codec) = Applier::start(what, &text, build, OffsetDateTime::now_utc())?;
@@ -219,8 +291,12 @@ impl LoadedRedisRing {
         } = self;
         applier.follow(Arc::new(sink));
         let counters = applier.counters();
-        let task = tokio::spawn(watch(source, applier, sealed));
-        RingFollower::new(counters, move || task.abort())
+        let (running, alive) = Running::start();
+        let task = tokio::spawn(async move {
+            let _running = running;
+            watch(source, applier, sealed).await;
+        });
+        RingFollower::new(counters, alive, move || task.abort())
     }
 }
 
@@ -255,9 +331,13 @@ async fn watch(source: RedisRingSource, mut applier: Applier, mut sealed: Vec<u8
         };
         match source.read(conn).await {
             Ok(Some(value)) => match source.kek.open(&value, &source.key) {
-                Ok(text) => {
-                    if applier.offer(&text, now) {
+                Ok(opened) => {
+                    if applier.offer(&opened.text, now) {
                         sealed = value;
+                    } else if opened.generation < applier.generation() {
+                        // An older ring (a stale node's write-back, a
+                        // replayed value): the newer one goes back.
+                        write_back(&source, conn, &sealed).await;
                     }
                 }
                 Err(e) => applier.unreadable(&e.to_string(), now),
@@ -284,37 +364,27 @@ async fn subscribe(source: &RedisRingSource) -> Option<redis::aio::PubSubStream>
     timeout(DEADLINE, attempt).await.ok()?.ok()
 }
 
-/// Redis lost the ring (restarted empty): the last one this node held goes
-/// back, unless another node or an operator wrote one meanwhile (`NX`).
-/// Whether Redis holds a ring again.
+/// Redis lost the ring (restarted empty) or holds an older one: the ring
+/// this node holds goes back, unless Redis holds one at least as new
+/// (another node or an operator wrote it meanwhile). Whether Redis holds a
+/// ring again.
 async fn write_back(
     source: &RedisRingSource,
     connection: &mut redis::aio::MultiplexedConnection,
     sealed: &[u8],
 ) -> bool {
-    let write = async {
-        let written: bool = redis::cmd("SET")
-            .arg(&source.key)
-            .arg(sealed)
-            .arg("NX")
-            .query_async::<Option<String>>(connection)
-            .await?
-            .is_some();
-        if written {
-            let _: i64 = connection.publish(source.channel(), &source.key).await?;
-        }
-        Ok::<bool, redis::RedisError>(written)
-    };
+    let channel = source.channel();
+    let write = compare_and_set(connection, &source.key, &channel, sealed, true);
     match timeout(DEADLINE, write).await {
-        Ok(Ok(true)) => {
+        Ok(Ok(Written::Yes)) => {
             tracing::warn!(
                 source = %format!("redis key {}", source.key),
-                "key ring: Redis had lost the ring; wrote back the one in use"
+                "key ring: Redis had lost the ring or held an older one; wrote back the one in use"
             );
             true
         }
-        // Another node wrote it back first.
-        Ok(Ok(false)) => true,
+        // Another node wrote it back first, or a newer ring is there.
+        Ok(Ok(Written::Held(_))) => true,
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "key ring: write-back failed");
             false

@@ -11,7 +11,7 @@ use super::apply::{Applier, Build, Sink};
 use crate::codec::Codec;
 use crate::error::{ConfigError, Error};
 use crate::key::Key;
-use crate::rotation::{KeySchedule, Lifecycle};
+use crate::rotation::{KeySchedule, Lifecycle, RotationPolicy};
 
 const T0: i64 = 1_790_000_000;
 
@@ -167,7 +167,7 @@ fn a_ring_that_fails_never_replaces_a_good_one_and_is_logged_once_without_key_by
     for reason in [
         "the first line must be",
         "not UTF-8 text",
-        "line 3: the key id does not match the secret",
+        "line 4: the key id does not match the secret",
         "no key seals at unix",
         "cannot read the source",
     ] {
@@ -175,7 +175,18 @@ fn a_ring_that_fails_never_replaces_a_good_one_and_is_logged_once_without_key_by
     }
     for k in schedule.keys() {
         let secret = k.key().export_base64();
-        assert!(!log.contains(&secret[..16]), "key bytes in the log:\n{log}");
+        let bytes =
+            <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode_vec(&secret).unwrap();
+        let hex: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let debug = format!("{:?}", &bytes[..8]);
+        for form in [
+            &secret[..16],
+            &hex,
+            &hex.to_uppercase(),
+            debug.trim_end_matches(']'),
+        ] {
+            assert!(!log.contains(form), "key bytes ({form}) in the log:\n{log}");
+        }
     }
 
     // The good text again (a file restored), then a new version.
@@ -242,4 +253,149 @@ fn a_source_that_cannot_seal_now_is_an_error_at_start() {
     )
     .map(|_| ());
     assert!(matches!(e, Err(Error::RingFile { line: 1, .. })), "{e:?}");
+}
+
+/// A revocation read by a node whose clock runs behind the machine that
+/// wrote it: the fresh key is still pending on that clock. The ring waits
+/// and is taken at the next read at which it seals, instead of being
+/// remembered as refused while the node keeps the revoked key.
+#[test]
+fn a_revocation_read_by_a_node_behind_is_taken_once_its_fresh_key_seals() {
+    let (a, _, mut schedule) = two_keys();
+    let (mut applier, _) = Applier::start(
+        "test".into(),
+        schedule.to_text().as_bytes(),
+        build(),
+        at(50),
+    )
+    .unwrap();
+    let (sink, got) = recording();
+    applier.follow(sink);
+    // Revoked at 60 on the writer's clock, with no leeway: the fresh key
+    // activates at 60 exactly.
+    let policy = RotationPolicy::new(
+        Duration::seconds(100),
+        Duration::seconds(10),
+        Duration::seconds(25),
+    )
+    .unwrap();
+    schedule.revoke(a.id(), at(60), &policy).unwrap();
+    let fresh = schedule.sealing_key_at(at(60)).unwrap().id();
+    let revoked = schedule.to_text();
+    // The node reads it at 59.95 on its own clock: nothing seals yet.
+    let behind = at(60) - Duration::milliseconds(50);
+    assert!(!applier.offer(revoked.as_bytes(), behind));
+    assert!(!applier.offer(revoked.as_bytes(), behind), "polled again");
+    assert!(got.lock().unwrap().is_empty());
+    // Its clock passes 60: the same text is taken.
+    assert!(applier.offer(revoked.as_bytes(), at(60)));
+    let handed = got.lock().unwrap().clone();
+    assert_eq!(handed.len(), 1, "{handed:?}");
+    assert_eq!(handed[0].0, fresh.to_string());
+    assert!(
+        !handed[0].1.contains(&a.id().to_string()),
+        "the revoked key no longer opens"
+    );
+    let stats = applier.counters().snapshot();
+    assert_eq!((stats.loaded, stats.rejected), (2, 1), "logged once");
+
+    // With the leeway the CLI passes, the fresh key seals at once on a
+    // clock up to that far behind.
+    let (b_schedule_a, _, mut with_leeway) = two_keys();
+    let (mut applier, _) = Applier::start(
+        "test".into(),
+        with_leeway.to_text().as_bytes(),
+        build(),
+        at(50),
+    )
+    .unwrap();
+    let (sink, got) = recording();
+    applier.follow(sink);
+    with_leeway
+        .revoke(
+            b_schedule_a.id(),
+            at(60),
+            &policy.with_leeway(Duration::seconds(5)),
+        )
+        .unwrap();
+    assert!(applier.offer(with_leeway.to_text().as_bytes(), at(56)));
+    assert_eq!(got.lock().unwrap().len(), 1);
+}
+
+/// An older copy of the ring written again (a replayed store value, a
+/// stale node's write-back) is refused: its generation is lower.
+#[test]
+fn a_ring_of_a_lower_generation_is_refused_for_good() {
+    let (a, _, mut schedule) = two_keys();
+    schedule.set_generation(4);
+    let old = schedule.to_text();
+    let policy = RotationPolicy::new(
+        Duration::seconds(100),
+        Duration::seconds(10),
+        Duration::seconds(25),
+    )
+    .unwrap();
+    schedule.revoke(a.id(), at(50), &policy).unwrap();
+    assert_eq!(schedule.generation(), 5);
+    let (mut applier, _) = Applier::start(
+        "test".into(),
+        schedule.to_text().as_bytes(),
+        build(),
+        at(50),
+    )
+    .unwrap();
+    let (sink, got) = recording();
+    applier.follow(sink);
+    let logged = Logged::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logged.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        assert!(!applier.offer(old.as_bytes(), at(51)));
+        assert!(!applier.offer(old.as_bytes(), at(52)));
+    });
+    assert!(got.lock().unwrap().is_empty(), "the revoked key stays out");
+    assert_eq!(applier.counters().snapshot().rejected, 1);
+    let log = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("the ring's generation 4 is lower than the generation 5 held"),
+        "{log}"
+    );
+    // The same generation (a file written again unchanged) is taken.
+    let mut same = schedule.clone();
+    same.set_generation(5);
+    assert!(applier.offer(same.to_text().as_bytes(), at(53)));
+}
+
+/// A panic in the app's build or sink closure is caught, logged and
+/// counted: the source keeps following and hands the codec at its next
+/// try.
+#[test]
+fn a_panicking_sink_is_counted_and_the_source_keeps_going() {
+    let (_, b, schedule) = two_keys();
+    let (mut applier, _) = Applier::start(
+        "test".into(),
+        schedule.to_text().as_bytes(),
+        build(),
+        at(50),
+    )
+    .unwrap();
+    let panics = Arc::new(Mutex::new(true));
+    let taken = Arc::new(Mutex::new(None));
+    let (p, t) = (Arc::clone(&panics), Arc::clone(&taken));
+    applier.follow(Arc::new(move |codec: Codec| {
+        let panic_now = *p.lock().unwrap();
+        assert!(!panic_now, "the app's sink panics");
+        *t.lock().unwrap() = Some(codec.key_ring().primary().id());
+        Ok::<(), Error>(())
+    }));
+    applier.tick(at(100));
+    applier.tick(at(101));
+    let stats = applier.counters().snapshot();
+    assert_eq!((stats.panicked, stats.rejected, stats.applied), (2, 1, 0));
+    *panics.lock().unwrap() = false;
+    applier.tick(at(102));
+    assert_eq!(*taken.lock().unwrap(), Some(b.id()));
+    assert_eq!(applier.counters().snapshot().applied, 1);
 }

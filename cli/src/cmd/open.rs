@@ -60,7 +60,7 @@ pub(crate) fn run(ctx: &Context, args: Args) -> Result<(), CliError> {
     let found = extract_session(&input, &args.name)?;
     let budget = args.budget.for_input(&found);
     let token = found.token;
-    let mut builder = Codec::builder(args.keys.load(ctx.now)?)
+    let mut builder = Codec::builder(args.keys.load_for_opening(ctx.now)?)
         .purpose(&args.purpose)
         .max_lifetime(args.lifetime)
         .leeway(args.leeway)

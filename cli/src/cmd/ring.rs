@@ -58,6 +58,13 @@ pub(crate) enum Command {
         /// How long the fresh key seals.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
         every: Duration,
+        /// For a version 1 file, upgraded first: how long its primary keeps
+        /// sealing at least (as `rotate` upgrades it), unless it is revoked.
+        /// Default: 2 days, or half of `--every` if that is shorter.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        activation_delay: Option<Duration>,
+        #[command(flatten)]
+        keep: Keep,
     },
     /// Publish the file to the Redis key the apps' `RedisRingSource`
     /// follows, sealed under their key-encryption key.
@@ -136,20 +143,33 @@ impl Kek {
 }
 
 /// How long a retired key keeps opening: the apps' session lifetime and
-/// leeway (give the values their codecs use).
+/// leeway (give the values their codecs use). No default lifetime: one
+/// shorter than the apps' would drop keys that live sessions still need.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Keep {
-    /// The apps' absolute session lifetime (`max_lifetime`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "7d")]
-    lifetime: Duration,
+    /// The apps' absolute session lifetime (`max_lifetime`): required by
+    /// `rotate` and `revoke`; without it `list` shows no drop-out dates.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    lifetime: Option<Duration>,
     /// The apps' clock leeway.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s")]
     leeway: Duration,
 }
 
 impl Keep {
-    fn duration(&self) -> Duration {
-        self.lifetime.saturating_add(self.leeway)
+    /// Lifetime plus leeway, if the lifetime was given.
+    fn known(&self) -> Option<Duration> {
+        self.lifetime.map(|l| l.saturating_add(self.leeway))
+    }
+
+    /// Lifetime plus leeway, for the commands that drop keys.
+    fn duration(&self) -> Result<Duration, CliError> {
+        self.known().ok_or_else(|| {
+            CliError::usage(
+                "give --lifetime: the apps' max_lifetime (a shorter one would drop keys that \
+                 live sessions still need)",
+            )
+        })
     }
 }
 
@@ -161,7 +181,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
     match command {
         Command::List { ring, keep } => match StoredRing::load(&ring)? {
             StoredRing::Fixed(file) => list_fixed(ctx, &file),
-            StoredRing::Scheduled(schedule) => list_scheduled(ctx, &schedule, keep.duration()),
+            StoredRing::Scheduled(schedule) => list_scheduled(ctx, &schedule, keep.known()),
         },
         Command::Rotate {
             ring,
@@ -169,8 +189,9 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
             activation_delay,
             keep,
         } => {
-            let policy = RotationPolicy::new(every, activation_delay, keep.duration())
-                .map_err(|e| CliError::usage(e.to_string()))?;
+            let policy = RotationPolicy::new(every, activation_delay, keep.duration()?)
+                .map_err(|e| CliError::usage(e.to_string()))?
+                .with_leeway(keep.leeway);
             let _lock = RingLock::acquire(&ring)?;
             let stored = StoredRing::load(&ring)?;
             let upgraded = matches!(stored, StoredRing::Fixed(_));
@@ -185,9 +206,14 @@ pub(crate) fn run(ctx: &Context, command: Command) -> Result<(), CliError> {
             ring,
             key_id,
             every,
+            activation_delay,
+            keep,
         } => {
-            let policy = RotationPolicy::new(every, Duration::ZERO, Duration::ZERO)
-                .map_err(|e| CliError::usage(e.to_string()))?;
+            let activation_delay =
+                activation_delay.unwrap_or_else(|| Duration::days(2).min(every / 2));
+            let policy = RotationPolicy::new(every, activation_delay, keep.duration()?)
+                .map_err(|e| CliError::usage(e.to_string()))?
+                .with_leeway(keep.leeway);
             let _lock = RingLock::acquire(&ring)?;
             let stored = StoredRing::load(&ring)?;
             let upgraded = matches!(stored, StoredRing::Fixed(_));
@@ -389,7 +415,14 @@ fn list_fixed(ctx: &Context, file: &KeyRingFile) -> Result<(), CliError> {
     Ok(())
 }
 
-fn list_scheduled(ctx: &Context, schedule: &KeySchedule, keep: Duration) -> Result<(), CliError> {
+fn list_scheduled(
+    ctx: &Context,
+    schedule: &KeySchedule,
+    known: Option<Duration>,
+) -> Result<(), CliError> {
+    // Without the apps' lifetime, no key is called retired.
+    let keep = known.unwrap_or(Duration::MAX);
+    let drops_out = |life: &sealed_session::Lifecycle| known.map(|k| rfc3339(life.drops_out(k)));
     let rows = schedule.keys().iter().map(|k| {
         let state = schedule
             .state_at(k.id(), ctx.now, keep)
@@ -405,11 +438,11 @@ fn list_scheduled(ctx: &Context, schedule: &KeySchedule, keep: Duration) -> Resu
                     "created": rfc3339(life.created()),
                     "activates": rfc3339(life.activates()),
                     "retires": rfc3339(life.retires()),
-                    "drops_out": rfc3339(life.drops_out(keep)),
+                    "drops_out": drops_out(&life),
                 })
             })
             .collect();
-        let next = schedule.next_change_after(ctx.now, keep);
+        let next = known.and_then(|keep| schedule.next_change_after(ctx.now, keep));
         print_json(&json!({
             "keys": keys,
             "next_change": next.map(|c| change_json(&c)),
@@ -432,7 +465,7 @@ fn list_scheduled(ctx: &Context, schedule: &KeySchedule, keep: Duration) -> Resu
             rfc3339(life.created()),
             rfc3339(life.activates()),
             rfc3339(life.retires()),
-            rfc3339(life.drops_out(keep))
+            drops_out(&life).as_deref().unwrap_or("(give --lifetime)")
         );
     }
     Ok(())
