@@ -255,3 +255,28 @@ async fn an_older_ring_written_again_never_brings_a_revoked_key_back() {
     let late = Node::start(&source).await;
     assert_eq!(late.primary(), fresh.id());
 }
+
+/// A value whose sealed generation is not its text's own (sealed by hand
+/// with `RingKek::seal`) is refused and counted: the compare-and-set reads
+/// the sealed one, so taking it would wedge every later publish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_whose_generation_disagrees_with_its_ring_is_refused() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let kek = RingKek::from_base64(&Key::generate().export_base64()).unwrap();
+    let source = RedisRingSource::new(&server.url(), RING_KEY, kek.clone())
+        .unwrap()
+        .poll_every(Duration::from_millis(50));
+    let (a, b) = (Key::generate(), Key::generate());
+    source.publish(&ring_text_of(&a, 7)).await.unwrap();
+    let node = Node::start(&source).await;
+    assert_eq!(node.primary(), a.id());
+    // The text says 8, the head 9.
+    let sealed = kek
+        .seal(ring_text_of(&b, 8).as_bytes(), RING_KEY, 9)
+        .unwrap();
+    set_raw(&server.url(), &sealed).await;
+    wait_until("the value refused", || node.follower.stats().rejected >= 1).await;
+    assert_eq!(node.primary(), a.id(), "the ring in use is kept");
+}

@@ -827,7 +827,7 @@ impl SessionCookie {
 thread_local! {
     /// The token of the thread's last seal into cookies: the cookies' values
     /// are written from it, so it is scratch, reused by the next seal. What
-    /// it holds went out in a response.
+    /// it keeps went out in the cookies' values (a failed write wipes it).
     static TOKEN_BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
 }
 
@@ -838,12 +838,16 @@ const KEPT_TOKEN_BUFFER: usize = 16 * 1024;
 /// Runs `write` with the thread's token buffer, emptied; keeps the buffer
 /// for the next seal unless a rare large token grew it. (`take` leaves an
 /// empty `String`: a seal inside `write` gets its own.)
-fn with_token_buffer<R>(write: impl FnOnce(&mut String) -> R) -> R {
+fn with_token_buffer<R, E>(write: impl FnOnce(&mut String) -> Result<R, E>) -> Result<R, E> {
     let mut token = TOKEN_BUFFER.take();
     token.clear();
     let result = write(&mut token);
-    if token.capacity() <= KEPT_TOKEN_BUFFER {
+    if result.is_ok() && token.capacity() <= KEPT_TOKEN_BUFFER {
         TOKEN_BUFFER.set(token);
+    } else {
+        // A token sealed but never sent (its headers failed) is a live
+        // credential: wiped, not kept.
+        zeroize::Zeroize::zeroize(&mut token);
     }
     result
 }

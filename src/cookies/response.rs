@@ -174,7 +174,17 @@ impl IntoIterator for SetCookies {
 }
 
 /// The header values of a [`SetCookies`], by value.
+#[derive(Clone)]
 pub struct SetCookiesIntoIter(smallvec::IntoIter<[String; 1]>);
+
+impl SetCookiesIntoIter {
+    /// The values not yet taken.
+    pub fn as_slice(&self) -> &[String] {
+        self.0.as_slice()
+    }
+}
+
+impl std::iter::FusedIterator for SetCookiesIntoIter {}
 
 impl Iterator for SetCookiesIntoIter {
     type Item = String;

@@ -289,7 +289,8 @@ mod usual {
         /// One of 64 bits for this key: equal keys share it, so a map
         /// whose keys' bits are all different has no duplicate without
         /// comparing any two (usual keys, names of different lengths or
-        /// initials, take different bits).
+        /// initials, mostly take different bits; a shared bit only costs
+        /// a comparison).
         fn bit(&self) -> u64 {
             let first = self.content.first().copied().unwrap_or(0);
             let mix = self.number ^ u64::from(first) << 3 ^ u64::from(self.major) << 5;

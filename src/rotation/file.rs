@@ -26,6 +26,11 @@ use super::schedule::{Change, KeySchedule, RotationPolicy};
 
 const MAGIC_V2: &str = "sealed-session key ring v2";
 
+/// The first generation a key-ring file may not hold (FORMAT.md §12.4):
+/// far above any count of rotations, and far enough below `u64::MAX` that
+/// raising it never saturates.
+pub(crate) const MAX_GENERATION: u64 = 1 << 63;
+
 /// A key-ring file of either version, as read from disk or a store.
 ///
 /// ```
@@ -236,10 +241,13 @@ impl KeySchedule {
                     ["generation", digits] => digits,
                     _ => "",
                 };
+                // Below 2^63: a generation at the top of u64 could never be
+                // raised again, and every later ring would tie with it.
                 let generation = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
                     .then(|| digits.parse::<u64>().ok())
                     .flatten()
-                    .ok_or(bad(n, "the generation must be a decimal number below 2^64"))?;
+                    .filter(|&g| g < MAX_GENERATION)
+                    .ok_or(bad(n, "the generation must be a decimal number below 2^63"))?;
                 schedule.set_generation(generation);
                 lines.next();
             }

@@ -331,6 +331,13 @@ async fn watch(source: RedisRingSource, mut applier: Applier, mut sealed: Vec<u8
         };
         match source.read(conn).await {
             Ok(Some(value)) => match source.kek.open(&value, &source.key) {
+                // The generation the value's head carries (what the Lua
+                // compare-and-set reads) must be the ring's own: a value
+                // sealed with another would wedge the compare-and-set.
+                Ok(opened) if !generation_agrees(&opened) => applier.unreadable(
+                    "the sealed ring's generation is not the one its text states",
+                    now,
+                ),
                 Ok(opened) => {
                     if applier.offer(&opened.text, now) {
                         sealed = value;
@@ -391,4 +398,13 @@ async fn write_back(
         }
         Err(_) => false,
     }
+}
+
+/// Whether an opened value's generation is its ring text's `generation`
+/// line (0 when the text has none, as in values sealed before it).
+fn generation_agrees(opened: &super::kek::OpenedRing) -> bool {
+    std::str::from_utf8(&opened.text)
+        .ok()
+        .and_then(|text| crate::rotation::StoredRing::parse(text).ok())
+        .is_some_and(|ring| ring.generation() == opened.generation)
 }
