@@ -241,6 +241,9 @@ impl Sessions {
     /// The handler's service failed: there is no response to carry the
     /// session, but a session the handler ended (destroyed, regenerated,
     /// given a new subject) is revoked all the same.
+    /// (The actix adapter turns an inner error into a response, which
+    /// [`Sessions::finish`] handles, so only the axum layer needs this.)
+    #[cfg(feature = "axum")]
     pub(crate) fn abandon<T>(&self, exchange: &Exchange<T>) -> Option<Revoking> {
         let ended = exchange.ended()?;
         Some(exchange.codec.revocations()?.revoke_session(&ended))
