@@ -23,6 +23,10 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+// The peer of the benchmarks, the same code (only its seal and open here).
+#[allow(dead_code)]
+#[path = "../benches/contenders/mod.rs"]
+mod contenders;
 
 use std::hint::black_box;
 
@@ -173,36 +177,17 @@ where
     }
 }
 
-/// The peer's cookie value for `value`: `PrivateJar` over serde_json.
-fn peer_seal<T: serde::Serialize>(key: &cookie::Key, value: &T) -> String {
-    let mut jar = cookie::CookieJar::new();
-    let json = serde_json::to_string(value).expect("json");
-    jar.private_mut(key)
-        .add(cookie::Cookie::new("session", json));
-    jar.get("session").expect("added").value().to_owned()
-}
-
-/// The peer's value back from its cookie value.
-fn peer_open<T: serde::de::DeserializeOwned>(key: &cookie::Key, token: &str) -> T {
-    let jar = cookie::CookieJar::new();
-    let cookie = jar
-        .private(key)
-        .decrypt(cookie::Cookie::new("session", token.to_owned()))
-        .expect("authentic");
-    serde_json::from_str(cookie.value()).expect("json")
-}
-
 fn peer<T>(value: &T, seal: bool, n: u64)
 where
     T: serde::Serialize + serde::de::DeserializeOwned,
 {
     let key = cookie::Key::from(&[7u8; 64]);
-    let token = peer_seal(&key, value);
+    let token = contenders::peer_seal(&key, value);
     for _ in 0..n {
         if seal {
-            black_box(peer_seal(&key, black_box(value)));
+            black_box(contenders::peer_seal(&key, black_box(value)));
         } else {
-            black_box(peer_open::<T>(&key, black_box(&token)));
+            black_box(contenders::peer_open::<T>(&key, black_box(&token)));
         }
     }
 }

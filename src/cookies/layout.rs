@@ -164,10 +164,7 @@ impl Layout {
         if token.len() <= self.single {
             // One cookie: the token itself, neither copied nor listed on
             // the heap.
-            return Ok(Chunks::from_buf_and_len(
-                [Cow::Borrowed(token), Cow::Borrowed("")],
-                1,
-            ));
+            return Ok(smallvec::smallvec![Cow::Borrowed(token)]);
         }
         let chunks = (2..=self.max_chunks)
             .find(|&n| self.chunked_capacity(n) >= token.len())

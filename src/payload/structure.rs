@@ -78,6 +78,10 @@ impl Open {
     }
 }
 
+/// The general pass's reason for invalid UTF-8: the one fault that a
+/// seal's fast path leaves to it.
+const INVALID_UTF8: &str = "a text string is not valid UTF-8";
+
 /// Checks `bytes` as a v1 payload.
 ///
 /// # Errors
@@ -212,7 +216,7 @@ fn check_any(bytes: &[u8]) -> Result<(), Error> {
                 // Each chunk of an indefinite text string on its own too
                 // (RFC 8949 §3.2.3).
                 if major == 3 && !is_utf8(content) {
-                    return Err(Error::Payload("a text string is not valid UTF-8".into()));
+                    return Err(Error::Payload(INVALID_UTF8.into()));
                 }
                 rest = tail;
                 continue;
@@ -257,7 +261,7 @@ pub(crate) fn fast_path_agrees(bytes: &[u8]) -> bool {
     let without_text = !usual::accepts::<false>(bytes)
         || match check_any(bytes) {
             Ok(()) => true,
-            Err(Error::Payload(why)) => why == "a text string is not valid UTF-8",
+            Err(Error::Payload(why)) => why == INVALID_UTF8,
             Err(_) => false,
         };
     full && without_text
@@ -974,7 +978,7 @@ mod usual_agrees {
                 match check_any(&bytes) {
                     Ok(()) => {}
                     Err(Error::Payload(why)) => {
-                        prop_assert_eq!(why.as_str(), "a text string is not valid UTF-8", "{:02x?}", bytes);
+                        prop_assert_eq!(why.as_str(), INVALID_UTF8, "{:02x?}", bytes);
                     }
                     Err(other) => prop_assert!(false, "{:02x?}: {:?}", bytes, other),
                 }

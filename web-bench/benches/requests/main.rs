@@ -218,11 +218,8 @@ const ENTRIES: u32 = 20_000;
 /// each holding `ENTRIES` revoked sessions and a tenth as many subjects.
 async fn revocation_cases(redis_url: Option<&str>) -> Vec<Case> {
     use sealed_session::{MemoryRevocations, RedisOptions, RedisRevocations};
-    async fn fill(store: &dyn Revocations) {
-        fill_revocations(store).await;
-    }
     let memory = Arc::new(MemoryRevocations::new());
-    fill(memory.as_ref()).await;
+    fill_revocations(memory.as_ref()).await;
     let mut apps = vec![
         apps::ours_with("sealed-session, no revocation store", None),
         apps::ours_with("with MemoryRevocations (20k entries)", Some(memory)),
@@ -234,7 +231,7 @@ async fn revocation_cases(redis_url: Option<&str>) -> Vec<Case> {
                 .await
                 .expect("redis"),
         );
-        fill(redis.as_ref()).await;
+        fill_revocations(redis.as_ref()).await;
         apps.push(apps::ours_with(
             "with RedisRevocations (20k entries, replica loaded)",
             Some(redis),
