@@ -174,6 +174,15 @@ impl IntoIterator for SetCookies {
 }
 
 /// The header values of a [`SetCookies`], by value.
+///
+/// ```
+/// # use sealed_session::SessionCookie;
+/// let cookie = SessionCookie::builder("session").chunked(2).build()?;
+/// let mut values = cookie.remove(&cookie.read(["session=x; session.1=y"])).into_iter();
+/// assert!(values.next().unwrap().starts_with("session=; "));
+/// assert_eq!(values.as_slice().len(), 1);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct SetCookiesIntoIter(smallvec::IntoIter<[String; 1]>);
 
